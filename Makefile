@@ -1,0 +1,42 @@
+# SplatKit developer entry points. `make` (or `make help`) lists them.
+SWIFT ?= swift
+# Worker threads for `make bench`; empty means the default (nproc).
+THREADS ?=
+# Extra arguments for `swift test`, e.g. SWIFT_TEST_FLAGS="--filter TensorCoreTests".
+SWIFT_TEST_FLAGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build test demo bench fixtures clean
+
+help:
+	@echo "SplatKit make targets:"
+	@echo "  help      show this list (default)"
+	@echo "  deps      install the Debian build dependencies (scripts/install-deps)"
+	@echo "  build     release build of the splatkit executable"
+	@echo "  test      debug build of the tests, then swift test (SWIFT_TEST_FLAGS=...)"
+	@echo "  demo      build, then run .build/release/splatkit demo"
+	@echo "  bench     build, then tensor benchmarks vs. PyTorch (THREADS=N, BENCH_DIR=dir)"
+	@echo "  fixtures  regenerate the tensor test fixtures with PyTorch"
+	@echo "  clean     swift package clean"
+
+deps:
+	scripts/install-deps
+
+build: deps
+	$(SWIFT) build -c release --product splatkit
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test $(SWIFT_TEST_FLAGS)
+
+demo: build
+	.build/release/splatkit demo
+
+bench: build
+	THREADS="$(THREADS)" scripts/bench
+
+fixtures:
+	python3 scripts/reference/make_tensor_fixtures.py
+
+clean:
+	$(SWIFT) package clean

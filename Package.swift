@@ -1,0 +1,39 @@
+// swift-tools-version:6.1
+// SplatKit: learned compression of images as 2D Gaussian splats, CPU-first.
+//
+// Module graph (acyclic, one job each):
+//   CBLAS, CHDF5, CPNG      system C libraries (Debian -dev packages, found with pkg-config)
+//   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
+//   SplatKitCLI             the `splatkit` command line
+import PackageDescription
+
+let package = Package(
+    name: "SplatKit",
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .executable(name: "splatkit", targets: ["SplatKitCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // `providers:` only prints a hint; scripts/install-deps installs the packages.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(
+            name: "TensorCore",
+            dependencies: ["CBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "SplatKitCLI",
+            dependencies: [
+                "TensorCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

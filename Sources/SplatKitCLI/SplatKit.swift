@@ -1,0 +1,30 @@
+import ArgumentParser
+import TensorCore
+
+/// The `splatkit` command line.
+@main
+struct SplatKit: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "splatkit",
+        abstract: "Learned compression of images as 2D Gaussian splats.",
+        version: version,
+        subcommands: [DemoCommand.self, BenchCommand.self]
+    )
+}
+
+/// `--threads`, shared by every command that computes.
+struct ComputeOptions: ParsableArguments {
+    @Option(name: .long, help: "Threads for BLAS and SplatKit's loops (default: SPLATKIT_THREADS, else all cores).")
+    var threads: Int?
+
+    func apply() throws {
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            ComputeThreads.set(threads)
+        } else {
+            ComputeThreads.set(ComputeThreads.defaultCount())
+        }
+    }
+}

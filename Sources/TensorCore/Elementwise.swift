@@ -1,0 +1,167 @@
+import Foundation
+
+// Element-wise arithmetic with NumPy broadcasting, and unary math functions.
+// Each primitive's pullback sits beside its forward. A broadcast operand's gradient is summed
+// back to its own shape (`reduced(toShape:)`).
+
+extension Tensor {
+    /// A differentiable op with one input whose derivative is a function of the input `x`
+    /// and the output `y`: dL/dx = dL/dy · derivative(x, y).
+    @inline(__always)
+    func unaryOp(
+        _ name: String, _ forward: (Float) -> Float,
+        derivative: @escaping (_ x: Float, _ y: Float) -> Float
+    ) -> Tensor {
+        let output = mapScalars(scalars, forward)
+        let input = self
+        return Tensor.record(name, shape: shape, scalars: output, inputs: [self]) { gradient in
+            let dx = zipScalars(input.scalars, output, gradient.scalars) { x, y, g in g * derivative(x, y) }
+            return [Tensor(shape: input.shape, scalars: dx)]
+        }
+    }
+
+    /// Sums a broadcast gradient back to `target` (the shape of the operand that was broadcast).
+    public func reduced(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let extra = rank - target.count
+        precondition(extra >= 0, "reduced(toShape:): \(shape) cannot reduce to \(target)")
+        var axes = Array(0..<extra)
+        for (i, extent) in target.enumerated() where extent == 1 && shape[extra + i] != 1 {
+            axes.append(extra + i)
+        }
+        return sum(alongAxes: axes, keepingDimensions: true).reshaped(target)
+    }
+}
+
+// MARK: - Binary arithmetic
+
+extension Tensor {
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let (shape, output) = broadcastScalars(a, b, +)
+        return record("add", shape: shape, scalars: output, inputs: [a, b]) { g in
+            [g.reduced(toShape: a.shape), g.reduced(toShape: b.shape)]
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let (shape, output) = broadcastScalars(a, b, -)
+        return record("sub", shape: shape, scalars: output, inputs: [a, b]) { g in
+            [g.reduced(toShape: a.shape), (-g).reduced(toShape: b.shape)]
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let (shape, output) = broadcastScalars(a, b, *)
+        return record("mul", shape: shape, scalars: output, inputs: [a, b]) { g in
+            [
+                a.requiresGrad ? (g * b).reduced(toShape: a.shape) : nil,
+                b.requiresGrad ? (g * a).reduced(toShape: b.shape) : nil,
+            ]
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let (shape, output) = broadcastScalars(a, b, /)
+        return record("div", shape: shape, scalars: output, inputs: [a, b]) { g in
+            // d(a/b)/da = 1/b;  d(a/b)/db = -a/b²
+            [
+                a.requiresGrad ? (g / b).reduced(toShape: a.shape) : nil,
+                b.requiresGrad ? (-(g * a) / (b * b)).reduced(toShape: b.shape) : nil,
+            ]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        x.unaryOp("neg", { -$0 }, derivative: { _, _ in -1 })
+    }
+
+    // Mixed tensor–scalar forms: the scalar broadcasts as a rank-0 tensor.
+    public static func + (a: Tensor, b: Float) -> Tensor { a + Tensor(b) }
+    public static func + (a: Float, b: Tensor) -> Tensor { Tensor(a) + b }
+    public static func - (a: Tensor, b: Float) -> Tensor { a - Tensor(b) }
+    public static func - (a: Float, b: Tensor) -> Tensor { Tensor(a) - b }
+    public static func * (a: Tensor, b: Float) -> Tensor { a * Tensor(b) }
+    public static func * (a: Float, b: Tensor) -> Tensor { Tensor(a) * b }
+    public static func / (a: Tensor, b: Float) -> Tensor { a / Tensor(b) }
+    public static func / (a: Float, b: Tensor) -> Tensor { Tensor(a) / b }
+}
+
+// MARK: - Unary math
+
+extension Tensor {
+    public func exp() -> Tensor {
+        unaryOp("exp", { Foundation.exp($0) }, derivative: { _, y in y })
+    }
+
+    /// Natural logarithm.
+    public func log() -> Tensor {
+        unaryOp("log", { Foundation.log($0) }, derivative: { x, _ in 1 / x })
+    }
+
+    public func sqrt() -> Tensor {
+        unaryOp("sqrt", { $0.squareRoot() }, derivative: { _, y in 0.5 / y })
+    }
+
+    /// |x|; the derivative at 0 is taken as 0.
+    public func abs() -> Tensor {
+        unaryOp("abs", { Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })
+    }
+
+    /// x raised to a constant power.
+    public func pow(_ exponent: Float) -> Tensor {
+        unaryOp("pow", { Foundation.pow($0, exponent) }, derivative: { x, _ in exponent * Foundation.pow(x, exponent - 1) })
+    }
+
+    public func squared() -> Tensor { self * self }
+
+    /// Limits values to `[lower, upper]`; the gradient passes only where no limit is active.
+    public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
+        precondition(lower <= upper, "clamped: min \(lower) > max \(upper)")
+        return unaryOp(
+            "clamp", { Swift.min(Swift.max($0, lower), upper) },
+            derivative: { x, _ in x >= lower && x <= upper ? 1 : 0 })
+    }
+}
+
+// MARK: - Selection
+
+extension Tensor {
+    /// Element-wise `condition ? a : b` with broadcasting; `condition` is a mask (non-zero is
+    /// true) and takes no gradient.
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let shape = broadcastShape(broadcastShape(condition.shape, a.shape), b.shape)
+        let mask = condition.expandedScalars(to: shape)
+        let x = a.expandedScalars(to: shape), y = b.expandedScalars(to: shape)
+        let output = zipScalars(mask, x, y) { m, p, q in m != 0 ? p : q }
+        return record("where", shape: shape, scalars: output, inputs: [a, b]) { g in
+            let ga = zipScalars(mask, g.scalars) { m, v in m != 0 ? v : 0 }
+            let gb = zipScalars(mask, g.scalars) { m, v in m != 0 ? 0 : v }
+            return [
+                Tensor(shape: shape, scalars: ga).reduced(toShape: a.shape),
+                Tensor(shape: shape, scalars: gb).reduced(toShape: b.shape),
+            ]
+        }
+    }
+
+    /// Element-wise minimum; at ties the gradient goes to `a`.
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        Tensor.where(a.compared(b) { $0 <= $1 }, a, b)
+    }
+
+    /// Element-wise maximum; at ties the gradient goes to `a`.
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        Tensor.where(a.compared(b) { $0 >= $1 }, a, b)
+    }
+
+    /// A 0/1 mask of `predicate(a, b)` with broadcasting (no gradient).
+    public func compared(_ other: Tensor, _ predicate: (Float, Float) -> Bool) -> Tensor {
+        let (shape, output) = broadcastScalars(self, other) { predicate($0, $1) ? 1 : 0 }
+        return Tensor(shape: shape, scalars: output)
+    }
+
+    /// The elements read as if broadcast to `target` (no gradient; a plain copy when equal).
+    func expandedScalars(to target: [Int]) -> [Float] {
+        if shape == target { return scalars }
+        return broadcastScalars(self, Tensor(0), alsoBroadcastingTo: target) { x, _ in x }.scalars
+    }
+}

@@ -1,0 +1,120 @@
+// Element-wise kernels shared by the ops: plain loops over unsafe buffers, parallel over
+// contiguous chunks for large tensors. They know nothing of autodiff.
+
+/// Makes an array of `count` floats whose element i is `element(i)`, in parallel chunks.
+@inline(__always)
+func generateScalars(_ count: Int, _ element: (Int) -> Float) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let destination = buffer.baseAddress
+        parallelChunks(count) { range in
+            for i in range { destination![i] = element(i) }
+        }
+        initialized = count
+    }
+}
+
+/// `f` applied to every element of `x`.
+@inline(__always)
+func mapScalars(_ x: [Float], _ f: (Float) -> Float) -> [Float] {
+    x.withUnsafeBufferPointer { source in
+        let s = source.baseAddress
+        return generateScalars(source.count) { f(s![$0]) }
+    }
+}
+
+/// `f(x[i], y[i])` for two arrays of equal length.
+@inline(__always)
+func zipScalars(_ x: [Float], _ y: [Float], _ f: (Float, Float) -> Float) -> [Float] {
+    precondition(x.count == y.count, "zipScalars: \(x.count) vs \(y.count) elements")
+    return x.withUnsafeBufferPointer { xs in
+        y.withUnsafeBufferPointer { ys in
+            let a = xs.baseAddress, b = ys.baseAddress
+            return generateScalars(xs.count) { f(a![$0], b![$0]) }
+        }
+    }
+}
+
+/// `f(x[i], y[i], z[i])` for three arrays of equal length (used by pullbacks: input, output, gradient).
+@inline(__always)
+func zipScalars(_ x: [Float], _ y: [Float], _ z: [Float], _ f: (Float, Float, Float) -> Float) -> [Float] {
+    precondition(x.count == y.count && y.count == z.count, "zipScalars: unequal element counts")
+    return x.withUnsafeBufferPointer { xs in
+        y.withUnsafeBufferPointer { ys in
+            z.withUnsafeBufferPointer { zs in
+                let a = xs.baseAddress, b = ys.baseAddress, c = zs.baseAddress
+                return generateScalars(xs.count) { f(a![$0], b![$0], c![$0]) }
+            }
+        }
+    }
+}
+
+// MARK: - Broadcasting
+
+/// NumPy broadcasting of two shapes: align on the right; extents must match or be 1.
+public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int] {
+    let rank = max(a.count, b.count)
+    let paddedA = [Int](repeating: 1, count: rank - a.count) + a
+    let paddedB = [Int](repeating: 1, count: rank - b.count) + b
+    return zip(paddedA, paddedB).map { x, y in
+        precondition(x == y || x == 1 || y == 1, "broadcast: incompatible shapes \(a) and \(b)")
+        return max(x, y)
+    }
+}
+
+/// Strides (in elements) for reading a tensor of `shape` as if it had `target`'s shape:
+/// broadcast axes get stride 0.
+func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+    let padded = [Int](repeating: 1, count: target.count - shape.count) + shape
+    let strides = Tensor.contiguousStrides(padded)
+    return (0..<target.count).map { padded[$0] == 1 && target[$0] != 1 ? 0 : strides[$0] }
+}
+
+/// `f(a, b)` with NumPy broadcasting (of a, b and optionally a third shape). Fast paths for equal shapes and scalar operands; the
+/// general path walks the output with an odometer over the outer axes and a strided inner loop.
+@inline(__always)
+func broadcastScalars(
+    _ a: Tensor, _ b: Tensor, alsoBroadcastingTo extraShape: [Int] = [], _ f: (Float, Float) -> Float
+) -> (shape: [Int], scalars: [Float]) {
+    let shape = broadcastShape(broadcastShape(a.shape, b.shape), extraShape)
+    if a.shape == shape && b.shape == shape { return (shape, zipScalars(a.scalars, b.scalars, f)) }
+    if b.count == 1 && shape == a.shape {
+        let value = b.scalars[0]
+        return (shape, mapScalars(a.scalars) { f($0, value) })
+    }
+    if a.count == 1 && shape == b.shape {
+        let value = a.scalars[0]
+        return (shape, mapScalars(b.scalars) { f(value, $0) })
+    }
+    let stridesA = broadcastStrides(a.shape, to: shape)
+    let stridesB = broadcastStrides(b.shape, to: shape)
+    let total = shape.reduce(1, *)
+    let inner = shape.last ?? 1
+    let innerStrideA = stridesA.last ?? 0, innerStrideB = stridesB.last ?? 0
+    let rows = inner == 0 ? 0 : total / inner
+    let outer = Array(shape.dropLast())
+    let result = a.scalars.withUnsafeBufferPointer { pa in
+        b.scalars.withUnsafeBufferPointer { pb in
+            [Float](unsafeUninitializedCapacity: total) { out, initialized in
+                let o = out.baseAddress, x = pa.baseAddress, y = pb.baseAddress
+                parallelChunks(rows, minimumPerThread: max(1, 32_768 / max(inner, 1))) { rowRange in
+                    for row in rowRange {
+                        // Offsets of this row's first element in a and b.
+                        var remainder = row, offsetA = 0, offsetB = 0
+                        for axis in stride(from: outer.count - 1, through: 0, by: -1) {
+                            let index = remainder % outer[axis]
+                            remainder /= outer[axis]
+                            offsetA += index * stridesA[axis]
+                            offsetB += index * stridesB[axis]
+                        }
+                        let base = row * inner
+                        for i in 0..<inner {
+                            o![base + i] = f(x![offsetA + i * innerStrideA], y![offsetB + i * innerStrideB])
+                        }
+                    }
+                }
+                initialized = total
+            }
+        }
+    }
+    return (shape, result)
+}

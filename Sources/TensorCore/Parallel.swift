@@ -1,0 +1,61 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+// One thread setting drives OpenBLAS and SplatKit's own parallel loops.
+// Default: the SPLATKIT_THREADS environment variable, else all active cores.
+
+/// The number of threads used by BLAS and by SplatKit's parallel loops.
+public enum ComputeThreads {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var configured: Int?
+
+    /// The current thread count (resolved and applied to OpenBLAS on first use).
+    public static var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        if let configured { return configured }
+        let resolved = defaultCount()
+        applyLocked(resolved)
+        return resolved
+    }
+
+    /// Sets the thread count for OpenBLAS and SplatKit's loops (at least 1).
+    public static func set(_ threads: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        applyLocked(max(1, threads))
+    }
+
+    private static func applyLocked(_ threads: Int) {
+        configured = threads
+        openblas_set_num_threads(Int32(threads))
+    }
+
+    /// SPLATKIT_THREADS when it holds a positive integer, else the active core count.
+    public static func defaultCount() -> Int {
+        if let text = ProcessInfo.processInfo.environment["SPLATKIT_THREADS"], let value = Int(text), value > 0 {
+            return value
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+}
+
+/// Runs `body` over `0..<count` split into contiguous chunks on up to `ComputeThreads.count`
+/// threads. Work smaller than `minimumPerThread` items per thread runs inline, so small
+/// tensors pay no dispatch cost. Chunks write disjoint outputs; results do not depend on
+/// the thread count.
+@inline(__always)
+func parallelChunks(_ count: Int, minimumPerThread: Int = 32_768, _ body: (Range<Int>) -> Void) {
+    let threads = min(ComputeThreads.count, count / max(minimumPerThread, 1))
+    if threads <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let chunk = (count + threads - 1) / threads
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let start = t * chunk
+        let end = min(count, start + chunk)
+        if start < end { body(start..<end) }
+    }
+}
