@@ -4,6 +4,8 @@
 // Module graph (acyclic, one job each):
 //   CBLAS, CHDF5, CPNG      system C libraries (Debian -dev packages, found with pkg-config)
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
+//   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
+//   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
 //   SplatKitCLI             the `splatkit` command line
 import PackageDescription
 
@@ -11,10 +13,13 @@ let package = Package(
     name: "SplatKit",
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "SplatIO", targets: ["SplatIO"]),
+        .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .executable(name: "splatkit", targets: ["SplatKitCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // `providers:` only prints a hint; scripts/install-deps installs the packages.
@@ -26,14 +31,25 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "SplatIO",
+            dependencies: ["CHDF5", "CPNG", "TensorCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "NeuralNetwork",
+            dependencies: ["TensorCore", "SplatIO"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore",
+                "TensorCore", "SplatIO", "NeuralNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SplatIOTests", dependencies: ["SplatIO"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
