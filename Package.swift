@@ -3,6 +3,7 @@
 //
 // Module graph (acyclic, one job each):
 //   CBLAS, CHDF5, CPNG      system C libraries (Debian -dev packages, found with pkg-config)
+//   CSystem                 glibc functions Swift does not import (allocator tuning)
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
 //   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
@@ -26,9 +27,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSystem"),  // glibc's mallopt, which Swift's Glibc module omits
         .target(
             name: "TensorCore",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "CSystem"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(

@@ -1,8 +1,16 @@
 import ArgumentParser
 import TensorCore
 
-/// The `splatkit` command line.
+/// Entry point: process-wide set-up (BLAS kernels, allocator), then the command line.
 @main
+enum Main {
+    static func main() {
+        ProcessSetup.configure()
+        SplatKit.main()
+    }
+}
+
+/// The `splatkit` command line.
 struct SplatKit: ParsableCommand {
     static let version = "0.1.0"
 
@@ -10,7 +18,7 @@ struct SplatKit: ParsableCommand {
         commandName: "splatkit",
         abstract: "Learned compression of images as 2D Gaussian splats.",
         version: version,
-        subcommands: [DemoCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 

@@ -40,12 +40,7 @@ private func channelSums(_ values: [Float], batch: Int, channels: Int, positions
     var sums = [Float](repeating: 0, count: channels)
     values.withUnsafeBufferPointer { v in
         for n in 0..<batch {
-            for c in 0..<channels {
-                let base = (n * channels + c) * positions
-                var total: Float = 0
-                for p in 0..<positions { total += v[base + p] }
-                sums[c] += total
-            }
+            for c in 0..<channels { sums[c] += contiguousSum(v.baseAddress! + (n * channels + c) * positions, positions) }
         }
     }
     return sums
@@ -95,22 +90,19 @@ extension Tensor {
             let leading = count * P
             return [Float](unsafeUninitializedCapacity: geometry.columnRows * leading) { cols, initialized in
                 scalars.withUnsafeBufferPointer { x in
-                    for b in 0..<count {
-                        geometry.im2col(x.baseAddress! + (first + b) * geometry.imageSize, into: cols.baseAddress!,
-                                        firstColumn: b * P, leadingDimension: leading)
-                    }
+                    geometry.im2col(x.baseAddress! + first * geometry.imageSize, count: count, into: cols.baseAddress!)
                 }
                 initialized = geometry.columnRows * leading
             }
         }
 
-        var output = [Float](repeating: 0, count: N * O * P)
+        var output = uninitializedScalars(N * O * P)  // every element written by the scatter
         var savedColumns: [Float]? = nil  // kept for the pullback when the whole batch is one chunk
         forEachChunk(batch: N, chunk: chunk) { first, count in
             let leading = count * P
             let cols = columns(first: first, count: count)
             if count == N { savedColumns = cols }
-            var product = [Float](repeating: 0, count: O * leading)  // (O, B·P)
+            var product = uninitializedScalars(O * leading)  // (O, B·P), written by the GEMMs
             cols.withUnsafeBufferPointer { c in
                 weight.scalars.withUnsafeBufferPointer { w in
                     product.withUnsafeMutableBufferPointer { y in
@@ -124,11 +116,13 @@ extension Tensor {
             }
             product.withUnsafeBufferPointer { y in
                 output.withUnsafeMutableBufferPointer { out in
-                    scatterChannelMajor(y.baseAddress!, first: first, count: count, channels: O, positions: P, into: out.baseAddress!)
+                    (bias?.scalars ?? []).withUnsafeBufferPointer { b in
+                        scatterChannelMajor(y.baseAddress!, first: first, count: count, channels: O, positions: P,
+                                            into: out.baseAddress!, addingBias: bias == nil ? nil : b.baseAddress)
+                    }
                 }
             }
         }
-        if let bias { addChannelBias(bias.scalars, to: &output, batch: N, channels: O, positions: P) }
 
         let input = self
         var inputs = [self, weight]
@@ -139,13 +133,13 @@ extension Tensor {
             forEachChunk(batch: N, chunk: chunk) { first, count in
                 let leading = count * P
                 let cols = savedColumns ?? columns(first: first, count: count)
-                var dy = [Float](repeating: 0, count: O * leading)  // (O, B·P)
+                var dy = uninitializedScalars(O * leading)  // (O, B·P)
                 gradient.scalars.withUnsafeBufferPointer { g in
                     dy.withUnsafeMutableBufferPointer { d in
                         gatherChannelMajor(g.baseAddress!, first: first, count: count, channels: O, positions: P, into: d.baseAddress!)
                     }
                 }
-                var dcols = [Float](repeating: 0, count: input.requiresGrad ? geometry.columnRows * leading : 0)
+                var dcols = uninitializedScalars(input.requiresGrad ? geometry.columnRows * leading : 0)
                 dy.withUnsafeBufferPointer { d in
                     cols.withUnsafeBufferPointer { c in
                         weight.scalars.withUnsafeBufferPointer { w in
@@ -171,10 +165,7 @@ extension Tensor {
                 if input.requiresGrad {
                     dcols.withUnsafeBufferPointer { dC in
                         dx.withUnsafeMutableBufferPointer { dX in
-                            for b in 0..<count {
-                                geometry.col2im(dC.baseAddress!, firstColumn: b * P, leadingDimension: leading,
-                                                addingInto: dX.baseAddress! + (first + b) * geometry.imageSize)
-                            }
+                            geometry.col2im(dC.baseAddress!, count: count, addingInto: dX.baseAddress! + first * geometry.imageSize)
                         }
                     }
                 }
@@ -232,7 +223,7 @@ extension Tensor {
         forEachChunk(batch: N, chunk: chunk) { first, count in
             let leading = count * P
             let x = channelMajor(scalars, channels: C, first: first, count: count)
-            var cols = [Float](repeating: 0, count: geometry.columnRows * leading)
+            var cols = uninitializedScalars(geometry.columnRows * leading)
             x.withUnsafeBufferPointer { xp in
                 weight.scalars.withUnsafeBufferPointer { w in
                     cols.withUnsafeMutableBufferPointer { c in
@@ -246,10 +237,7 @@ extension Tensor {
             }
             cols.withUnsafeBufferPointer { c in
                 output.withUnsafeMutableBufferPointer { out in
-                    for b in 0..<count {
-                        geometry.col2im(c.baseAddress!, firstColumn: b * P, leadingDimension: leading,
-                                        addingInto: out.baseAddress! + (first + b) * geometry.imageSize)
-                    }
+                    geometry.col2im(c.baseAddress!, count: count, addingInto: out.baseAddress! + first * geometry.imageSize)
                 }
             }
         }
@@ -266,10 +254,7 @@ extension Tensor {
                 // im2col of the output gradient: (O·KH·KW, B·P)
                 let cols = [Float](unsafeUninitializedCapacity: geometry.columnRows * leading) { c, initialized in
                     gradient.scalars.withUnsafeBufferPointer { g in
-                        for b in 0..<count {
-                            geometry.im2col(g.baseAddress! + (first + b) * geometry.imageSize, into: c.baseAddress!,
-                                            firstColumn: b * P, leadingDimension: leading)
-                        }
+                        geometry.im2col(g.baseAddress! + first * geometry.imageSize, count: count, into: c.baseAddress!)
                     }
                     initialized = geometry.columnRows * leading
                 }

@@ -30,16 +30,16 @@ struct ConvolutionGeometry: Equatable {
                      "\(context): kernel \(kernelHeight)×\(kernelWidth) (dilation \(dilationHeight)×\(dilationWidth)) does not fit input \(height)×\(width) with padding \(paddingHeight)×\(paddingWidth)")
     }
 
-    /// Writes the columns of one image (C, H, W) into `columns` starting at column `firstColumn`
-    /// of a matrix whose rows are `leadingDimension` long. Parallel over rows (disjoint writes).
-    func im2col(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>,
-                firstColumn: Int, leadingDimension: Int) {
-        let OH = outputHeight, OW = outputWidth
-        parallelChunks(columnRows, minimumPerThread: Swift.max(1, 16_384 / Swift.max(OH * OW, 1))) { rows in
-            for row in rows {
+    /// Writes the columns of `count` consecutive images (count, C, H, W) side by side into the
+    /// (C·KH·KW, count·OH·OW) matrix `columns`. Parallel over (image, row) pairs: disjoint writes.
+    func im2col(_ images: UnsafePointer<Float>, count: Int, into columns: UnsafeMutablePointer<Float>) {
+        let OH = outputHeight, OW = outputWidth, leadingDimension = count * OH * OW
+        parallelChunks(count * columnRows, minimumPerThread: Swift.max(1, 16_384 / Swift.max(OH * OW, 1))) { items in
+            for item in items {
+                let b = item / columnRows, row = item % columnRows
                 let c = row / kernelArea, i = (row / kernelWidth) % kernelHeight, j = row % kernelWidth
-                let destinationRow = columns + row * leadingDimension + firstColumn
-                let channel = image + c * height * width
+                let destinationRow = columns + row * leadingDimension + b * OH * OW
+                let channel = images + b * imageSize + c * height * width
                 for oh in 0..<OH {
                     let ih = oh * strideHeight - paddingHeight + i * dilationHeight
                     let destination = destinationRow + oh * OW
@@ -49,23 +49,39 @@ struct ConvolutionGeometry: Equatable {
                     }
                     let source = channel + ih * width
                     let offset = j * dilationWidth - paddingWidth
-                    for ow in 0..<OW {
-                        let iw = ow * strideWidth + offset
-                        destination[ow] = (iw >= 0 && iw < width) ? source[iw] : 0
+                    let (first, end) = validOutputRange(offset: offset)
+                    for ow in 0..<first { destination[ow] = 0 }
+                    if strideWidth == 1 {
+                        (destination + first).update(from: source + first + offset, count: end - first)
+                    } else {
+                        for ow in first..<end { destination[ow] = source[ow * strideWidth + offset] }
                     }
+                    for ow in end..<OW { destination[ow] = 0 }
                 }
             }
         }
     }
 
-    /// Adds the columns (starting at `firstColumn`) back into one image (C, H, W): the adjoint
-    /// of `im2col`. Parallel over channels, since each channel's rows write only to it.
-    func col2im(_ columns: UnsafePointer<Float>, firstColumn: Int, leadingDimension: Int,
-                addingInto image: UnsafeMutablePointer<Float>) {
-        let OH = outputHeight, OW = outputWidth
-        parallelChunks(channels, minimumPerThread: Swift.max(1, 16_384 / Swift.max(kernelArea * OH * OW, 1))) { channelRange in
-            for c in channelRange {
-                let channel = image + c * height * width
+    /// The output columns `first..<end` whose input column ow·stride + offset lies inside 0..<W.
+    @inline(__always)
+    private func validOutputRange(offset: Int) -> (Int, Int) {
+        // ow·s + offset ≥ 0  ⇔  ow ≥ ⌈−offset / s⌉;   ow·s + offset < W  ⇔  ow < ⌈(W − offset) / s⌉
+        let first = offset >= 0 ? 0 : (-offset + strideWidth - 1) / strideWidth
+        let end = width - offset <= 0 ? 0 : (width - offset + strideWidth - 1) / strideWidth
+        let clampedEnd = Swift.min(end, outputWidth)
+        return (Swift.min(first, clampedEnd), clampedEnd)
+    }
+
+    /// Adds the (C·KH·KW, count·OH·OW) matrix `columns` back into `count` consecutive images
+    /// (count, C, H, W): the adjoint of `im2col`. Parallel over (image, channel) pairs, since
+    /// each pair's rows write only to that channel.
+    func col2im(_ columns: UnsafePointer<Float>, count: Int, addingInto images: UnsafeMutablePointer<Float>) {
+        let OH = outputHeight, OW = outputWidth, leadingDimension = count * OH * OW
+        parallelChunks(count * channels, minimumPerThread: Swift.max(1, 16_384 / Swift.max(kernelArea * OH * OW, 1))) { items in
+            for item in items {
+                let b = item / channels, c = item % channels
+                let firstColumn = b * OH * OW
+                let channel = images + b * imageSize + c * height * width
                 for i in 0..<kernelHeight {
                     for j in 0..<kernelWidth {
                         let row = (c * kernelHeight + i) * kernelWidth + j
@@ -74,11 +90,13 @@ struct ConvolutionGeometry: Equatable {
                         for oh in 0..<OH {
                             let ih = oh * strideHeight - paddingHeight + i * dilationHeight
                             if ih < 0 || ih >= height { continue }
-                            let destination = channel + ih * width
+                            let destination = channel + ih * width + offset
                             let source = sourceRow + oh * OW
-                            for ow in 0..<OW {
-                                let iw = ow * strideWidth + offset
-                                if iw >= 0 && iw < width { destination[iw] += source[ow] }
+                            let (first, end) = validOutputRange(offset: offset)
+                            if strideWidth == 1 {
+                                for ow in first..<end { destination[ow] += source[ow] }
+                            } else {
+                                for ow in first..<end { destination[ow * strideWidth] += source[ow] }
                             }
                         }
                     }
@@ -101,14 +119,21 @@ func gatherChannelMajor(_ source: UnsafePointer<Float>, first: Int, count: Int, 
     }
 }
 
-/// The inverse of `gatherChannelMajor`: a (C, count·P) matrix back into samples of (N, C, P).
+/// The inverse of `gatherChannelMajor`: a (C, count·P) matrix back into samples of (N, C, P),
+/// adding `bias[c]` to channel c when a bias is given.
 func scatterChannelMajor(_ source: UnsafePointer<Float>, first: Int, count: Int, channels: Int, positions: Int,
-                         into destination: UnsafeMutablePointer<Float>) {
+                         into destination: UnsafeMutablePointer<Float>, addingBias bias: UnsafePointer<Float>? = nil) {
     let leading = count * positions
     for b in 0..<count {
         for c in 0..<channels {
-            (destination + ((first + b) * channels + c) * positions)
-                .update(from: source + c * leading + b * positions, count: positions)
+            let to = destination + ((first + b) * channels + c) * positions
+            let from = source + c * leading + b * positions
+            if let bias {
+                let shift = bias[c]
+                for p in 0..<positions { to[p] = from[p] + shift }
+            } else {
+                to.update(from: from, count: positions)
+            }
         }
     }
 }

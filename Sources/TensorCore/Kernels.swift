@@ -13,6 +13,32 @@ func generateScalars(_ count: Int, _ element: (Int) -> Float) -> [Float] {
     }
 }
 
+/// An array of `count` floats whose contents the caller overwrites completely (e.g. by a GEMM
+/// with beta = 0), so no time is spent zeroing it.
+@inline(__always)
+func uninitializedScalars(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
+/// The sum of `count` contiguous floats, in SIMD blocks of 16 (a fixed order, so the result
+/// does not depend on threads).
+@inline(__always)
+func contiguousSum(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
+    var blocks = SIMD16<Float>()
+    let raw = UnsafeRawPointer(values)
+    var i = 0
+    while i + 16 <= count {
+        blocks += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
+        i += 16
+    }
+    var total = blocks.sum()
+    while i < count {
+        total += values[i]
+        i += 1
+    }
+    return total
+}
+
 /// `f` applied to every element of `x`.
 @inline(__always)
 func mapScalars(_ x: [Float], _ f: (Float) -> Float) -> [Float] {

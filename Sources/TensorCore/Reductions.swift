@@ -29,6 +29,7 @@ extension Tensor {
                     let base = o * n * inner + i
                     switch kind {
                     case .sum:
+                        if inner == 1 { return contiguousSum(x + base, n) }
                         var total: Float = 0
                         for k in 0..<n { total += x[base + k * inner] }
                         return total
@@ -58,11 +59,20 @@ extension Tensor {
     }
 
     /// Applies a single-axis reduction to each of `axes` (all axes when nil).
+    /// Adjacent reduced axes are merged first, so reducing (N, C, L) over [1, 2] is one pass.
     func reduced(_ kind: AxisReduction, alongAxes axes: [Int]?, keepingDimensions: Bool) -> Tensor {
         let resolved = Set((axes ?? Array(0..<rank)).map { normalizedAxis($0) }).sorted(by: >)
         var result = self
-        for axis in resolved { result = result.reducedAxis(axis, kind) }
-        if keepingDimensions { return result }
+        if let last = resolved.first, let first = resolved.last, last - first + 1 == resolved.count, resolved.count > 1 {
+            // One contiguous block of axes: view it as a single axis.
+            let merged = Array(shape[..<first]) + [shape[first...last].reduce(1, *)] + Array(shape[(last + 1)...])
+            result = result.reshaped(merged).reducedAxis(first, kind)
+        } else {
+            for axis in resolved { result = result.reducedAxis(axis, kind) }
+        }
+        if keepingDimensions {
+            return result.reshaped(shape.enumerated().map { resolved.contains($0.offset) ? 1 : $0.element })
+        }
         let kept = (0..<rank).filter { !resolved.contains($0) }.map { shape[$0] }
         return result.reshaped(kept)
     }
