@@ -25,9 +25,17 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product splatkit
 
+# The suite runs with OpenBLAS's own kernel choice; the PyTorch fixture tests then run again
+# with the kernels the splatkit command selects for this CPU (see ProcessSetup.swift), so
+# the numerics users get are the ones checked.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test $(SWIFT_TEST_FLAGS)
+	@kernel=$$(.build/debug/splatkit info --blas-kernel-choice); \
+	if [ -n "$$kernel" ]; then \
+		echo "== fixture tests again with OPENBLAS_CORETYPE=$$kernel (the kernels splatkit uses here)"; \
+		OPENBLAS_CORETYPE=$$kernel $(SWIFT) test --skip-build --filter Fixture; \
+	fi
 
 demo: build
 	.build/release/splatkit demo

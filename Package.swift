@@ -7,6 +7,7 @@
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
 //   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
+//   GaussianRasterizer      differentiable 2-D Gaussian rendering, image → Gaussians fitting, metrics
 //   SplatKitCLI             the `splatkit` command line
 import PackageDescription
 
@@ -16,6 +17,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "SplatIO", targets: ["SplatIO"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
+        .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
         .executable(name: "splatkit", targets: ["SplatKitCLI"]),
     ],
     dependencies: [
@@ -42,15 +44,21 @@ let package = Package(
             dependencies: ["TensorCore", "SplatIO"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "GaussianRasterizer",
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SplatIOTests", dependencies: ["SplatIO"]),
+        .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

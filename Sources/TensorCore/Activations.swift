@@ -63,3 +63,15 @@ extension Tensor {
         return shifted - shifted.exp().sum(alongAxes: [axis], keepingDimensions: true).log()
     }
 }
+
+// MARK: - Trigonometry
+
+extension Tensor {
+    public func sin() -> Tensor {
+        unaryOp("sin", { Foundation.sin($0) }, derivative: { x, _ in Foundation.cos(x) })
+    }
+
+    public func cos() -> Tensor {
+        unaryOp("cos", { Foundation.cos($0) }, derivative: { x, _ in -Foundation.sin(x) })
+    }
+}

@@ -33,7 +33,7 @@ public func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Re
 extension Tensor {
     /// Makes the result of a differentiable op. A graph node is attached only when gradients
     /// are being recorded and some input requires them.
-    static func record(
+    public static func record(
         _ opName: String, shape: [Int], scalars: [Float], inputs: [Tensor],
         pullback: @escaping (Tensor) -> [Tensor?]
     ) -> Tensor {

@@ -59,3 +59,28 @@ func parallelChunks(_ count: Int, minimumPerThread: Int = 32_768, _ body: (Range
         if start < end { body(start..<end) }
     }
 }
+
+/// Runs `body(i)` for every i in `0..<count` on up to `ComputeThreads.count` threads, handing
+/// out items one at a time (for uneven work such as image tiles). Items must write disjoint
+/// outputs; then results do not depend on the thread count.
+public func parallelItems(_ count: Int, _ body: (Int) -> Void) {
+    let threads = Swift.min(ComputeThreads.count, count)
+    if threads <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    let lock = NSLock()
+    var next = 0
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                lock.lock()
+                let i = next
+                next += 1
+                lock.unlock()
+                if i >= count { return }
+                body(i)
+            }
+        }
+    }
+}

@@ -56,6 +56,8 @@ final class ElementwiseGradientTests: XCTestCase {
         assertGradientsMatch([x]) { $0[0].abs() }
         assertGradientsMatch([x]) { $0[0].squared() }
         assertGradientsMatch([x]) { $0[0].clamped(min: -0.5, max: 0.4) }
+        assertGradientsMatch([x]) { $0[0].sin() }
+        assertGradientsMatch([x]) { $0[0].cos() }
     }
 
     func testSelection() {

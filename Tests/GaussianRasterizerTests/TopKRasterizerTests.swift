@@ -1,0 +1,96 @@
+import XCTest
+@testable import GaussianRasterizer
+@testable import TensorCore
+
+/// Random Image-GS parameters (G, 8) for a width × height image: positions inside or just
+/// outside the image, σ of 1.5–6 px, any rotation, colours in [0, 1].
+func randomImageGSParameters(count: Int, width: Int, height: Int, seed: UInt64) -> Tensor {
+    var generator = RandomGenerator(seed: seed)
+    var values: [Float] = []
+    for _ in 0..<count {
+        values += [
+            -0.1 + 1.2 * generator.nextUniform(), -0.1 + 1.2 * generator.nextUniform(),
+            1 / (1.5 + 4.5 * generator.nextUniform()), 1 / (1.5 + 4.5 * generator.nextUniform()),
+            6.3 * generator.nextUniform(),
+            generator.nextUniform(), generator.nextUniform(), generator.nextUniform(),
+        ]
+    }
+    return Tensor(shape: [count, 8], scalars: values, requiresGrad: true)
+}
+
+final class TopKRasterizerTests: XCTestCase {
+    /// Fast and reference renders agree on values and on gradients of every parameter, across
+    /// several tiles (40 × 36 pixels is 3 × 3 tiles with ragged edges).
+    func testMatchesReference() {
+        let (width, height) = (40, 36)
+        for (count, k) in [(12, 10), (30, 4), (5, 10)] {
+            let parameters = randomImageGSParameters(count: count, width: width, height: height, seed: UInt64(count))
+            let options = TopKOptions(k: k)
+            let fast = renderImageGS(parameters, width: width, height: height, options: options)
+            let upstream = randomInput(fast.shape, seed: 99)
+            (fast * upstream).sum().backward()
+            let fastGradient = parameters.grad!.scalars
+            parameters.zeroGrad()
+            let screen = imageGSScreenFeatures(parameters, width: width, height: height)
+            let slow = referenceTopK(screen, width: width, height: height, options: options)
+            (slow * upstream).sum().backward()
+            let slowGradient = parameters.grad!.scalars
+            XCTAssertEqual(fast.shape, [3, height, width])
+            for (a, b) in zip(fast.scalars, slow.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            for (index, (a, b)) in zip(fastGradient, slowGradient).enumerated() {
+                XCTAssertEqual(a, b, accuracy: 1e-3 + 1e-3 * Swift.abs(b), "gradient element \(index), G=\(count) K=\(k)")
+            }
+        }
+    }
+
+    /// The fast op's own gradient against central differences, on screen features directly.
+    func testFiniteDifferences() {
+        let parameters = randomImageGSParameters(count: 6, width: 20, height: 18, seed: 5)
+        let screen = withoutGradients { imageGSScreenFeatures(parameters, width: 20, height: 18) }
+        screen.requiresGrad = true
+        assertGradientsMatch([screen], epsilon: 1e-3, tolerance: 2e-2) {
+            rasterizeTopK($0[0], width: 20, height: 18, options: TopKOptions(k: 10))
+        }
+    }
+
+    /// A batch renders each item as if alone.
+    func testBatchEqualsItems() {
+        let first = randomImageGSParameters(count: 7, width: 24, height: 20, seed: 1)
+        let second = randomImageGSParameters(count: 7, width: 24, height: 20, seed: 2)
+        let batch = renderImageGS(Tensor.concatenated([first.unsqueezed(0), second.unsqueezed(0)], alongAxis: 0), width: 24, height: 20)
+        XCTAssertEqual(batch.shape, [2, 3, 20, 24])
+        XCTAssertEqual(batch.sliced(1..<2, alongAxis: 0).scalars, renderImageGS(second, width: 24, height: 20).scalars)
+    }
+
+    /// Pins the pixel convention: a round Gaussian at x = y = 0.5 of a 4 × 4 image sits between
+    /// the four central pixels, so they are equally bright; a lone Gaussian's colour is exact
+    /// up to the ε in the denominator.
+    func testPixelConvention() {
+        let parameters = Tensor(shape: [1, 8], scalars: [0.5, 0.5, 1, 1, 0, 0.2, 0.4, 0.6])
+        let image = renderImageGS(parameters, width: 4, height: 4)
+        let centre = [image[0, 1, 1], image[0, 1, 2], image[0, 2, 1], image[0, 2, 2]]
+        XCTAssertEqual(Set(centre).count, 1)
+        let weight = expf(-0.5 * (0.5 * 0.5 + 0.5 * 0.5))  // d = (±½, ±½), σ = 1 px
+        XCTAssertEqual(image[1, 1, 1], 0.4 * weight / (weight + 1e-4), accuracy: 1e-6)
+        // A Gaussian whose 3σ box misses the image contributes nothing.
+        let outside = Tensor(shape: [1, 8], scalars: [3, 3, 1, 1, 0, 1, 1, 1])
+        XCTAssertEqual(renderImageGS(outside, width: 4, height: 4).scalars, [Float](repeating: 0, count: 48))
+    }
+
+    /// The same input renders to the same bits whatever the thread count.
+    func testIndependentOfThreadCount() {
+        let parameters = randomImageGSParameters(count: 40, width: 48, height: 40, seed: 8)
+        let before = ComputeThreads.count
+        defer { ComputeThreads.set(before) }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            ComputeThreads.set(threads)
+            parameters.zeroGrad()
+            let image = renderImageGS(parameters, width: 48, height: 40)
+            image.sum().backward()
+            results.append(image.scalars + parameters.grad!.scalars)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+}
