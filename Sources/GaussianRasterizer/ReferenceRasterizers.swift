@@ -56,3 +56,18 @@ func referenceTopK(_ screen: Tensor, width: Int, height: Int, options: TopKOptio
     let blended = weights.matmul(colours) / (weights.sum(alongAxes: [1], keepingDimensions: true) + options.epsilon)
     return blended.transposed().reshaped([3, height, width])
 }
+
+/// The additive blend of one item's screen features (G, 8) and opacity (G) → (3, H, W), dense.
+func referenceAdditive(_ screen: Tensor, opacity: Tensor, width: Int, height: Int) -> Tensor {
+    let q = referenceConicDistances(screen, width: width, height: height)  // (P, G)
+    let eligible = referenceTileEligibility(screen, width: width, height: height)
+    let alpha = Tensor.minimum((q * -0.5).exp() * opacity.reshaped([1, -1]), Tensor(1))
+    // Terms skipped by the rasterizer: outside the tile's bins, or α < 1/255.
+    let G = screen.shape[0], P = width * height
+    var keep = [Float](repeating: 0, count: P * G)
+    for p in 0..<P {
+        for g in 0..<G where eligible[p][g] && alpha[p, g] >= 1 / 255 && q[p, g] >= 0 { keep[p * G + g] = 1 }
+    }
+    let blended = (alpha * Tensor(shape: [P, G], scalars: keep)).matmul(screen.sliced(5..<8, alongAxis: 1))
+    return blended.transposed().reshaped([3, height, width])
+}

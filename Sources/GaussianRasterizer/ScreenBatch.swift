@@ -71,11 +71,11 @@ struct ScreenBatch {
         }
     }
 
-    /// Runs `body(item, tile, pixels, slots)` over all tiles, where `slots` holds 8 gradient
-    /// floats per (tile, Gaussian) pair of the item (indexed by pair), then sums the slots into
-    /// a gradient tensor of the input's shape, pair by pair in order.
-    func accumulateGradients(_ body: (Int, Int, TilePixels, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        let width = ScreenColumn.count
+    /// Runs `body(item, tile, pixels, slots)` over all tiles, where `slots` holds `width`
+    /// gradient floats per (tile, Gaussian) pair of the item (indexed by pair), then sums the
+    /// slots pair by pair, in order, into per-Gaussian rows: (items · G, width) row-major.
+    func accumulateGradients(width: Int = ScreenColumn.count,
+                             _ body: (Int, Int, TilePixels, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
         // One buffer for all items' slots; item i's start at offsets[i].
         var offsets = [0]
         for itemBins in bins { offsets.append(offsets.last! + itemBins.pairCount * width) }
@@ -99,6 +99,6 @@ struct ScreenBatch {
                 }
             }
         }
-        return Tensor(shape: inputShape, scalars: gradient)
+        return gradient
     }
 }

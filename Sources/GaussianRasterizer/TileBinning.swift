@@ -88,3 +88,55 @@ struct TileBins {
 func conicDistance(_ a: Float, _ b: Float, _ c: Float, _ dx: Float, _ dy: Float) -> Float {
     a * dx * dx + 2 * b * dx * dy + c * dy * dy
 }
+
+/// One tile's Gaussians gathered into contiguous columns (structure of arrays), so the
+/// distance of a pixel to all of them is one vectorisable loop. They are ordered by the distance
+/// of their means from the tile's centre, so a top-K search meets the likely winners first and
+/// rejects most others with one comparison. Owns its buffers: call `deallocate()` when done.
+struct TileConics {
+    let count: Int
+    let meanX, meanY, a, twoB, c: UnsafeMutablePointer<Float>
+    /// The (tile, Gaussian) pair index of each local Gaussian.
+    let pair: UnsafeMutablePointer<Int32>
+    /// Scratch: q of the last pixel passed to `distances`.
+    let q: UnsafeMutablePointer<Float>
+    private let storage: UnsafeMutablePointer<Float>
+
+    /// Gathers pairs `start..<start+count` of `bins` from screen-feature rows, for the tile
+    /// whose centre is (centreX, centreY).
+    init(rows: UnsafePointer<Float>, bins: TileBins, start: Int, count: Int, centreX: Float, centreY: Float) {
+        self.count = count
+        storage = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(6 * count, 1))
+        pair = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(count, 1))
+        (meanX, meanY, a, twoB, c, q) = (storage, storage + count, storage + 2 * count, storage + 3 * count,
+                                         storage + 4 * count, storage + 5 * count)
+        let order = (0..<count).map { j -> (Float, Int) in
+            let row = rows + Int(bins.gaussianIndices[start + j]) * ScreenColumn.count
+            let dx = row[0] - centreX, dy = row[1] - centreY
+            return (dx * dx + dy * dy, j)
+        }.sorted { $0 < $1 }
+        for (local, (_, j)) in order.enumerated() {
+            let row = rows + Int(bins.gaussianIndices[start + j]) * ScreenColumn.count
+            meanX[local] = row[0]
+            meanY[local] = row[1]
+            a[local] = row[2]
+            twoB[local] = 2 * row[3]
+            c[local] = row[4]
+            pair[local] = Int32(start + j)
+        }
+    }
+
+    /// Fills `q[j]` with the conic distance of pixel centre (px, py) to Gaussian j.
+    @inline(__always)
+    func distances(px: Float, py: Float) {
+        for j in 0..<count {
+            let dx = px - meanX[j], dy = py - meanY[j]
+            q[j] = a[j] * dx * dx + twoB[j] * dx * dy + c[j] * dy * dy
+        }
+    }
+
+    func deallocate() {
+        storage.deallocate()
+        pair.deallocate()
+    }
+}

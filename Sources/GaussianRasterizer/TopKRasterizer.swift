@@ -4,7 +4,8 @@ import TensorCore
 // The top-K normalised rasterizer of Image-GS, with a hand-written backward.
 //
 // Per pixel p, among the Gaussians binned to p's tile, keep the K with the largest weight
-// w = exp(−½ q) (equivalently the smallest q, so only K exponentials are taken) and blend
+// w = exp(−½ q) (equivalently the smallest q, so only K exponentials are taken; exact ties go
+// to the lower (tile, Gaussian) pair index) and blend
 //   C(p) = Σ_k w_k c_k / D,   D = Σ_k w_k + ε.
 // Backward, with upstream gradient Ḡ(p) (3 channels) and D, C saved:
 //   ∂L/∂c_k = Ḡ w_k / D,   ∂L/∂w_k = Ḡ·(c_k − C) / D,   ∂L/∂q_k = −½ w_k ∂L/∂w_k,
@@ -47,26 +48,38 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                         batch.forEachTile { item, tile, pixels in
                             let rows = features.baseAddress! + item * batch.gaussians * ScreenColumn.count
                             let bins = batch.bins[item]
-                            let start = Int(bins.tileStart[tile]), end = Int(bins.tileStart[tile + 1])
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: K) { bestQ in
-                                for (px, py, p) in pixels {
+                            let start = Int(bins.tileStart[tile]), count = Int(bins.tileStart[tile + 1]) - start
+                            let centreX = Float(pixels.x0 + pixels.x1) / 2, centreY = Float(pixels.y0 + pixels.y1) / 2
+                            let local = TileConics(rows: rows, bins: bins, start: start, count: count, centreX: centreX, centreY: centreY)
+                            defer { local.deallocate() }
+                            let bestQ = UnsafeMutablePointer<Float>.allocate(capacity: K)
+                            let bestPair = UnsafeMutablePointer<Int32>.allocate(capacity: K)
+                            defer { bestQ.deallocate(); bestPair.deallocate() }
+                            for (px, py, p) in pixels {
                                     let slot = (item * P + p) * K
-                                    var filled = 0
-                                    for pair in start..<end {
-                                        let row = rows + Int(bins.gaussianIndices[pair]) * ScreenColumn.count
-                                        let q = conicDistance(row[2], row[3], row[4], px - row[0], py - row[1])
-                                        if filled == K && !(q < bestQ[K - 1]) { continue }
-                                        // Insert keeping bestQ ascending; ties keep the earlier Gaussian first.
-                                        var position = filled < K ? filled : K - 1
-                                        while position > 0 && bestQ[position - 1] > q {
-                                            bestQ[position] = bestQ[position - 1]
-                                            sel[slot + position] = sel[slot + position - 1]
-                                            position -= 1
+                                    local.distances(px: px, py: py)
+                                    // The K smallest (q, pair), unordered: fill, then replace the current worst.
+                                    // Pair indices break ties, so the kept set never depends on visiting order.
+                                    var filled = 0, worst = 0
+                                    for j in 0..<count {
+                                        let value = local.q[j], pair = local.pair[j]
+                                        if filled < K {
+                                            bestQ[filled] = value
+                                            bestPair[filled] = pair
+                                            filled += 1
+                                            if filled < K { continue }
+                                        } else if value < bestQ[worst] || (value == bestQ[worst] && pair < bestPair[worst]) {
+                                            bestQ[worst] = value
+                                            bestPair[worst] = pair
+                                        } else {
+                                            continue
                                         }
-                                        bestQ[position] = q
-                                        sel[slot + position] = Int32(pair)
-                                        if filled < K { filled += 1 }
+                                        worst = 0
+                                        for k in 1..<K where bestQ[k] > bestQ[worst] || (bestQ[k] == bestQ[worst] && bestPair[k] > bestPair[worst]) {
+                                            worst = k
+                                        }
                                     }
+                                    for k in 0..<filled { sel[slot + k] = bestPair[k] }
                                     var sum: Float = 0, red: Float = 0, green: Float = 0, blue: Float = 0
                                     for k in 0..<filled {
                                         let w = Foundation.exp(-0.5 * bestQ[k])
@@ -83,7 +96,6 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                                     image[p] = red / d
                                     image[P + p] = green / d
                                     image[2 * P + p] = blue / d
-                                }
                             }
                         }
                     }
@@ -123,7 +135,7 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                 }
             }
         }
-        return [dScreen]
+        return [Tensor(shape: batch.inputShape, scalars: dScreen)]
     }
 }
 

@@ -43,14 +43,20 @@ final class TopKRasterizerTests: XCTestCase {
         }
     }
 
-    /// The fast op's own gradient against central differences, on screen features directly.
+    /// The fast op's own gradient against central differences, on screen features directly, on
+    /// one tile (so tile binning cannot change under a perturbation), and through the Image-GS
+    /// parameterisation.
     func testFiniteDifferences() {
-        let parameters = randomImageGSParameters(count: 6, width: 20, height: 18, seed: 5)
-        let screen = withoutGradients { imageGSScreenFeatures(parameters, width: 20, height: 18) }
+        let parameters = randomImageGSParameters(count: 6, width: 16, height: 14, seed: 5)
+        let screen = withoutGradients { imageGSScreenFeatures(parameters, width: 16, height: 14) }
         screen.requiresGrad = true
         assertGradientsMatch([screen], epsilon: 1e-3, tolerance: 2e-2) {
-            rasterizeTopK($0[0], width: 20, height: 18, options: TopKOptions(k: 10))
+            rasterizeTopK($0[0], width: 16, height: 14, options: TopKOptions(k: 10))
         }
+        assertGradientsMatch([screen], epsilon: 1e-3, tolerance: 2e-2) {
+            rasterizeTopK($0[0], width: 16, height: 14, options: TopKOptions(k: 3))
+        }
+        assertGradientsMatch([parameters], epsilon: 1e-3, tolerance: 2e-2) { renderImageGS($0[0], width: 16, height: 14) }
     }
 
     /// A batch renders each item as if alone.
