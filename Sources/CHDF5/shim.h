@@ -19,3 +19,12 @@ static inline unsigned splatkit_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline size_t splatkit_h5t_variable(void) { return H5T_VARIABLE; }
 static inline H5E_auto2_t splatkit_h5e_no_auto(void) { return NULL; }
 static inline hid_t splatkit_h5e_default(void) { return H5E_DEFAULT; }
+static inline hsize_t splatkit_h5s_unlimited(void) { return H5S_UNLIMITED; }
+
+// The type of the link `name` under `loc` (H5L_TYPE_HARD, H5L_TYPE_SOFT, ...), or -1 on failure.
+// Wrapped here because H5Lget_info/H5L_info_t are version macros (1.10 vs 1.12+) in C.
+static inline int splatkit_h5l_link_type(hid_t loc, const char *name) {
+    H5L_info_t info;
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+    return (int)info.type;
+}

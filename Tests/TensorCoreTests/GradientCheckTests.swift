@@ -177,6 +177,17 @@ final class ConvolutionGradientTests: XCTestCase {
         }
     }
 
+    func testSeparableFilter() {
+        let x = randomInput([2, 3, 7, 9], seed: 34)
+        assertGradientsMatch([x]) { $0[0].separableFiltered(horizontal: [0.2, 0.5, 0.3], vertical: [0.1, 0.6, 0.2, 0.1]) }
+        // Equals a grouped conv2d with the outer-product kernel.
+        let kernel = Tensor(shape: [1, 1, 4, 3], scalars: [0.1, 0.6, 0.2, 0.1].flatMap { u in [0.2, 0.5, 0.3].map { u * $0 } })
+        let grouped = x.conv2d(weight: kernel.repeated([3, 1, 1, 1]), options: ConvolutionOptions(groups: 3))
+        let separable = x.separableFiltered(horizontal: [0.2, 0.5, 0.3], vertical: [0.1, 0.6, 0.2, 0.1])
+        XCTAssertEqual(separable.shape, grouped.shape)
+        for (a, b) in zip(separable.scalars, grouped.scalars) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
     func testPoolingAndUpsampling() {
         let x = distinctInput([2, 3, 6, 7], seed: 32)
         assertGradientsMatch([x]) { $0[0].maxPool2d(kernel: (2, 2)) }
