@@ -1,0 +1,206 @@
+import TensorCore
+
+// Batch normalisation over the channel axis (axis 1) of NC, NCL and NCHW data.
+//
+// Shape letters: N batch, C channels, L length, H height, W width; n = the number of values
+// per channel in a batch (N, N·L or N·H·W).
+//
+//   training:  μ = mean over (N, spatial), σ² = biased variance (÷ n) over (N, spatial),
+//              y = (x − μ) / √(σ² + ε) · γ + β       (differentiated through μ and σ²)
+//   inference: y = (x − running mean) / √(running variance + ε) · γ + β
+//
+// A composition of TensorCore ops (mean, broadcasting arithmetic, sqrt): no primitive of its
+// own. The running statistics are buffers updated in place after each training batch,
+// outside the graph, by one of two conventions:
+//
+//   .keras    momentum m = 0.99, ε = 1e-3:  running = m·running + (1 − m)·batch,
+//             with the biased batch variance (÷ n)
+//   .pytorch  momentum m = 0.1,  ε = 1e-5:  running = (1 − m)·running + m·batch,
+//             with the unbiased batch variance (÷ (n − 1)) for running variance
+//
+// Parameters and buffers (named in the layer's scope): `gamma` (C), default ones; `beta` (C),
+// default zeros (both absent when `affine: false`); buffers `running_mean` (C), initially 0,
+// and `running_variance` (C), initially 1.
+
+/// Which framework's batch-norm conventions (momentum meaning, default ε, running-variance
+/// estimator) a batch-norm layer follows.
+public enum BatchNormConvention: Sendable {
+    /// Keras: momentum 0.99 is the weight of the old running value; ε 1e-3; biased variance.
+    case keras
+    /// PyTorch: momentum 0.1 is the weight of the batch value; ε 1e-5; unbiased running variance.
+    case pytorch
+
+    /// 0.99 for Keras, 0.1 for PyTorch.
+    public var defaultMomentum: Float {
+        switch self {
+        case .keras: return 0.99
+        case .pytorch: return 0.1
+        }
+    }
+
+    /// 1e-3 for Keras, 1e-5 for PyTorch.
+    public var defaultEpsilon: Float {
+        switch self {
+        case .keras: return 1e-3
+        case .pytorch: return 1e-5
+        }
+    }
+
+    /// The weight of the old running value in an update with `momentum`.
+    public func retainedFraction(momentum: Float) -> Float {
+        switch self {
+        case .keras: return momentum
+        case .pytorch: return 1 - momentum
+        }
+    }
+
+    /// Whether the running variance is updated with the unbiased (÷ (n − 1)) batch variance.
+    public var updatesWithUnbiasedVariance: Bool { self == .pytorch }
+}
+
+/// The state and arithmetic shared by BatchNorm1D and BatchNorm2D.
+struct BatchNormState {
+    let featureCount: Int
+    let convention: BatchNormConvention
+    let momentum: Float
+    let epsilon: Float
+    let gamma: Tensor?
+    let beta: Tensor?
+    let runningMean: Tensor
+    let runningVariance: Tensor
+
+    init(featureCount: Int, convention: BatchNormConvention, momentum: Float?, epsilon: Float?, affine: Bool,
+         gammaInitializer: Initializer, betaInitializer: Initializer, scope: ParameterScope, layer: String) {
+        let momentum = momentum ?? convention.defaultMomentum
+        let epsilon = epsilon ?? convention.defaultEpsilon
+        precondition(featureCount >= 1, "\(layer): feature count \(featureCount) must be positive")
+        precondition(momentum >= 0 && momentum <= 1, "\(layer): momentum \(momentum) must lie in [0, 1]")
+        precondition(epsilon > 0, "\(layer): epsilon \(epsilon) must be positive")
+        self.featureCount = featureCount
+        self.convention = convention
+        self.momentum = momentum
+        self.epsilon = epsilon
+        gamma = affine ? scope.parameter("gamma", shape: [featureCount], initializer: gammaInitializer) : nil
+        beta = affine ? scope.parameter("beta", shape: [featureCount], initializer: betaInitializer) : nil
+        runningMean = scope.buffer("running_mean", shape: [featureCount], value: 0)
+        runningVariance = scope.buffer("running_variance", shape: [featureCount], value: 1)
+    }
+
+    /// Normalises `input` (N, C, …) per channel over every axis but 1.
+    func apply(_ input: Tensor, training: Bool) -> Tensor {
+        let axes = [0] + Array(2..<input.rank)
+        var channelShape = [Int](repeating: 1, count: input.rank)  // (1, C, 1, …)
+        channelShape[1] = featureCount
+        let normalized: Tensor
+        if training {
+            let n = input.count / featureCount
+            precondition(n > 1, "batch norm: training needs more than one value per channel, got input \(input.shape)")
+            let mean = input.mean(alongAxes: axes, keepingDimensions: true)  // (1, C, 1, …)
+            let deviations = input - mean  // (N, C, …)
+            let variance = deviations.squared().mean(alongAxes: axes, keepingDimensions: true)  // biased, (1, C, 1, …)
+            normalized = deviations / (variance + epsilon).sqrt()
+            updateRunningStatistics(batchMean: mean.scalars, batchVariance: variance.scalars, count: n)
+        } else {
+            let mean = runningMean.reshaped(channelShape)
+            let variance = runningVariance.reshaped(channelShape)
+            normalized = (input - mean) / (variance + epsilon).sqrt()
+        }
+        var output = normalized
+        if let gamma { output = output * gamma.reshaped(channelShape) }
+        if let beta { output = output + beta.reshaped(channelShape) }
+        return output
+    }
+
+    /// running ← r·running + (1 − r)·batch, with r the convention's retained fraction. Plain
+    /// writes to the buffers' scalars: no graph is recorded and no gradient flows.
+    private func updateRunningStatistics(batchMean: [Float], batchVariance: [Float], count n: Int) {
+        let retained = convention.retainedFraction(momentum: momentum)
+        let varianceScale: Float = convention.updatesWithUnbiasedVariance ? Float(n) / Float(n - 1) : 1
+        withoutGradients {
+            for c in 0..<featureCount {
+                runningMean.scalars[c] = retained * runningMean.scalars[c] + (1 - retained) * batchMean[c]
+                runningVariance.scalars[c] = retained * runningVariance.scalars[c]
+                    + (1 - retained) * batchVariance[c] * varianceScale
+            }
+        }
+    }
+}
+
+/// Batch normalisation of (N, C) or (N, C, L): statistics per channel over N (and L).
+///
+/// See the top of BatchNorm.swift for the arithmetic, conventions and parameter names.
+public struct BatchNorm1D: Layer {
+    let state: BatchNormState
+
+    /// - Parameters:
+    ///   - featureCount: C, the extent of axis 1.
+    ///   - convention: `.keras` (default) or `.pytorch`; sets the meaning of `momentum`, the
+    ///     default momentum and ε, and the running-variance estimator.
+    ///   - momentum, epsilon: nil takes the convention's defaults.
+    ///   - affine: whether to learn `gamma` and `beta`.
+    public init(
+        featureCount: Int, convention: BatchNormConvention = .keras, momentum: Float? = nil, epsilon: Float? = nil,
+        affine: Bool = true, gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros,
+        scope: ParameterScope
+    ) {
+        state = BatchNormState(featureCount: featureCount, convention: convention, momentum: momentum, epsilon: epsilon,
+                               affine: affine, gammaInitializer: gammaInitializer, betaInitializer: betaInitializer,
+                               scope: scope, layer: "BatchNorm1D")
+    }
+
+    public var featureCount: Int { state.featureCount }
+    public var convention: BatchNormConvention { state.convention }
+    public var momentum: Float { state.momentum }
+    public var epsilon: Float { state.epsilon }
+    /// (C) scale, or nil when not affine.
+    public var gamma: Tensor? { state.gamma }
+    /// (C) shift, or nil when not affine.
+    public var beta: Tensor? { state.beta }
+    /// (C) buffer.
+    public var runningMean: Tensor { state.runningMean }
+    /// (C) buffer.
+    public var runningVariance: Tensor { state.runningVariance }
+
+    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition((input.rank == 2 || input.rank == 3) && input.shape[1] == featureCount,
+                     "BatchNorm1D: input \(input.shape) must be (N, \(featureCount)) or (N, \(featureCount), L)")
+        return state.apply(input, training: training)
+    }
+}
+
+/// Batch normalisation of (N, C, H, W): statistics per channel over N, H and W.
+///
+/// See the top of BatchNorm.swift for the arithmetic, conventions and parameter names.
+public struct BatchNorm2D: Layer {
+    let state: BatchNormState
+
+    /// The arguments are those of `BatchNorm1D.init`.
+    public init(
+        featureCount: Int, convention: BatchNormConvention = .keras, momentum: Float? = nil, epsilon: Float? = nil,
+        affine: Bool = true, gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros,
+        scope: ParameterScope
+    ) {
+        state = BatchNormState(featureCount: featureCount, convention: convention, momentum: momentum, epsilon: epsilon,
+                               affine: affine, gammaInitializer: gammaInitializer, betaInitializer: betaInitializer,
+                               scope: scope, layer: "BatchNorm2D")
+    }
+
+    public var featureCount: Int { state.featureCount }
+    public var convention: BatchNormConvention { state.convention }
+    public var momentum: Float { state.momentum }
+    public var epsilon: Float { state.epsilon }
+    /// (C) scale, or nil when not affine.
+    public var gamma: Tensor? { state.gamma }
+    /// (C) shift, or nil when not affine.
+    public var beta: Tensor? { state.beta }
+    /// (C) buffer.
+    public var runningMean: Tensor { state.runningMean }
+    /// (C) buffer.
+    public var runningVariance: Tensor { state.runningVariance }
+
+    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == featureCount,
+                     "BatchNorm2D: input \(input.shape) must be (N, \(featureCount), H, W)")
+        return state.apply(input, training: training)
+    }
+}

@@ -1,0 +1,117 @@
+import TensorCore
+
+// 1-D convolution layers over NCL data with PyTorch weight layouts:
+//   Conv1D            weight (outputChannels, inputChannels/groups, kernelSize)
+//   ConvTranspose1D   weight (inputChannels, outputChannels/groups, kernelSize)
+// Output length, with p the resolved padding:
+//   Conv1D           L_out = ⌊(L + 2p − dilation·(k − 1) − 1) / stride⌋ + 1
+//   ConvTranspose1D  L_out = (L − 1)·stride − 2p + dilation·(k − 1) + outputPadding + 1
+
+/// A 1-D cross-correlation: (N, inputChannels, L) → (N, outputChannels, L_out).
+///
+/// Parameters: `weight` (outputChannels, inputChannels/groups, kernelSize), default Keras
+/// Glorot uniform (fan-in = in/groups·k, fan-out = out·k); `bias` (outputChannels), default
+/// zeros, absent when `bias: false`.
+public struct Conv1D: Layer {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: ConvolutionPadding
+    public let dilation: Int
+    public let groups: Int
+    /// The padding applied to each end of the input, resolved from `padding`.
+    public let paddingAmount: Int
+    /// (outputChannels, inputChannels/groups, kernelSize)
+    public let weight: Tensor
+    /// (outputChannels), or nil without bias.
+    public let bias: Tensor?
+
+    public init(
+        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+        padding: ConvolutionPadding = .valid, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+        weightInitializer: Initializer? = nil, biasInitializer: Initializer = .zeros,
+        scope: ParameterScope
+    ) {
+        precondition(kernelSize >= 1 && stride >= 1 && dilation >= 1,
+                     "Conv1D: kernel size \(kernelSize), stride \(stride) and dilation \(dilation) must be ≥ 1")
+        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "Conv1D: channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.paddingAmount = padding.amounts(kernelSize: [kernelSize], dilation: [dilation], stride: [stride],
+                                             layer: "Conv1D")[0]
+        let shape = [outputChannels, inputChannels / groups, kernelSize]
+        self.weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
+        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+    }
+
+    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.rank == 3 && input.shape[1] == inputChannels,
+                     "Conv1D: input \(input.shape) must be (N, \(inputChannels), L)")
+        return input.conv1d(weight: weight, bias: bias, stride: stride, padding: paddingAmount,
+                            dilation: dilation, groups: groups)
+    }
+}
+
+/// A transposed 1-D convolution (the gradient of Conv1D with respect to its input):
+/// (N, inputChannels, L) → (N, outputChannels, L_out).
+///
+/// Parameters: `weight` (inputChannels, outputChannels/groups, kernelSize), default Keras
+/// Glorot uniform (fan-in = out/groups·k, fan-out = in·k); `bias` (outputChannels), default
+/// zeros, absent when `bias: false`. `padding: .same` (stride 1, odd kernel) keeps the length.
+public struct ConvTranspose1D: Layer {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: ConvolutionPadding
+    public let outputPadding: Int
+    public let dilation: Int
+    public let groups: Int
+    /// The padding removed from each end of the full output, resolved from `padding`.
+    public let paddingAmount: Int
+    /// (inputChannels, outputChannels/groups, kernelSize)
+    public let weight: Tensor
+    /// (outputChannels), or nil without bias.
+    public let bias: Tensor?
+
+    public init(
+        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+        padding: ConvolutionPadding = .valid, outputPadding: Int = 0, dilation: Int = 1, groups: Int = 1,
+        bias: Bool = true, weightInitializer: Initializer? = nil, biasInitializer: Initializer = .zeros,
+        scope: ParameterScope
+    ) {
+        precondition(kernelSize >= 1 && stride >= 1 && dilation >= 1,
+                     "ConvTranspose1D: kernel size \(kernelSize), stride \(stride) and dilation \(dilation) must be ≥ 1")
+        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "ConvTranspose1D: channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
+        precondition(outputPadding >= 0 && (outputPadding < stride || outputPadding < dilation),
+                     "ConvTranspose1D: output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        self.dilation = dilation
+        self.groups = groups
+        self.paddingAmount = padding.amounts(kernelSize: [kernelSize], dilation: [dilation], stride: [stride],
+                                             layer: "ConvTranspose1D")[0]
+        let shape = [inputChannels, outputChannels / groups, kernelSize]
+        self.weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
+        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+    }
+
+    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.rank == 3 && input.shape[1] == inputChannels,
+                     "ConvTranspose1D: input \(input.shape) must be (N, \(inputChannels), L)")
+        return input.transposedConv1d(weight: weight, bias: bias, stride: stride, padding: paddingAmount,
+                                      outputPadding: outputPadding, dilation: dilation, groups: groups)
+    }
+}
