@@ -4,18 +4,26 @@ import Foundation
 // Each primitive's pullback sits beside its forward. A broadcast operand's gradient is summed
 // back to its own shape (`reduced(toShape:)`).
 
+/// An element-wise function with its derivative, written in terms of the input x and/or the
+/// output y = f(x), so the pullback needs no recomputation.
+protocol DifferentiableScalarFunction: ScalarFunction1 {
+    func derivative(_ x: Float, _ y: Float) -> Float
+}
+
+/// g · f′(x, y): the pullback of a unary op, element by element.
+private struct ChainRule<F: DifferentiableScalarFunction>: ScalarFunction3 {
+    let f: F
+    @inline(__always) func callAsFunction(_ x: Float, _ y: Float, _ g: Float) -> Float { g * f.derivative(x, y) }
+}
+
 extension Tensor {
-    /// A differentiable op with one input whose derivative is a function of the input `x`
-    /// and the output `y`: dL/dx = dL/dy · derivative(x, y).
+    /// A differentiable op with one input: y = f(x), dL/dx = dL/dy · f′(x, y).
     @inline(__always)
-    func unaryOp(
-        _ name: String, _ forward: (Float) -> Float,
-        derivative: @escaping (_ x: Float, _ y: Float) -> Float
-    ) -> Tensor {
-        let output = mapScalars(scalars, forward)
+    func unaryOp<F: DifferentiableScalarFunction>(_ name: String, _ f: F) -> Tensor {
+        let output = mapScalars(scalars, f)
         let input = self
         return Tensor.record(name, shape: shape, scalars: output, inputs: [self]) { gradient in
-            let dx = zipScalars(input.scalars, output, gradient.scalars) { x, y, g in g * derivative(x, y) }
+            let dx = zipScalars(input.scalars, output, gradient.scalars, ChainRule(f: f))
             return [Tensor(shape: input.shape, scalars: dx)]
         }
     }
@@ -35,23 +43,28 @@ extension Tensor {
 
 // MARK: - Binary arithmetic
 
+struct Add: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x + y } }
+struct Subtract: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x - y } }
+struct Multiply: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x * y } }
+struct Divide: ScalarFunction2 { @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { x / y } }
+
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, output) = broadcastScalars(a, b, +)
+        let (shape, output) = broadcastScalars(a, b, Add())
         return record("add", shape: shape, scalars: output, inputs: [a, b]) { g in
             [g.reduced(toShape: a.shape), g.reduced(toShape: b.shape)]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, output) = broadcastScalars(a, b, -)
+        let (shape, output) = broadcastScalars(a, b, Subtract())
         return record("sub", shape: shape, scalars: output, inputs: [a, b]) { g in
             [g.reduced(toShape: a.shape), (-g).reduced(toShape: b.shape)]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, output) = broadcastScalars(a, b, *)
+        let (shape, output) = broadcastScalars(a, b, Multiply())
         return record("mul", shape: shape, scalars: output, inputs: [a, b]) { g in
             [
                 a.requiresGrad ? (g * b).reduced(toShape: a.shape) : nil,
@@ -61,7 +74,7 @@ extension Tensor {
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, output) = broadcastScalars(a, b, /)
+        let (shape, output) = broadcastScalars(a, b, Divide())
         return record("div", shape: shape, scalars: output, inputs: [a, b]) { g in
             // d(a/b)/da = 1/b;  d(a/b)/db = -a/b²
             [
@@ -72,7 +85,7 @@ extension Tensor {
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        x.unaryOp("neg", { -$0 }, derivative: { _, _ in -1 })
+        x.unaryOp("neg", Negate())
     }
 
     // Mixed tensor–scalar forms: the scalar broadcasts as a rank-0 tensor.
@@ -88,38 +101,65 @@ extension Tensor {
 
 // MARK: - Unary math
 
+struct Negate: DifferentiableScalarFunction {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { -x }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { -1 }
+}
+
+struct Exponential: DifferentiableScalarFunction {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
+}
+
+struct NaturalLogarithm: DifferentiableScalarFunction {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.log(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 1 / x }
+}
+
+struct SquareRoot: DifferentiableScalarFunction {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { x.squareRoot() }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 0.5 / y }
+}
+
+/// |x|; the derivative at 0 is taken as 0.
+struct AbsoluteValue: DifferentiableScalarFunction {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+struct Power: DifferentiableScalarFunction {
+    let exponent: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { exponent == 2 ? x * x : Foundation.pow(x, exponent) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { exponent == 2 ? 2 * x : exponent * Foundation.pow(x, exponent - 1) }
+}
+
+/// The gradient passes only where no limit is active.
+struct Clamp: DifferentiableScalarFunction {
+    let lower: Float, upper: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.min(Swift.max(x, lower), upper) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x >= lower && x <= upper ? 1 : 0 }
+}
+
 extension Tensor {
-    public func exp() -> Tensor {
-        unaryOp("exp", { Foundation.exp($0) }, derivative: { _, y in y })
-    }
+    public func exp() -> Tensor { unaryOp("exp", Exponential()) }
 
     /// Natural logarithm.
-    public func log() -> Tensor {
-        unaryOp("log", { Foundation.log($0) }, derivative: { x, _ in 1 / x })
-    }
+    public func log() -> Tensor { unaryOp("log", NaturalLogarithm()) }
 
-    public func sqrt() -> Tensor {
-        unaryOp("sqrt", { $0.squareRoot() }, derivative: { _, y in 0.5 / y })
-    }
+    public func sqrt() -> Tensor { unaryOp("sqrt", SquareRoot()) }
 
     /// |x|; the derivative at 0 is taken as 0.
-    public func abs() -> Tensor {
-        unaryOp("abs", { Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })
-    }
+    public func abs() -> Tensor { unaryOp("abs", AbsoluteValue()) }
 
     /// x raised to a constant power.
-    public func pow(_ exponent: Float) -> Tensor {
-        unaryOp("pow", { Foundation.pow($0, exponent) }, derivative: { x, _ in exponent * Foundation.pow(x, exponent - 1) })
-    }
+    public func pow(_ exponent: Float) -> Tensor { unaryOp("pow", Power(exponent: exponent)) }
 
     public func squared() -> Tensor { self * self }
 
     /// Limits values to `[lower, upper]`; the gradient passes only where no limit is active.
     public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
         precondition(lower <= upper, "clamped: min \(lower) > max \(upper)")
-        return unaryOp(
-            "clamp", { Swift.min(Swift.max($0, lower), upper) },
-            derivative: { x, _ in x >= lower && x <= upper ? 1 : 0 })
+        return unaryOp("clamp", Clamp(lower: lower, upper: upper))
     }
 }
 
@@ -154,7 +194,7 @@ extension Tensor {
     }
 
     /// A 0/1 mask of `predicate(a, b)` with broadcasting (no gradient).
-    public func compared(_ other: Tensor, _ predicate: (Float, Float) -> Bool) -> Tensor {
+    public func compared(_ other: Tensor, _ predicate: @escaping (Float, Float) -> Bool) -> Tensor {
         let (shape, output) = broadcastScalars(self, other) { predicate($0, $1) ? 1 : 0 }
         return Tensor(shape: shape, scalars: output)
     }

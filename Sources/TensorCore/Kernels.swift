@@ -39,39 +39,94 @@ func contiguousSum(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
     return total
 }
 
+// Element functions are small structs conforming to these protocols rather than closures: a
+// generic kernel specialised for a struct calls it directly inside the parallel loop, so the
+// loop is inlined and vectorised; a closure captured by the loop would cost an indirect call
+// per element. Closures remain available (wrapped) for code off the hot path.
+
+/// A pure function of one float.
+protocol ScalarFunction1 { func callAsFunction(_ x: Float) -> Float }
+/// A pure function of two floats.
+protocol ScalarFunction2 { func callAsFunction(_ x: Float, _ y: Float) -> Float }
+/// A pure function of three floats.
+protocol ScalarFunction3 { func callAsFunction(_ x: Float, _ y: Float, _ z: Float) -> Float }
+
+struct ClosureFunction1: ScalarFunction1 {
+    let body: (Float) -> Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { body(x) }
+}
+
+struct ClosureFunction2: ScalarFunction2 {
+    let body: (Float, Float) -> Float
+    @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { body(x, y) }
+}
+
+struct ClosureFunction3: ScalarFunction3 {
+    let body: (Float, Float, Float) -> Float
+    @inline(__always) func callAsFunction(_ x: Float, _ y: Float, _ z: Float) -> Float { body(x, y, z) }
+}
+
 /// `f` applied to every element of `x`.
 @inline(__always)
-func mapScalars(_ x: [Float], _ f: (Float) -> Float) -> [Float] {
-    x.withUnsafeBufferPointer { source in
-        let s = source.baseAddress
-        return generateScalars(source.count) { f(s![$0]) }
+func mapScalars<F: ScalarFunction1>(_ x: [Float], _ f: F) -> [Float] {
+    let count = x.count
+    return x.withUnsafeBufferPointer { source in
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let s = source.baseAddress, d = buffer.baseAddress
+            parallelChunks(count) { range in
+                for i in range { d![i] = f(s![i]) }
+            }
+            initialized = count
+        }
     }
 }
 
+func mapScalars(_ x: [Float], _ f: @escaping (Float) -> Float) -> [Float] { mapScalars(x, ClosureFunction1(body: f)) }
+
 /// `f(x[i], y[i])` for two arrays of equal length.
 @inline(__always)
-func zipScalars(_ x: [Float], _ y: [Float], _ f: (Float, Float) -> Float) -> [Float] {
+func zipScalars<F: ScalarFunction2>(_ x: [Float], _ y: [Float], _ f: F) -> [Float] {
     precondition(x.count == y.count, "zipScalars: \(x.count) vs \(y.count) elements")
+    let count = x.count
     return x.withUnsafeBufferPointer { xs in
         y.withUnsafeBufferPointer { ys in
-            let a = xs.baseAddress, b = ys.baseAddress
-            return generateScalars(xs.count) { f(a![$0], b![$0]) }
+            [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let a = xs.baseAddress, b = ys.baseAddress, d = buffer.baseAddress
+                parallelChunks(count) { range in
+                    for i in range { d![i] = f(a![i], b![i]) }
+                }
+                initialized = count
+            }
         }
     }
+}
+
+func zipScalars(_ x: [Float], _ y: [Float], _ f: @escaping (Float, Float) -> Float) -> [Float] {
+    zipScalars(x, y, ClosureFunction2(body: f))
 }
 
 /// `f(x[i], y[i], z[i])` for three arrays of equal length (used by pullbacks: input, output, gradient).
 @inline(__always)
-func zipScalars(_ x: [Float], _ y: [Float], _ z: [Float], _ f: (Float, Float, Float) -> Float) -> [Float] {
+func zipScalars<F: ScalarFunction3>(_ x: [Float], _ y: [Float], _ z: [Float], _ f: F) -> [Float] {
     precondition(x.count == y.count && y.count == z.count, "zipScalars: unequal element counts")
+    let count = x.count
     return x.withUnsafeBufferPointer { xs in
         y.withUnsafeBufferPointer { ys in
             z.withUnsafeBufferPointer { zs in
-                let a = xs.baseAddress, b = ys.baseAddress, c = zs.baseAddress
-                return generateScalars(xs.count) { f(a![$0], b![$0], c![$0]) }
+                [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    let a = xs.baseAddress, b = ys.baseAddress, c = zs.baseAddress, d = buffer.baseAddress
+                    parallelChunks(count) { range in
+                        for i in range { d![i] = f(a![i], b![i], c![i]) }
+                    }
+                    initialized = count
+                }
             }
         }
     }
+}
+
+func zipScalars(_ x: [Float], _ y: [Float], _ z: [Float], _ f: @escaping (Float, Float, Float) -> Float) -> [Float] {
+    zipScalars(x, y, z, ClosureFunction3(body: f))
 }
 
 // MARK: - Broadcasting
@@ -97,19 +152,23 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
 
 /// `f(a, b)` with NumPy broadcasting (of a, b and optionally a third shape). Fast paths for equal shapes and scalar operands; the
 /// general path walks the output with an odometer over the outer axes and a strided inner loop.
-@inline(__always)
 func broadcastScalars(
-    _ a: Tensor, _ b: Tensor, alsoBroadcastingTo extraShape: [Int] = [], _ f: (Float, Float) -> Float
+    _ a: Tensor, _ b: Tensor, alsoBroadcastingTo extraShape: [Int] = [], _ f: @escaping (Float, Float) -> Float
+) -> (shape: [Int], scalars: [Float]) {
+    broadcastScalars(a, b, alsoBroadcastingTo: extraShape, ClosureFunction2(body: f))
+}
+
+@inline(__always)
+func broadcastScalars<F: ScalarFunction2>(
+    _ a: Tensor, _ b: Tensor, alsoBroadcastingTo extraShape: [Int] = [], _ f: F
 ) -> (shape: [Int], scalars: [Float]) {
     let shape = broadcastShape(broadcastShape(a.shape, b.shape), extraShape)
     if a.shape == shape && b.shape == shape { return (shape, zipScalars(a.scalars, b.scalars, f)) }
     if b.count == 1 && shape == a.shape {
-        let value = b.scalars[0]
-        return (shape, mapScalars(a.scalars) { f($0, value) })
+        return (shape, mapScalars(a.scalars, SecondFixed(f: f, y: b.scalars[0])))
     }
     if a.count == 1 && shape == b.shape {
-        let value = a.scalars[0]
-        return (shape, mapScalars(b.scalars) { f(value, $0) })
+        return (shape, mapScalars(b.scalars, FirstFixed(f: f, x: a.scalars[0])))
     }
     let stridesA = broadcastStrides(a.shape, to: shape)
     let stridesB = broadcastStrides(b.shape, to: shape)
@@ -143,4 +202,16 @@ func broadcastScalars(
         }
     }
     return (shape, result)
+}
+
+/// f(x, y) with y fixed.
+struct SecondFixed<F: ScalarFunction2>: ScalarFunction1 {
+    let f: F, y: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { f(x, y) }
+}
+
+/// f(x, y) with x fixed.
+struct FirstFixed<F: ScalarFunction2>: ScalarFunction1 {
+    let f: F, x: Float
+    @inline(__always) func callAsFunction(_ y: Float) -> Float { f(x, y) }
 }
