@@ -26,12 +26,13 @@ extension Tensor {
                 parallelItems(planes) { plane in
                     let x = source.baseAddress! + plane * H * W, y = destination.baseAddress! + plane * OH * OW
                     let rows = UnsafeMutablePointer<Float>.allocate(capacity: H * OW)
+                    rows.initialize(repeating: 0, count: H * OW)
                     defer { rows.deallocate() }
+                    // Tap by tap (axpy over a row), so the inner loop is contiguous and vectorises.
                     for i in 0..<H {
-                        for j in 0..<OW {
-                            var total: Float = 0
-                            for v in 0..<KH { total += horizontal[v] * x[i * W + j + v] }
-                            rows[i * OW + j] = total
+                        for v in 0..<KH {
+                            let tap = horizontal[v], from = x + i * W + v, to = rows + i * OW
+                            for j in 0..<OW { to[j] += tap * from[j] }
                         }
                     }
                     for i in 0..<OH {

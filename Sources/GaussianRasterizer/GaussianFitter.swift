@@ -1,0 +1,287 @@
+import Foundation
+import NeuralNetwork
+import TensorCore
+
+// Image → Gaussians fitting with the two published recipes.
+//
+// imagegs (Image-GS): top-K normalised rasterizer; start with half the Gaussians at pixels
+//   drawn 30% uniformly and 70% ∝ (normalised Sobel magnitude)², σ = 5 px, θ = 0, colour from
+//   the image; every 500 steps add a quarter of the rest at pixels drawn ∝ squared error
+//   (colour: the residual there) and reset Adam; Adam per group (xy 5e-4, scale 2e-3,
+//   rotation 2e-3, colour 5e-3); loss L1 + 0.1·(1 − SSIM); learning rates ÷10 after 1000 steps
+//   without improvement, stop at the second such stall (never before 5000 steps when growing).
+// gaussianimage (GaussianImage, Cholesky): additive rasterizer, random init, MSE loss, Adam
+//   lr 1e-3 halved every 20,000 steps.
+// Both are deterministic for a seed.
+
+/// Which published recipe to follow.
+public enum FitRecipe: String, CaseIterable, Sendable {
+    case imagegs, gaussianimage
+}
+
+/// How new Gaussians added during Image-GS's growth get their colour.
+public enum GrowthColour: String, CaseIterable, Sendable {
+    /// The residual (target − render) at the chosen pixel.
+    case residual
+    /// The target colour at the chosen pixel.
+    case target
+}
+
+/// Settings of a fit; defaults are the recipes' published values.
+public struct FitOptions: Sendable {
+    public var gaussians = 512
+    /// The most optimisation steps to run.
+    public var steps = 5000
+    public var recipe = FitRecipe.imagegs
+    public var seed: UInt64 = 0
+    // Image-GS
+    public var initialFraction: Float = 0.5
+    public var growthBatches = 4
+    public var growthInterval = 500
+    public var growthColour = GrowthColour.residual
+    public var uniformFraction: Float = 0.3
+    /// Initial inverse standard deviation (1/px): 0.2 is σ = 5 px.
+    public var initialScale: Float = 0.2
+    public var learningRateXY: Float = 5e-4
+    public var learningRateScale: Float = 2e-3
+    public var learningRateRotation: Float = 2e-3
+    public var learningRateColour: Float = 5e-3
+    public var ssimWeight: Float = 0.1
+    public var plateauPatience = 1000
+    public var minimumStepsWhenGrowing = 5000
+    public var topK = TopKOptions()
+    // GaussianImage
+    public var gaussianImageLearningRate: Float = 1e-3
+    public var gaussianImageHalvingInterval = 20_000
+
+    public init() {}
+}
+
+/// A progress report, sent every `progressInterval` steps and at the end.
+public struct FitProgress: Sendable {
+    public let step: Int
+    public let totalSteps: Int
+    public let gaussians: Int
+    public let psnr: Float
+    public let ssim: Float
+    public let loss: Float
+    public let stepsPerSecond: Double
+    /// Seconds left at the current rate if every remaining step runs.
+    public var estimatedSecondsLeft: Double { Double(totalSteps - step) / Swift.max(stepsPerSecond, 1e-9) }
+}
+
+/// The outcome of a fit.
+public struct FitResult {
+    /// Image-GS parameters (N, 8), whatever the recipe.
+    public let gaussians: Tensor
+    public let psnr: Float
+    public let ssim: Float
+    public let steps: Int
+    public let seconds: Double
+    public let recipe: FitRecipe
+}
+
+/// Fits Gaussians to one image.
+public final class GaussianFitter {
+    public let target: Tensor  // (3, H, W) in [0, 1]
+    public let options: FitOptions
+    private var generator: RandomGenerator
+    private var width: Int { target.shape[2] }
+    private var height: Int { target.shape[1] }
+
+    /// `image` is (3, H, W) with values in [0, 1].
+    public init(image: Tensor, options: FitOptions) {
+        precondition(image.rank == 3 && image.shape[0] == 3, "GaussianFitter: image must be (3, H, W), got \(image.shape)")
+        precondition(options.gaussians >= 1 && options.steps >= 0, "GaussianFitter: needs ≥ 1 Gaussian and ≥ 0 steps")
+        target = image.detached()
+        self.options = options
+        generator = RandomGenerator(seed: options.seed)
+    }
+
+    /// Runs the fit, calling `progress` every `progressInterval` steps (and after the last).
+    public func run(progressInterval: Int = 100, progress: (FitProgress) -> Void = { _ in }) -> FitResult {
+        switch options.recipe {
+        case .imagegs: return runImageGS(progressInterval: progressInterval, progress: progress)
+        case .gaussianimage: return runGaussianImage(progressInterval: progressInterval, progress: progress)
+        }
+    }
+
+    // MARK: - Image-GS
+
+    /// The four trainable groups of Image-GS parameters, each (n, k).
+    private struct ImageGSGroups {
+        var xy: Tensor, scale: Tensor, rotation: Tensor, colour: Tensor
+        var all: [Tensor] { [xy, scale, rotation, colour] }
+        var parameters: Tensor { Tensor.concatenated(all, alongAxis: 1) }
+        var count: Int { xy.shape[0] }
+
+        /// Appends rows (k, 8) of Image-GS parameters to every group.
+        mutating func append(_ rows: Tensor) {
+            let parts = rows.split(sizes: [2, 2, 1, 3], alongAxis: 1)
+            func joined(_ old: Tensor, _ new: Tensor) -> Tensor {
+                let result = withoutGradients { Tensor.concatenated([old, new], alongAxis: 0) }
+                result.requiresGrad = true
+                return result
+            }
+            xy = joined(xy, parts[0])
+            scale = joined(scale, parts[1])
+            rotation = joined(rotation, parts[2])
+            colour = joined(colour, parts[3])
+        }
+    }
+
+    /// Image-GS rows (k, 8) at `pixels` with the initial shape and the given colours.
+    private func newGaussians(at pixels: [Int], colours: (Int) -> (Float, Float, Float)) -> Tensor {
+        var rows: [Float] = []
+        for p in pixels {
+            let (r, g, b) = colours(p)
+            rows += [(Float(p % width) + 0.5) / Float(width), (Float(p / width) + 0.5) / Float(height),
+                     options.initialScale, options.initialScale, 0, r, g, b]
+        }
+        return Tensor(shape: [pixels.count, 8], scalars: rows)
+    }
+
+    private func targetColour(_ p: Int) -> (Float, Float, Float) {
+        let P = width * height
+        return (target.scalars[p], target.scalars[P + p], target.scalars[2 * P + p])
+    }
+
+    private func runImageGS(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
+        let start = monotonicTime()
+        let P = width * height
+        let growing = options.initialFraction < 1 && options.growthBatches > 0
+        let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
+        let uniformCount = Int((Float(initialCount) * options.uniformFraction).rounded())
+        let gradientWeights = normalizedSobelMagnitude(target).map { $0 * $0 }
+        let pixels = (0..<uniformCount).map { _ in generator.nextInt(below: P) }
+            + samplePixels(count: initialCount - uniformCount, weights: gradientWeights, using: &generator)
+        let initial = newGaussians(at: pixels, colours: targetColour).split(sizes: [2, 2, 1, 3], alongAxis: 1)
+        for part in initial { part.requiresGrad = true }
+        var groups = ImageGSGroups(xy: initial[0], scale: initial[1], rotation: initial[2], colour: initial[3])
+        let rates = [options.learningRateXY, options.learningRateScale, options.learningRateRotation, options.learningRateColour]
+        var optimizers = rates.map { Optimizer(Adam(), learningRate: $0) }
+        let batchSize = growing ? (options.gaussians - initialCount + options.growthBatches - 1) / options.growthBatches : 0
+        let growthEnd = growing ? options.growthBatches * options.growthInterval : 0
+        let target4 = target.unsqueezed(0)
+
+        var bestLoss = Float.infinity, stepsSinceImprovement = 0, stalls = 0
+        var lastRender = target, lastSSIM: Float = 0, lastLoss: Float = 0
+        var step = 0
+        while step < options.steps {
+            // Growth: add a batch at pixels drawn ∝ squared error of the last render.
+            if growing && step > 0 && step % options.growthInterval == 0 && step <= growthEnd && groups.count < options.gaussians {
+                let count = Swift.min(batchSize, options.gaussians - groups.count)
+                let squaredError = (0..<P).map { p in
+                    (0..<3).reduce(Float(0)) { $0 + Foundation.pow(lastRender.scalars[$1 * P + p] - target.scalars[$1 * P + p], 2) }
+                }
+                let chosen = samplePixels(count: count, weights: squaredError, using: &generator)
+                groups.append(newGaussians(at: chosen) { p in
+                    let t = self.targetColour(p)
+                    if self.options.growthColour == .target { return t }
+                    return (t.0 - lastRender.scalars[p], t.1 - lastRender.scalars[P + p], t.2 - lastRender.scalars[2 * P + p])
+                })
+                for optimizer in optimizers { optimizer.resetState() }
+                bestLoss = .infinity
+                stepsSinceImprovement = 0
+            }
+            let render = renderImageGS(groups.parameters, width: width, height: height, options: options.topK)
+            let similarity = ssim(render.unsqueezed(0), target4)
+            let loss = l1Loss(render, target) + options.ssimWeight * (1 - similarity)
+            loss.backward()
+            for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
+                optimizer.update([(name, tensor)])
+                tensor.zeroGrad()
+            }
+            lastRender = render.detached()
+            lastSSIM = similarity.item
+            lastLoss = loss.item
+            step += 1
+
+            // Plateau: ÷10 at the first stall, stop at the second (not before the minimum).
+            if lastLoss < bestLoss {
+                bestLoss = lastLoss
+                stepsSinceImprovement = 0
+            } else {
+                stepsSinceImprovement += 1
+            }
+            if stepsSinceImprovement >= options.plateauPatience && step > growthEnd {
+                if stalls == 0 {
+                    for optimizer in optimizers { optimizer.learningRate /= 10 }
+                    stalls = 1
+                    stepsSinceImprovement = 0
+                } else if !growing || step >= options.minimumStepsWhenGrowing {
+                    break
+                }
+            }
+            if step % progressInterval == 0 || step == options.steps {
+                progress(report(step: step, total: options.steps, count: groups.count, render: lastRender,
+                                 ssim: lastSSIM, loss: lastLoss, since: start))
+            }
+        }
+        optimizers.removeAll()
+        let final = withoutGradients { groups.parameters }
+        return finish(parameters: final, render: renderImageGS(final, width: width, height: height, options: options.topK),
+                      steps: step, start: start, progressInterval: progressInterval, progress: progress)
+    }
+
+    // MARK: - GaussianImage
+
+    private func runGaussianImage(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
+        let start = monotonicTime()
+        let N = options.gaussians
+        // GaussianImage's initialisation: positions atanh(U(−1, 1)), Cholesky and colour U(0, 1).
+        var values: [Float] = []
+        for _ in 0..<N {
+            let u = 2 * (generator.nextUniform() - 0.5) * 0.999_999, v = 2 * (generator.nextUniform() - 0.5) * 0.999_999
+            values += [Foundation.atanh(u), Foundation.atanh(v),
+                       generator.nextUniform(), generator.nextUniform(), generator.nextUniform(),
+                       generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
+        }
+        let raw = Tensor(shape: [N, 8], scalars: values, requiresGrad: true)
+        let optimizer = Optimizer(Adam(), learningRate: options.gaussianImageLearningRate)
+        var lastRender = target, lastLoss: Float = 0
+        var step = 0
+        while step < options.steps {
+            if step > 0 && step % options.gaussianImageHalvingInterval == 0 { optimizer.learningRate /= 2 }
+            let render = rasterizeAdditive(gaussianImageScreenFeatures(raw, width: width, height: height), width: width, height: height)
+            let loss = meanSquaredError(render, target)
+            loss.backward()
+            optimizer.update([("gaussians", raw)])
+            raw.zeroGrad()
+            lastRender = render.detached()
+            lastLoss = loss.item
+            step += 1
+            if step % progressInterval == 0 || step == options.steps {
+                let similarity = withoutGradients { ssim(lastRender.unsqueezed(0), target.unsqueezed(0)).item }
+                progress(report(step: step, total: options.steps, count: N, render: lastRender, ssim: similarity, loss: lastLoss, since: start))
+            }
+        }
+        let converted = imageGSParameters(fromGaussianImage: raw.detached(), width: width, height: height)
+        let render = rasterizeAdditive(gaussianImageScreenFeatures(raw.detached(), width: width, height: height), width: width, height: height)
+        return finish(parameters: converted, render: render, steps: step, start: start, progressInterval: progressInterval, progress: progress)
+    }
+
+    // MARK: - Shared
+
+    private func report(step: Int, total: Int, count: Int, render: Tensor, ssim: Float, loss: Float, since start: Double) -> FitProgress {
+        let elapsed = Swift.max(monotonicTime() - start, 1e-9)
+        return FitProgress(step: step, totalSteps: total, gaussians: count, psnr: psnr(render.clamped(min: 0, max: 1), target),
+                           ssim: ssim, loss: loss, stepsPerSecond: Double(step) / elapsed)
+    }
+
+    private func finish(parameters: Tensor, render: Tensor, steps: Int, start: Double, progressInterval: Int,
+                        progress: (FitProgress) -> Void) -> FitResult {
+        let display = render.clamped(min: 0, max: 1)
+        let finalPSNR = psnr(display, target)
+        let finalSSIM = withoutGradients { ssim(display.unsqueezed(0), target.unsqueezed(0)).item }
+        return FitResult(gaussians: parameters, psnr: finalPSNR, ssim: finalSSIM, steps: steps,
+                         seconds: monotonicTime() - start, recipe: options.recipe)
+    }
+}
+
+/// Monotonic seconds, for rates and wall times.
+func monotonicTime() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}

@@ -1,0 +1,82 @@
+import Foundation
+import SplatIO
+import TensorCore
+
+// A fitted Gaussian set on disk (HDF5; layout in docs/FORMATS.md, "Gaussian sets"):
+//   /gaussians            float32 (N, 8), Image-GS convention (see GaussianConventions.swift)
+//   root attributes       format = "splatkit-gaussians", format_version = 1,
+//                         convention = "imagegs", width, height (of the source image),
+//                         psnr, ssim, recipe, steps (of the fit; absent when unknown)
+
+/// A Gaussian set with the facts of the image and fit it came from.
+public struct GaussianSet {
+    /// Image-GS parameters (N, 8).
+    public var gaussians: Tensor
+    /// Size of the source image, which `render` uses by default.
+    public var width: Int
+    public var height: Int
+    public var psnr: Double?
+    public var ssim: Double?
+    public var recipe: String?
+    public var steps: Int?
+
+    public static let format = "splatkit-gaussians"
+    public static let formatVersion: Int64 = 1
+
+    public init(gaussians: Tensor, width: Int, height: Int, psnr: Double? = nil, ssim: Double? = nil,
+                recipe: String? = nil, steps: Int? = nil) {
+        precondition(gaussians.rank == 2 && gaussians.shape[1] == ImageGSColumn.count,
+                     "GaussianSet: gaussians must be (N, 8), got \(gaussians.shape)")
+        self.gaussians = gaussians
+        self.width = width
+        self.height = height
+        self.psnr = psnr
+        self.ssim = ssim
+        self.recipe = recipe
+        self.steps = steps
+    }
+
+    /// Writes the set atomically (temporary file, then rename).
+    public func write(to path: String) throws {
+        try writeAtomically(to: path) { temporary in
+            let file = try HDF5File(creating: temporary)
+            try file.write(gaussians.detached(), to: "gaussians")
+            try file.setAttribute("format", to: GaussianSet.format)
+            try file.setAttribute("format_version", to: GaussianSet.formatVersion)
+            try file.setAttribute("convention", to: "imagegs")
+            try file.setAttribute("width", to: width)
+            try file.setAttribute("height", to: height)
+            if let psnr { try file.setAttribute("psnr", to: psnr) }
+            if let ssim { try file.setAttribute("ssim", to: ssim) }
+            if let recipe { try file.setAttribute("recipe", to: recipe) }
+            if let steps { try file.setAttribute("steps", to: steps) }
+            try file.close()
+        }
+    }
+
+    /// Reads a set written by `write(to:)`, checking its format, version, shape and values.
+    public init(contentsOf path: String) throws {
+        let file = try HDF5File(opening: path)
+        defer { try? file.close() }
+        let format = (try? file.stringAttribute("format")) ?? ""
+        guard format == GaussianSet.format else {
+            throw FileError(path, "not a SplatKit Gaussian set (format attribute is '\(format)', expected '\(GaussianSet.format)')")
+        }
+        let version = try file.int64Attribute("format_version")
+        guard version <= GaussianSet.formatVersion else {
+            throw FileError(path, "Gaussian set format version \(version) is newer than this splatkit reads (\(GaussianSet.formatVersion)); upgrade splatkit")
+        }
+        let convention = try file.stringAttribute("convention")
+        guard convention == "imagegs" else { throw FileError(path, "unknown Gaussian convention '\(convention)'") }
+        let tensor = try file.readTensor(from: "gaussians")
+        guard tensor.rank == 2, tensor.shape[1] == ImageGSColumn.count else {
+            throw FileError(path, "dataset 'gaussians' has shape \(tensor.shape), expected (N, 8)")
+        }
+        guard tensor.scalars.allSatisfy({ $0.isFinite }) else { throw FileError(path, "dataset 'gaussians' holds NaN or infinite values") }
+        let width = Int(try file.int64Attribute("width")), height = Int(try file.int64Attribute("height"))
+        guard width >= 1, height >= 1 else { throw FileError(path, "source size \(width)×\(height) is invalid") }
+        self.init(gaussians: tensor, width: width, height: height,
+                  psnr: try? file.doubleAttribute("psnr"), ssim: try? file.doubleAttribute("ssim"),
+                  recipe: try? file.stringAttribute("recipe"), steps: (try? file.int64Attribute("steps")).map(Int.init))
+    }
+}
