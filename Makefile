@@ -25,17 +25,17 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product splatkit
 
-# The suite runs with OpenBLAS's own kernel choice; the PyTorch fixture tests then run again
-# with the kernels the splatkit command selects for this CPU (see ProcessSetup.swift), so
-# the numerics users get are the ones checked.
+# The PyTorch fixture tests run first with the kernels the splatkit command selects for this
+# CPU (see ProcessSetup.swift), so the numerics users get are the ones checked; then the whole
+# suite runs with OpenBLAS's own choice. XCTest only (the suite has no swift-testing tests).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test $(SWIFT_TEST_FLAGS)
 	@kernel=$$(.build/debug/splatkit info --blas-kernel-choice); \
 	if [ -n "$$kernel" ]; then \
-		echo "== fixture tests again with OPENBLAS_CORETYPE=$$kernel (the kernels splatkit uses here)"; \
-		OPENBLAS_CORETYPE=$$kernel $(SWIFT) test --skip-build --filter Fixture; \
+		echo "== fixture tests with OPENBLAS_CORETYPE=$$kernel (the kernels splatkit uses here)"; \
+		OPENBLAS_CORETYPE=$$kernel $(SWIFT) test --skip-build --disable-swift-testing --filter Fixture; \
 	fi
+	$(SWIFT) test --skip-build --disable-swift-testing $(SWIFT_TEST_FLAGS)
 
 demo: build
 	.build/release/splatkit demo
