@@ -4,10 +4,12 @@
 // Module graph (acyclic, one job each):
 //   CBLAS, CHDF5, CPNG      system C libraries (Debian -dev packages, found with pkg-config)
 //   CSystem                 glibc functions Swift does not import (allocator tuning)
+//   CZlib                   zlib (deflate for .npz archives)
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
 //   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering, image → Gaussians fitting, metrics
+//   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
 //   SplatKitCLI             the `splatkit` command line
 import PackageDescription
 
@@ -18,6 +20,7 @@ let package = Package(
         .library(name: "SplatIO", targets: ["SplatIO"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
+        .library(name: "GaussianData", targets: ["GaussianData"]),
         .executable(name: "splatkit", targets: ["SplatKitCLI"]),
     ],
     dependencies: [
@@ -30,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSystem"),  // glibc's mallopt, which Swift's Glibc module omits
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TensorCore",
             dependencies: ["CBLAS", "CSystem"],
@@ -37,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "SplatIO",
-            dependencies: ["CHDF5", "CPNG", "TensorCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CHDF5", "CPNG", "CZlib", "TensorCore", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "NeuralNetwork",
@@ -49,16 +53,22 @@ let package = Package(
             dependencies: ["TensorCore", "SplatIO", "NeuralNetwork"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "GaussianData",
+            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SplatIOTests", dependencies: ["SplatIO"]),
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer"]),
+        .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

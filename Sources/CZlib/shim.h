@@ -1,0 +1,2 @@
+// zlib: raw deflate/inflate for the entries of .npz (zip) archives.
+#include <zlib.h>
