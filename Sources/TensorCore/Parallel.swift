@@ -60,11 +60,11 @@ func parallelChunks(_ count: Int, minimumPerThread: Int = 32_768, _ body: (Range
     }
 }
 
-/// Runs `body(i)` for every i in `0..<count` on up to `ComputeThreads.count` threads, handing
-/// out items one at a time (for uneven work such as image tiles). Items must write disjoint
-/// outputs; then results do not depend on the thread count.
-public func parallelItems(_ count: Int, _ body: (Int) -> Void) {
-    let threads = Swift.min(ComputeThreads.count, count)
+/// Runs `body(i)` for every i in `0..<count` on up to `threads` threads (default
+/// `ComputeThreads.count`), handing out items one at a time (for uneven work such as image
+/// tiles). Items must write disjoint outputs; then results do not depend on the thread count.
+public func parallelItems(_ count: Int, threads requested: Int? = nil, _ body: (Int) -> Void) {
+    let threads = Swift.min(requested ?? ComputeThreads.count, count)
     if threads <= 1 {
         for i in 0..<count { body(i) }
         return
