@@ -19,7 +19,7 @@ struct RasterBench: ParsableCommand {
     @Option(help: "Image height in pixels.")
     var height: Int = 256
 
-    @Option(help: "Rasterizer: topk (Image-GS) or additive (GaussianImage).")
+    @Option(help: "Rasterizer: topk (Image-GS), additive (GaussianImage) or patch (inpainting; --gaussians is then per 16×16 patch, e.g. 576).")
     var rasterizer: RasterizerKind = .topk
 
     @Option(help: "Timed repetitions (after 3 warm-up runs).")
@@ -37,11 +37,19 @@ struct RasterBench: ParsableCommand {
             throw ValidationError("--gaussians, --width, --height and --repeats must be positive")
         }
         print("splatkit \(SplatKit.version) raster benchmark: \(rasterizer.rawValue), \(gaussians) Gaussians, \(width)×\(height), \(ComputeThreads.count) threads")
-        let parameters = BenchmarkScene.randomGaussians(count: gaussians, width: width, height: height, seed: seed)
-        let render = { (p: Tensor) in rasterizer.render(p, width: width, height: height) }
+        let parameters: Tensor, render: (Tensor) -> Tensor
+        if rasterizer == .patch {
+            guard width % 16 == 0, height % 16 == 0 else { throw ValidationError("the patch rasterizer needs sizes that are multiples of 16") }
+            parameters = BenchmarkScene.patchGaussians(perPatch: gaussians, width: width, height: height, seed: seed)
+            render = { rasterizePatches($0, width: width, height: height) }
+        } else {
+            parameters = BenchmarkScene.randomGaussians(count: gaussians, width: width, height: height, seed: seed)
+            render = { rasterizer.render($0, width: width, height: height) }
+        }
         var generator = RandomGenerator(seed: seed &+ 1)
         let upstream = Tensor.uniform([3, height, width], using: &generator)
-        let shape = "\(gaussians) Gaussians \(width)x\(height)"
+        let shape = rasterizer == .patch ? "\(gaussians) Gaussians per 16x16 patch, pad 4, \(width)x\(height)"
+            : "\(gaussians) Gaussians \(width)x\(height)"
         var cases: [BenchmarkResult] = []
         cases.append(runBenchmark("\(rasterizer.rawValue)_forward", shape: shape, repeats: repeats) {
             withoutGradients { _ = render(parameters) }
@@ -58,13 +66,14 @@ struct RasterBench: ParsableCommand {
 
 /// Which rasterizer a command uses.
 enum RasterizerKind: String, ExpressibleByArgument, CaseIterable {
-    case topk, additive
+    case topk, additive, patch
 
-    /// Renders Image-GS parameters (G, 8) to (3, H, W).
+    /// Renders Image-GS parameters (G, 8) to (3, H, W) (the patch rasterizer takes per-patch
+    /// screen Gaussians instead; see `rasterizePatches`).
     func render(_ parameters: Tensor, width: Int, height: Int) -> Tensor {
         switch self {
         case .topk: return renderImageGS(parameters, width: width, height: height)
-        case .additive: return renderImageGSAdditive(parameters, width: width, height: height)
+        case .additive, .patch: return renderImageGSAdditive(parameters, width: width, height: height)
         }
     }
 }
@@ -83,5 +92,30 @@ enum BenchmarkScene {
                        generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
         }
         return Tensor(shape: [count, 8], scalars: values, requiresGrad: true)
+    }
+
+    /// Screen Gaussians (patches, perPatch, 8) laid out as the inpainting network predicts them:
+    /// for each 16×16 patch, one per pixel of its window grown by 4 pixels (cycling if perPatch
+    /// exceeds the window), jittered by up to a pixel, σ 0.8–2 px, any rotation.
+    static func patchGaussians(perPatch: Int, width: Int, height: Int, seed: UInt64) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        let (patch, pad) = (16, 4)
+        let side = patch + 2 * pad, across = width / patch, patches = across * (height / patch)
+        var values: [Float] = []
+        values.reserveCapacity(patches * perPatch * 8)
+        for k in 0..<patches {
+            let left = (k % across) * patch - pad, top = (k / across) * patch - pad
+            for j in 0..<perPatch {
+                let (sigmaX, sigmaY) = (0.8 + 1.2 * generator.nextUniform(), 0.8 + 1.2 * generator.nextUniform())
+                let theta = 6.2832 * generator.nextUniform()
+                let (c, s) = (cos(theta), sin(theta))
+                let (ix, iy) = (1 / (sigmaX * sigmaX), 1 / (sigmaY * sigmaY))
+                values += [Float(left + (j % (side * side)) % side) + generator.nextUniform(),
+                           Float(top + (j % (side * side)) / side) + generator.nextUniform(),
+                           c * c * ix + s * s * iy, c * s * (ix - iy), s * s * ix + c * c * iy,
+                           generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
+            }
+        }
+        return Tensor(shape: [patches, perPatch, 8], scalars: values, requiresGrad: true)
     }
 }

@@ -183,48 +183,6 @@ final class PatchRasterizerTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
-    /// Timing of the network's setting: 256 × 256, 16 × 16 patches, pad 4, one Gaussian per pixel
-    /// of each padded window (576 per patch, σ 0.8–2 px). Runs only with SPLATKIT_TIMING=1, e.g.
-    /// `SPLATKIT_TIMING=1 swift test -c release --filter PatchRasterizerTests/testTiming`.
-    func testTiming() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["SPLATKIT_TIMING"] == "1", "set SPLATKIT_TIMING=1 to time")
-        let (width, height) = (256, 256)
-        let options = PatchOptions(patchSize: 16, padding: 4)
-        let side = options.patchSize + 2 * options.padding
-        var screen = randomPatchGaussians(items: 1, perPatch: side * side, width: width, height: height, options: options,
-                                          sigmas: 0.8...2, seed: 61)
-        // One Gaussian per padded-window pixel: put each mean at its pixel centre, jittered by ±½.
-        var values = screen.scalars
-        var generator = RandomGenerator(seed: 63)
-        let across = width / options.patchSize
-        for k in 0..<(across * (height / options.patchSize)) {
-            let left = (k % across) * options.patchSize - options.padding, top = (k / across) * options.patchSize - options.padding
-            for j in 0..<(side * side) {
-                let row = (k * side * side + j) * 8
-                values[row] = Float(left + j % side) + generator.nextUniform()
-                values[row + 1] = Float(top + j / side) + generator.nextUniform()
-            }
-        }
-        screen = Tensor(shape: screen.shape, scalars: values, requiresGrad: true)
-        let upstream = randomInput([1, 3, height, width], seed: 62)
-        func median(_ body: () -> Void) -> Double {
-            var times: [Double] = []
-            for run in 0..<8 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                if run >= 2 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
-            }
-            return times.sorted()[times.count / 2]
-        }
-        let forward = median { _ = withoutGradients { rasterizePatches(screen, width: width, height: height, options: options) } }
-        let both = median {
-            screen.zeroGrad()
-            rasterizePatches(screen, width: width, height: height, options: options).backward(seed: upstream)
-        }
-        print(String(format: "rasterizePatches 256x256, P 16, pad 4, 576 per patch, %d threads: forward %.1f ms, forward+backward %.1f ms",
-                     ComputeThreads.count, forward, both))
-    }
-
     private func assertClose(_ actual: [Float], _ expected: [Float], absolute: Float, relative: Float,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(actual.count, expected.count, file: file, line: line)
