@@ -24,8 +24,11 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Resize the shorter side to this many pixels and centre-crop a square first.")
     var size: Int?
 
-    @Option(help: "Output Gaussian set (HDF5).")
+    @Option(help: "Output Gaussian set.")
     var output: String
+
+    @Option(help: "Output format: h5 (SplatKit's Gaussian set) or npz (GaussVAE's layout: 'gaussians' (N, 8), 'psnr', 'ssim').")
+    var format: SetFormat = .h5
 
     @Option(help: "Also write the fitted render to this PNG.")
     var render: String?
@@ -64,9 +67,16 @@ struct FitCommand: ParsableCommand {
                          p.step, p.totalSteps, p.psnr, p.ssim, p.gaussians, p.stepsPerSecond,
                          formatDuration(p.estimatedSecondsLeft) as NSString))
         }
-        let set = GaussianSet(gaussians: result.gaussians, width: picture.width, height: picture.height,
-                              psnr: Double(result.psnr), ssim: Double(result.ssim), recipe: recipe.rawValue, steps: result.steps)
-        try set.write(to: output)
+        switch format {
+        case .h5:
+            try GaussianSet(gaussians: result.gaussians, width: picture.width, height: picture.height,
+                            psnr: Double(result.psnr), ssim: Double(result.ssim), recipe: recipe.rawValue, steps: result.steps)
+                .write(to: output)
+        case .npz:
+            try NPZ.write([("gaussians", NPYArray(shape: result.gaussians.shape, floats: result.gaussians.scalars)),
+                           ("psnr", NPYArray(shape: [], floats: [result.psnr])),
+                           ("ssim", NPYArray(shape: [], floats: [result.ssim]))], to: output)
+        }
         if let render {
             let rendered = renderImageGS(result.gaussians, width: picture.width, height: picture.height, options: options.topK)
             try RGBImage(tensor: recipe == .imagegs ? rendered : renderImageGSAdditive(result.gaussians, width: picture.width, height: picture.height))
@@ -87,3 +97,8 @@ func formatDuration(_ seconds: Double) -> String {
 }
 
 extension FitRecipe: ExpressibleByArgument {}
+
+/// File formats for a single fitted set.
+enum SetFormat: String, ExpressibleByArgument, CaseIterable {
+    case h5, npz
+}
