@@ -10,6 +10,7 @@
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering, image → Gaussians fitting, metrics
 //   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
+//   Models                  the VAEs over Gaussian sets and the inpainting U-Net
 //   SplatKitCLI             the `splatkit` command line
 import PackageDescription
 
@@ -21,6 +22,7 @@ let package = Package(
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
         .library(name: "GaussianData", targets: ["GaussianData"]),
+        .library(name: "Models", targets: ["Models"]),
         .executable(name: "splatkit", targets: ["SplatKitCLI"]),
     ],
     dependencies: [
@@ -58,10 +60,15 @@ let package = Package(
             dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "Models",
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +76,7 @@ let package = Package(
         .testTarget(name: "SplatIOTests", dependencies: ["SplatIO"]),
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
