@@ -149,7 +149,8 @@ public final class GaussianFitter {
     private func runImageGS(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
         let start = monotonicTime()
         let P = width * height
-        let growing = options.initialFraction < 1 && options.growthBatches > 0
+        // Growth needs a step per batch; a shorter fit starts with every Gaussian.
+        let growing = options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
         let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
         let uniformCount = Int((Float(initialCount) * options.uniformFraction).rounded())
         let gradientWeights = normalizedSobelMagnitude(target).map { $0 * $0 }
@@ -161,15 +162,16 @@ public final class GaussianFitter {
         let rates = [options.learningRateXY, options.learningRateScale, options.learningRateRotation, options.learningRateColour]
         var optimizers = rates.map { Optimizer(Adam(), learningRate: $0) }
         let batchSize = growing ? (options.gaussians - initialCount + options.growthBatches - 1) / options.growthBatches : 0
-        let growthEnd = growing ? options.growthBatches * options.growthInterval : 0
-        let target4 = target.unsqueezed(0)
+        // Short fits compress the growth schedule so every Gaussian joins before the end.
+        let growthInterval = Swift.max(1, Swift.min(options.growthInterval, options.steps / (options.growthBatches + 1)))
+        let growthEnd = growing ? options.growthBatches * growthInterval : 0
 
         var bestLoss = Float.infinity, stepsSinceImprovement = 0, stalls = 0
         var lastRender = target, lastSSIM: Float = 0, lastLoss: Float = 0
         var step = 0
         while step < options.steps {
             // Growth: add a batch at pixels drawn ∝ squared error of the last render.
-            if growing && step > 0 && step % options.growthInterval == 0 && step <= growthEnd && groups.count < options.gaussians {
+            if growing && step > 0 && step % growthInterval == 0 && step <= growthEnd && groups.count < options.gaussians {
                 let count = Swift.min(batchSize, options.gaussians - groups.count)
                 let squaredError = (0..<P).map { p in
                     (0..<3).reduce(Float(0)) { $0 + Foundation.pow(lastRender.scalars[$1 * P + p] - target.scalars[$1 * P + p], 2) }
@@ -185,15 +187,14 @@ public final class GaussianFitter {
                 stepsSinceImprovement = 0
             }
             let render = renderImageGS(groups.parameters, width: width, height: height, options: options.topK)
-            let similarity = ssim(render.unsqueezed(0), target4)
-            let loss = l1Loss(render, target) + options.ssimWeight * (1 - similarity)
+            let (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight)
             loss.backward()
             for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
                 optimizer.update([(name, tensor)])
                 tensor.zeroGrad()
             }
             lastRender = render.detached()
-            lastSSIM = similarity.item
+            lastSSIM = similarity
             lastLoss = loss.item
             step += 1
 

@@ -1,0 +1,160 @@
+import Foundation
+import GaussianRasterizer
+import SplatIO
+import TensorCore
+
+// Batch fitting of many images into a Gaussian dataset, resumable and parallel.
+//
+// Items are fitted in windows of a few per worker, in parallel (each fit single-threaded, so
+// the workers share the cores), and appended in input order when the whole window is done, so
+// the file's contents do not depend on scheduling. Every append is flushed: after an
+// interruption, running the same build again continues at the first item not yet written and
+// fits nothing twice; the result equals an uninterrupted build. The fit of item i is seeded
+// with (seed, i), so it does not depend on which items were fitted before it.
+
+/// Where a build's images come from.
+public enum DatasetSource {
+    /// The PNG files of a folder, in name order.
+    case images(folder: String)
+    /// `count` procedural abstract-art images (see ProceduralArt.swift).
+    case procedural(count: Int, seed: UInt64)
+
+    /// The item names, in build order.
+    public func names() throws -> [String] {
+        switch self {
+        case .images(let folder):
+            let entries: [String]
+            do { entries = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+                throw FileError(folder, "cannot list the image folder: \(error.localizedDescription)")
+            }
+            let pngs = entries.filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            guard !pngs.isEmpty else { throw FileError(folder, "no .png images in this folder") }
+            return pngs
+        case .procedural(let count, _):
+            let digits = Swift.max(5, String(count - 1).count)
+            return (0..<count).map { "art_" + String(repeating: "0", count: Swift.max(0, digits - String($0).count)) + String($0) }
+        }
+    }
+
+    /// Item `index` (named `name`), prepared as a size × size square, and its original size.
+    func load(index: Int, name: String, size: Int, keepAspect: Bool) throws -> (image: RGBImage, width: Int, height: Int) {
+        switch self {
+        case .images(let folder):
+            let original = try RGBImage(contentsOfPNG: (folder as NSString).appendingPathComponent(name))
+            return (original.preparedSquare(size: size, keepAspect: keepAspect), original.width, original.height)
+        case .procedural(_, let seed):
+            return (ProceduralArt.image(index: index, size: size, seed: seed), size, size)
+        }
+    }
+}
+
+/// Progress of a build, reported after every committed window.
+public struct BuildProgress: Sendable {
+    public let done: Int
+    public let total: Int
+    /// Items fitted in this run (not counting those found already done).
+    public let fittedThisRun: Int
+    public let imagesPerMinute: Double
+    public let meanPSNR: Double
+    public var estimatedSecondsLeft: Double { Double(total - done) / Swift.max(imagesPerMinute / 60, 1e-9) }
+}
+
+/// Builds (or resumes) a Gaussian dataset.
+public struct DatasetBuilder {
+    public var source: DatasetSource
+    public var output: String
+    public var settings: DatasetSettings
+    public var workers: Int
+    public var keepAspect = false
+
+    public init(source: DatasetSource, output: String, settings: DatasetSettings, workers: Int) {
+        self.source = source
+        self.output = output
+        self.settings = settings
+        self.workers = Swift.max(1, workers)
+    }
+
+    /// Fit options for item `index`.
+    func fitOptions(index: Int) -> FitOptions {
+        var options = FitOptions()
+        options.gaussians = settings.setSize
+        options.steps = settings.steps
+        options.recipe = FitRecipe(rawValue: settings.recipe) ?? .imagegs
+        options.seed = settings.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index)
+        return options
+    }
+
+    /// Fits every item not yet in `output`, appending in order, then finishes the dataset.
+    /// Returns early (leaving a resumable, incomplete file) when `shouldStop()` turns true.
+    /// - Returns: whether the dataset is complete.
+    @discardableResult
+    public func run(shouldStop: () -> Bool = { false }, progress: (BuildProgress) -> Void = { _ in }) throws -> Bool {
+        guard let order = SpatialOrder(rawValue: settings.order) else {
+            throw FileError(output, "unknown order '\(settings.order)' (morton, hilbert or none)")
+        }
+        let names = try source.names()
+        let dataset: GaussianDatasetFile
+        if FileManager.default.fileExists(atPath: output) {
+            dataset = try GaussianDatasetFile(opening: output, forWriting: true)
+            guard dataset.settings == settings else {
+                throw FileError(output, "exists with other settings (\(dataset.settings)); use another --output or the same options to resume")
+            }
+        } else {
+            dataset = try GaussianDatasetFile(creating: output, settings: settings)
+        }
+        defer { try? dataset.close() }
+        if dataset.isComplete { return true }
+        var done = try dataset.itemCount()
+        if done > 0 {
+            let existing = try dataset.names(0..<done)
+            guard existing == Array(names.prefix(done)) else {
+                throw FileError(output, "holds items that are not the first \(done) inputs of this build; use another --output")
+            }
+        }
+
+        let started = monotonicClock()
+        var fittedThisRun = 0, psnrSum = 0.0
+        let previousThreads = ComputeThreads.count
+        ComputeThreads.set(1)  // one thread per fit; the workers share the cores
+        defer { ComputeThreads.set(previousThreads) }
+        while done < names.count && !shouldStop() {
+            let window = Array(done..<Swift.min(names.count, done + 2 * workers))
+            var results = [Result<DatasetItem, Error>?](repeating: nil, count: window.count)
+            results.withUnsafeMutableBufferPointer { slots in
+                parallelItems(window.count, threads: workers) { slot in
+                    slots[slot] = Result { try fit(index: window[slot], name: names[window[slot]], order: order) }
+                }
+            }
+            for (slot, index) in window.enumerated() {
+                let item = try results[slot]!.get()
+                try dataset.append(item, at: index)
+                psnrSum += Double(item.psnr)
+            }
+            done += window.count
+            fittedThisRun += window.count
+            let minutes = Swift.max((monotonicClock() - started) / 60, 1e-9)
+            progress(BuildProgress(done: done, total: names.count, fittedThisRun: fittedThisRun,
+                                   imagesPerMinute: Double(fittedThisRun) / minutes, meanPSNR: psnrSum / Double(fittedThisRun)))
+        }
+        guard done == names.count else { return false }
+        try dataset.finish()
+        return true
+    }
+
+    /// Loads, fits and orders item `index`.
+    func fit(index: Int, name: String, order: SpatialOrder) throws -> DatasetItem {
+        let (image, width, height) = try source.load(index: index, name: name, size: settings.imageSize, keepAspect: keepAspect)
+        let result = GaussianFitter(image: image.tensor(), options: fitOptions(index: index)).run(progressInterval: Int.max)
+        let rows = result.gaussians.scalars
+        let permutation = order.permutation(for: rows, count: settings.setSize)
+        let ordered = permutation.flatMap { rows[($0 * 8)..<($0 * 8 + 8)] }
+        return DatasetItem(name: name, gaussians: ordered, psnr: result.psnr, ssim: result.ssim, sourceWidth: width, sourceHeight: height)
+    }
+}
+
+/// Monotonic seconds.
+func monotonicClock() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}

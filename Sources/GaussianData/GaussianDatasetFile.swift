@@ -1,0 +1,228 @@
+import Foundation
+import SplatIO
+import TensorCore
+
+// A dataset of fitted Gaussian sets in one streaming HDF5 file (layout in docs/FORMATS.md,
+// "Gaussian datasets"). Items are appended in input order while a build runs (`complete` = 0);
+// finishing it writes the splits and the per-parameter statistics of the train split and sets
+// `complete` = 1. Nothing needs the whole dataset in memory: sets are read by row ranges.
+//
+//   /gaussians            float32 (M, N, 8), chunked per set, shuffle + gzip
+//   /names                uint8 (M, 256): UTF-8 names, zero-padded
+//   /psnr, /ssim          float32 (M): quality of each fit
+//   /source_size          int32 (M, 2): width, height of each source image before resizing
+//   /splits/{train,validation,test}   int64 item indices (sorted), when complete
+//   /statistics/{mean,std}            float32 (8) over the train split, when complete
+
+/// Settings fixed when a dataset is created; a resumed build must use the same ones.
+public struct DatasetSettings: Equatable, Sendable {
+    public var setSize: Int
+    public var imageSize: Int
+    public var steps: Int
+    public var recipe: String
+    public var order: String
+    public var seed: UInt64
+    public var splits: [Double]
+
+    public init(setSize: Int, imageSize: Int, steps: Int, recipe: String, order: String, seed: UInt64, splits: [Double]) {
+        self.setSize = setSize
+        self.imageSize = imageSize
+        self.steps = steps
+        self.recipe = recipe
+        self.order = order
+        self.seed = seed
+        self.splits = splits
+    }
+}
+
+/// One fitted item to append.
+public struct DatasetItem {
+    public let name: String
+    /// (N, 8) rows, already in the dataset's spatial order.
+    public let gaussians: [Float]
+    public let psnr: Float
+    public let ssim: Float
+    public let sourceWidth: Int
+    public let sourceHeight: Int
+}
+
+/// An open Gaussian dataset file.
+public final class GaussianDatasetFile {
+    public static let format = "splatkit-dataset"
+    public static let formatVersion: Int64 = 1
+    /// Bytes reserved per name in `/names`.
+    public static let nameLength = 256
+
+    public let path: String
+    public let settings: DatasetSettings
+    let file: HDF5File
+
+    /// Creates a new, empty (incomplete) dataset, replacing nothing: the path must not exist.
+    public init(creating path: String, settings: DatasetSettings) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { throw FileError(path, "already exists") }
+        self.path = path
+        self.settings = settings
+        file = try HDF5File(creating: path)
+        let N = settings.setSize
+        try file.createExtendableDataset("gaussians", of: Float.self, rowShape: [N, 8], chunkShape: [1, N, 8])
+        try file.createExtendableDataset("names", of: UInt8.self, rowShape: [Self.nameLength], chunkShape: [64, Self.nameLength])
+        try file.createExtendableDataset("psnr", of: Float.self, rowShape: [], chunkShape: [1024])
+        try file.createExtendableDataset("ssim", of: Float.self, rowShape: [], chunkShape: [1024])
+        try file.createExtendableDataset("source_size", of: Int32.self, rowShape: [2], chunkShape: [1024, 2])
+        try file.setAttribute("format", to: Self.format)
+        try file.setAttribute("format_version", to: Self.formatVersion)
+        try file.setAttribute("set_size", to: N)
+        try file.setAttribute("image_size", to: settings.imageSize)
+        try file.setAttribute("steps", to: settings.steps)
+        try file.setAttribute("recipe", to: settings.recipe)
+        try file.setAttribute("order", to: settings.order)
+        try file.setAttribute("seed", to: Int64(bitPattern: settings.seed))
+        try file.setAttribute("split_fractions", to: settings.splits)
+        try file.setAttribute("complete", to: Int64(0))
+        try file.flush()
+    }
+
+    /// Opens an existing dataset (read-only unless `forWriting`), checking its format.
+    public init(opening path: String, forWriting: Bool = false) throws {
+        self.path = path
+        file = try HDF5File(opening: path, mode: forWriting ? .readWrite : .readOnly)
+        let format = (try? file.stringAttribute("format")) ?? ""
+        guard format == Self.format else {
+            throw FileError(path, "not a SplatKit Gaussian dataset (format attribute is '\(format)', expected '\(Self.format)')")
+        }
+        let version = try file.int64Attribute("format_version")
+        guard version <= Self.formatVersion else {
+            throw FileError(path, "dataset format version \(version) is newer than this splatkit reads (\(Self.formatVersion)); upgrade splatkit")
+        }
+        settings = DatasetSettings(
+            setSize: Int(try file.int64Attribute("set_size")), imageSize: Int(try file.int64Attribute("image_size")),
+            steps: Int(try file.int64Attribute("steps")), recipe: try file.stringAttribute("recipe"),
+            order: try file.stringAttribute("order"), seed: UInt64(bitPattern: try file.int64Attribute("seed")),
+            splits: try file.doubleArrayAttribute("split_fractions"))
+    }
+
+    public func close() throws { try file.close() }
+
+    /// Whether the build finished (splits and statistics written).
+    public var isComplete: Bool { ((try? file.int64Attribute("complete")) ?? 0) == 1 }
+
+    /// Items fully written: the shortest of the per-item datasets (`names` is written last in
+    /// every append, so a torn append shows up as extra rows elsewhere, which `append`
+    /// overwrites).
+    public func itemCount() throws -> Int {
+        try ["gaussians", "psnr", "ssim", "source_size", "names"].map { try file.rowCount(of: $0) }.min() ?? 0
+    }
+
+    /// Writes `item` as item number `index` (= `itemCount()`), overwriting rows a torn earlier
+    /// append may have left, then flushes.
+    public func append(_ item: DatasetItem, at index: Int) throws {
+        precondition(item.gaussians.count == settings.setSize * 8, "append: set of \(item.gaussians.count / 8) Gaussians, dataset holds \(settings.setSize)")
+        var nameBytes = Array(item.name.utf8.prefix(Self.nameLength))
+        nameBytes += [UInt8](repeating: 0, count: Self.nameLength - nameBytes.count)
+        try writeRow(item.gaussians, to: "gaussians", at: index)
+        try writeRow([item.psnr], to: "psnr", at: index)
+        try writeRow([item.ssim], to: "ssim", at: index)
+        try writeRow([Int32(item.sourceWidth), Int32(item.sourceHeight)], to: "source_size", at: index)
+        try writeRow(nameBytes, to: "names", at: index)
+        try file.flush()
+    }
+
+    private func writeRow<E: HDF5Element>(_ values: [E], to dataset: String, at index: Int) throws {
+        if try file.rowCount(of: dataset) > index {
+            try file.overwriteRows(values, in: dataset, startingAt: index)
+        } else {
+            try file.appendRows(values, to: dataset)
+        }
+    }
+
+    /// Names of items `range`.
+    public func names(_ range: Range<Int>) throws -> [String] {
+        let bytes = try file.readRows(UInt8.self, from: "names", range: range).values
+        return (0..<range.count).map { i in
+            let row = bytes[(i * Self.nameLength)..<((i + 1) * Self.nameLength)]
+            return String(decoding: row.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// Sets of items `range`: (count, N, 8) row-major.
+    public func gaussians(_ range: Range<Int>) throws -> [Float] {
+        try file.readRows(Float.self, from: "gaussians", range: range).values
+    }
+
+    /// Per-item fit PSNR or SSIM of items `range`.
+    public func quality(_ metric: String, _ range: Range<Int>) throws -> [Float] {
+        try file.readRows(Float.self, from: metric, range: range).values
+    }
+
+    /// The split index lists (train, validation, test), when complete.
+    public func splitIndices() throws -> (train: [Int], validation: [Int], test: [Int]) {
+        func read(_ name: String) throws -> [Int] { try file.read(Int64.self, from: "splits/\(name)").values.map(Int.init) }
+        return (try read("train"), try read("validation"), try read("test"))
+    }
+
+    /// Per-parameter mean and std over the train split, when complete.
+    public func statistics() throws -> (mean: [Float], std: [Float]) {
+        (try file.read(Float.self, from: "statistics/mean").values, try file.read(Float.self, from: "statistics/std").values)
+    }
+
+    /// Splits items into train/validation/test by a seeded shuffle, computes the train
+    /// statistics in a streaming pass, writes both and marks the dataset complete.
+    public func finish() throws {
+        let count = try itemCount()
+        guard count >= 1 else { throw FileError(path, "cannot finish an empty dataset") }
+        var generator = RandomGenerator(seed: settings.seed ^ 0x5EED_5EED)
+        let order = generator.permutation(count)
+        let fractions = settings.splits
+        let validationCount = Int((Double(count) * fractions[1]).rounded())
+        let testCount = Int((Double(count) * fractions[2]).rounded())
+        let trainCount = Swift.max(0, count - validationCount - testCount)
+        let train = order[0..<trainCount].sorted()
+        let validation = order[trainCount..<Swift.min(count, trainCount + validationCount)].sorted()
+        let test = order[Swift.min(count, trainCount + validationCount)...].sorted()
+        for (name, indices) in [("train", train), ("validation", validation), ("test", test)] {
+            try file.write(indices.map(Int64.init), shape: [indices.count], to: "splits/\(name)")
+        }
+        var accumulator = GaussianStatisticsAccumulator()
+        for index in (train.isEmpty ? Array(0..<count) : train) {
+            accumulator.add(rows: try gaussians(index..<(index + 1)))
+        }
+        let normalization = accumulator.normalization
+        try file.write(normalization.mean, shape: [8], to: "statistics/mean")
+        try file.write(normalization.standardDeviation, shape: [8], to: "statistics/std")
+        try file.setAttribute("complete", to: Int64(1))
+        try file.flush()
+    }
+}
+
+/// The sets of one split (or all items) of a dataset file, as a data-loader source. Reads go
+/// to the HDF5 file one set at a time; use one loader iterator at a time per file (HDF5 is
+/// not thread-safe).
+public struct DatasetSplit: GaussianSetSource {
+    public let file: GaussianDatasetFile
+    /// Dataset item indices, in loader order (local index i reads item `items[i]`).
+    public let items: [Int]
+
+    /// The train, validation or test split of a complete dataset; "all" for every item.
+    public init(_ file: GaussianDatasetFile, split: String) throws {
+        self.file = file
+        switch split {
+        case "all": items = Array(0..<(try file.itemCount()))
+        case "train", "validation", "test":
+            guard file.isComplete else { throw FileError(file.path, "the dataset is incomplete, so it has no '\(split)' split yet") }
+            let splits = try file.splitIndices()
+            items = split == "train" ? splits.train : (split == "validation" ? splits.validation : splits.test)
+        default:
+            throw FileError(file.path, "unknown split '\(split)' (train, validation, test or all)")
+        }
+    }
+
+    public var count: Int { items.count }
+    public var setSize: Int { file.settings.setSize }
+
+    public func read(indices: [Int]) throws -> [Float] {
+        var values: [Float] = []
+        values.reserveCapacity(indices.count * setSize * 8)
+        for index in indices { values += try file.gaussians(items[index]..<(items[index] + 1)) }
+        return values
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import GaussianData
+import GaussianRasterizer
+import SplatIO
+import TensorCore
+
+/// Set by SIGINT: the build finishes its current window, saves, and stops resumably.
+nonisolated(unsafe) private var interruptRequested: Int32 = 0
+
+/// `splatkit dataset build`: fit many images into one resumable Gaussian dataset.
+struct DatasetBuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Fit a folder of images (or procedural art) into a Gaussian dataset (HDF5); resumable.")
+
+    @Option(help: "Folder of PNG images (in name order).")
+    var images: String?
+
+    @Option(help: "Use this many procedural abstract-art images instead of --images.")
+    var procedural: Int?
+
+    @Option(help: "Shorter side resized to this many pixels, then centre-cropped square.")
+    var size: Int = 256
+
+    @Flag(help: "Keep the aspect ratio instead of centre-cropping a square.")
+    var keepAspect = false
+
+    @Option(help: "Gaussians per image.")
+    var gaussians: Int = 512
+
+    @Option(help: "Fitting steps per image (maximum).")
+    var steps: Int = 5000
+
+    @Option(help: "Fitting recipe: imagegs or gaussianimage.")
+    var recipe: FitRecipe = .imagegs
+
+    @Option(help: "Output dataset (HDF5). Rerun the same command to resume an interrupted build.")
+    var output: String
+
+    @Option(help: "Train, validation and test fractions.")
+    var splits: String = "0.9,0.05,0.05"
+
+    @Option(help: "Order of the Gaussians in each set: morton, hilbert or none.")
+    var order: SpatialOrder = .morton
+
+    @Option(help: "Images fitted at once (default: all cores).")
+    var workers: Int?
+
+    @Option(help: "Random seed (procedural images, fitting, splits).")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (images == nil) != (procedural == nil) else { throw ValidationError("give exactly one of --images DIR or --procedural COUNT") }
+        if let procedural, procedural < 1 { throw ValidationError("--procedural must be at least 1") }
+        guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096") }
+        guard gaussians >= 1, steps >= 1 else { throw ValidationError("--gaussians and --steps must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        _ = try splitFractions(splits)
+    }
+
+    func run() throws {
+        let source: DatasetSource = images.map { .images(folder: $0) } ?? .procedural(count: procedural!, seed: seed)
+        let settings = DatasetSettings(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe.rawValue,
+                                       order: order.rawValue, seed: seed, splits: try splitFractions(splits))
+        let workerCount = workers ?? ComputeThreads.defaultCount()
+        var builder = DatasetBuilder(source: source, output: output, settings: settings, workers: workerCount)
+        builder.keepAspect = keepAspect
+        signal(SIGINT) { _ in interruptRequested = 1 }
+        print("building \(output): \(try source.names().count) images, \(gaussians) Gaussians × \(steps) steps each, \(workerCount) workers")
+        let complete = try builder.run(shouldStop: { interruptRequested != 0 }) { p in
+            print(String(format: "  %d/%d images  %.1f images/min  mean PSNR %.2f dB  ETA %@", p.done, p.total,
+                         p.imagesPerMinute, p.meanPSNR, formatDuration(p.estimatedSecondsLeft) as NSString))
+        }
+        if complete {
+            print("done: \(output) is complete (run `splatkit dataset info \(output)`)")
+        } else {
+            print("interrupted: \(output) holds the images fitted so far; run the same command again to resume")
+            throw ExitCode(130)
+        }
+    }
+}
+
+extension SpatialOrder: ExpressibleByArgument {}
+
+/// Parses `--splits` ("0.9,0.05,0.05"): three non-negative train/validation/test fractions summing to 1.
+func splitFractions(_ text: String) throws -> [Double] {
+    let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.count == 3, parts.allSatisfy({ $0 != nil && $0! >= 0 }), abs(parts.reduce(0) { $0 + $1! } - 1) < 1e-6 else {
+        throw ValidationError("--splits must be three non-negative fractions that sum to 1, e.g. 0.9,0.05,0.05")
+    }
+    return parts.map { $0! }
+}

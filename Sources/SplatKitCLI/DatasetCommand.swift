@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import GaussianData
+import SplatIO
+import TensorCore
+
+/// `splatkit dataset`: build datasets of Gaussian sets, starting from their source images.
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "Build Gaussian-set datasets (source images first).",
+        subcommands: [DatasetImagesCommand.self, DatasetBuildCommand.self, DatasetInfoCommand.self,
+                      DatasetImportCommand.self, DatasetExportCommand.self]
+    )
+}
+
+/// `splatkit dataset images`: write procedural abstract paintings as `DIR/art_00000.png …`.
+///
+/// Painting i depends only on (seed, i), so the run is parallel across cores yet
+/// deterministic, and resumable: files already present are skipped, and each file is written
+/// atomically, so an interrupted run leaves no partial image (at most a hidden
+/// `.art_….png.tmp-…` file).
+struct DatasetImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Write procedural abstract paintings as PNG files (parallel, resumable).")
+
+    @Option(help: "Number of images.")
+    var count: Int
+
+    @Option(help: "Side of the square images in pixels (16…4096).")
+    var size: Int = 256
+
+    @Option(help: "Folder for the images (created if needed).")
+    var output: String
+
+    @Option(help: "Collection seed: image i is the same for the same seed, whatever else changes.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Index of the first image (files are named by index).")
+    var start: Int = 0
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        guard (16...4096).contains(size) else { throw ValidationError("--size must be in 16…4096, got \(size)") }
+        guard start >= 0 else { throw ValidationError("--start must be at least 0, got \(start)") }
+        guard start <= Int.max - count else { throw ValidationError("--start + --count is too large") }
+        guard !output.isEmpty else { throw ValidationError("--output must name a folder") }
+    }
+
+    func run() throws {
+        try compute.apply()
+        try createFolder(output)
+        let indices = start..<(start + count)
+        let digits = Swift.max(5, String(indices.upperBound - 1).count)
+        func path(_ index: Int) -> String {
+            let number = String(index)
+            let name = "art_" + String(repeating: "0", count: Swift.max(0, digits - number.count)) + number + ".png"
+            return (output as NSString).appendingPathComponent(name)
+        }
+        let missing = indices.filter { !FileManager.default.fileExists(atPath: path($0)) }
+        let existing = count - missing.count
+        print("dataset images: \(count) paintings \(size)×\(size), seed \(seed), indices \(indices.lowerBound)…\(indices.upperBound - 1), "
+              + "\(ComputeThreads.count) threads → \(output)/")
+        if existing > 0 { print("  \(existing) already exist (skipped), \(missing.count) to write") }
+        guard !missing.isEmpty else {
+            print("nothing to do")
+            return
+        }
+
+        let started = monotonicSeconds()
+        let progress = ProgressReporter(total: missing.count, started: started)
+        let lock = NSLock()
+        var firstError: Error?
+        parallelItems(missing.count) { item in
+            lock.lock()
+            let failed = firstError != nil
+            lock.unlock()
+            if failed { return }
+            let index = missing[item]
+            do {
+                try ProceduralArt.image(index: index, size: size, seed: seed).writePNG(to: path(index))
+            } catch {
+                lock.lock()
+                if firstError == nil { firstError = error }
+                lock.unlock()
+                return
+            }
+            progress.finishedOne()
+        }
+        if let firstError { throw firstError }
+        let seconds = monotonicSeconds() - started
+        print(String(format: "wrote %d images in %.1f s (%.1f images/s) → %@", missing.count, seconds,
+                     Double(missing.count) / Swift.max(seconds, 1e-9), output as NSString))
+    }
+
+    /// Creates `folder` (and its parents) unless it exists; a file in the way is an error.
+    private func createFolder(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw FileError(folder, "exists and is not a folder") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(folder, "cannot create the folder: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Thread-safe progress lines for a batch of equal items: "done/total, items/s, ETA", printed
+/// every 50 items or 2 s, whichever comes first, but at most twice a second, and at the end.
+private final class ProgressReporter: @unchecked Sendable {
+    private let total: Int
+    private let started: Double
+    private let lock = NSLock()
+    private var done = 0
+    private var lastPrintedCount = 0
+    private var lastPrintedTime: Double
+
+    init(total: Int, started: Double) {
+        self.total = total
+        self.started = started
+        lastPrintedTime = started
+    }
+
+    func finishedOne() {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        let now = monotonicSeconds()
+        let sinceLast = now - lastPrintedTime
+        let due = done == total || (sinceLast >= 0.5 && (done - lastPrintedCount >= 50 || sinceLast >= 2))
+        guard due else { return }
+        lastPrintedCount = done
+        lastPrintedTime = now
+        let rate = Double(done) / Swift.max(now - started, 1e-9)
+        let eta = Double(total - done) / rate
+        let width = String(total).count
+        let counter = String(repeating: " ", count: Swift.max(0, width - String(done).count)) + "\(done)/\(total)"
+        print(String(format: "  %@ images  %7.1f images/s  ETA %@", counter as NSString, rate, formatDuration(eta) as NSString))
+        fflush(stdout)
+    }
+}

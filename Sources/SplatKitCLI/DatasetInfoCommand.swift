@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import GaussianData
+
+/// `splatkit dataset info data.h5`: counts, splits, statistics and the PSNR distribution.
+struct DatasetInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a Gaussian dataset.")
+
+    @Argument(help: "The dataset (HDF5).")
+    var dataset: String
+
+    func run() throws {
+        let file = try GaussianDatasetFile(opening: dataset)
+        defer { try? file.close() }
+        let s = file.settings
+        let count = try file.itemCount()
+        print("\(dataset)")
+        print("  items        \(count)\(file.isComplete ? "" : " (incomplete: the build has not finished)")")
+        print("  set          \(s.setSize) Gaussians × 8 parameters, \(s.order) order")
+        print("  fitting      \(s.recipe), \(s.steps) steps, images \(s.imageSize) px, seed \(s.seed)")
+        guard count > 0 else { return }
+        let psnr = try file.quality("psnr", 0..<count).map(Double.init).sorted()
+        let ssim = try file.quality("ssim", 0..<count).map(Double.init)
+        func percentile(_ p: Double) -> Double { psnr[Swift.min(psnr.count - 1, Int(p * Double(psnr.count - 1) + 0.5))] }
+        print(String(format: "  fit PSNR     mean %.2f dB, min %.2f, median %.2f, max %.2f (SSIM mean %.4f)",
+                     psnr.reduce(0, +) / Double(count), psnr[0], percentile(0.5), psnr[count - 1], ssim.reduce(0, +) / Double(count)))
+        let lowest = Swift.max(0, (psnr[0] / 2).rounded(.down) * 2), highest = (psnr[count - 1] / 2).rounded(.up) * 2
+        var bin = lowest
+        while bin < highest {
+            let n = psnr.filter { $0 >= bin && $0 < bin + 2 }.count
+            print(String(format: "    %5.1f–%5.1f dB %6d %@", bin, bin + 2, n, String(repeating: "█", count: Int((40.0 * Double(n) / Double(count)).rounded(.up))) as NSString))
+            bin += 2
+        }
+        guard file.isComplete else { return }
+        let splits = try file.splitIndices()
+        print("  splits       train \(splits.train.count), validation \(splits.validation.count), test \(splits.test.count)")
+        let (mean, std) = try file.statistics()
+        let names = ["x", "y", "sx", "sy", "θ", "r", "g", "b"]
+        print("  statistics   (train split)")
+        for c in 0..<8 { print(String(format: "    %-3@ mean %9.4f  std %9.4f", names[c] as NSString, mean[c], std[c])) }
+    }
+}
