@@ -11,6 +11,7 @@
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering, image → Gaussians fitting, metrics
 //   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
 //   Models                  the VAEs over Gaussian sets and the inpainting U-Net
+//   Reports                 static HTML reports with SVG charts and PNG figures
 //   SplatKitCLI             the `splatkit` command line
 import PackageDescription
 
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
         .library(name: "GaussianData", targets: ["GaussianData"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "splatkit", targets: ["SplatKitCLI"]),
     ],
     dependencies: [
@@ -65,10 +67,14 @@ let package = Package(
             dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "Reports",
+            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianData"]
+        ),
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "Models",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "Models", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +83,7 @@ let package = Package(
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
