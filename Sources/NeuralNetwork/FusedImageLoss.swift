@@ -114,12 +114,12 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
                             products[W + j] = tr[j] * tr[j]
                             products[2 * W + j] = pr[j] * tr[j]
                         }
-                        let slot = ring + (r % S) * OW, g = taps.baseAddress!
-                        correlateRow(pr, g, S, slot, OW)
-                        correlateRow(tr, g, S, slot + S * OW, OW)
-                        correlateRow(products, g, S, slot + 2 * S * OW, OW)
-                        correlateRow(products + W, g, S, slot + 3 * S * OW, OW)
-                        correlateRow(products + 2 * W, g, S, slot + 4 * S * OW, OW)
+                        let slot = ring + (r % S) * OW, gaussian = taps.baseAddress!
+                        correlateRow(pr, gaussian, S, slot, OW)
+                        correlateRow(tr, gaussian, S, slot + S * OW, OW)
+                        correlateRow(products, gaussian, S, slot + 2 * S * OW, OW)
+                        correlateRow(products + W, gaussian, S, slot + 3 * S * OW, OW)
+                        correlateRow(products + 2 * W, gaussian, S, slot + 4 * S * OW, OW)
                         guard r >= i0 + S - 1 else { continue }
                         // Column pass of output row i = r − S + 1: ring rows i, i+1, …, i+S−1.
                         let i = r - S + 1
