@@ -1,0 +1,189 @@
+import NeuralNetwork
+import TensorCore
+
+// GaussVAE's two architectures, built by one builder from a `VAEModelConfig`.
+//
+// Shape letters: B batch, N Gaussians, P parameters per Gaussian (8 plain, 9 canonical),
+// C channels, S sequence length, L latent dimensions.
+// Layout: the data is (B, N, P); the convolutions are NCL, so the encoder starts by swapping
+// to (B, P, N) and the decoder ends by swapping back.
+//
+// Encoder, per block i:   conv1d          Conv1D(f_i, k_i, same) → BN → ELU → Dropout(r_i)
+//                         resnet_conv1d   ResidualBlock1D(f_i, k_i, dropout r_i)
+//                         then MaxPool1D(p_i), or GlobalAveragePool1D for the last block
+//                 bridge: Linear(encoder_dense_units) → ELU → BN → Dropout
+//                 heads:  z_mean = Linear(L), z_log_var = Linear(L), both linear
+// Decoder:        dense:  per width d_j: Linear(d_j) → ELU → BN
+//                 reshape (B, S·C) → (B, S, C) as Keras does (channels-last, so element
+//                         [b, s, c] is input [b, s·C + c]), then swap to NCL (B, C, S)
+//                 blocks: as the encoder's (conv1d blocks drop the dropout at rate 0, as
+//                         GaussVAE's conv1d decoder has none), then UpSampling1D(u_j) if given
+//                 output: Conv1D(P, k1), linear; swap to (B, N, P)
+// Convolutions and dense layers have biases; kernels are Glorot uniform, biases zero; batch
+// norm follows Keras (momentum 0.99, ε 1e-3), as GaussVAE's layers do. The residual block's
+// 1×1 projection has a bias and no batch norm (GaussVAE's `residual_block_1d`).
+//
+// Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
+// conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
+// encoder.z_log_var, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…, decoder.output.
+
+/// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
+public final class GaussianSetVAE: VAEModel {
+    public let configuration: VAEModelConfig
+    public let store: ParameterStore
+    /// (B, N, P) → (B, encoder_dense_units): blocks, pools and the dense bridge.
+    let encoderTrunk: Sequential
+    let meanHead: Linear
+    let logVarianceHead: Linear
+    /// (B, L) → (B, N, P).
+    let decoderStack: Sequential
+    private let summaryRows: [ModelSummary.Row]
+
+    public var latentDimensions: Int { configuration.latentDim }
+    public var gaussianCount: Int { configuration.numGaussians }
+    public let columnCount: Int
+
+    /// - Parameter columns: P, the parameters per Gaussian (`SetRepresentation.columns`).
+    public init(configuration: VAEModelConfig, columns: Int = 8, store: ParameterStore) {
+        precondition(columns >= 1, "GaussianSetVAE: columns \(columns) must be positive")
+        let problems = configuration.validationProblems
+        precondition(problems.isEmpty, "GaussianSetVAE: invalid configuration: \(problems.joined(separator: "; "))")
+        self.configuration = configuration
+        self.columnCount = columns
+        self.store = store
+        let c = configuration
+        let recorder = SummaryRecorder(store: store)
+        let encoder = store.scope("encoder"), decoder = store.scope("decoder")
+
+        // Encoder: (B, N, P) → (B, P, N) → blocks → (B, C) → bridge.
+        var trunk = [Layer]()
+        func add(_ layers: inout [Layer], _ layer: Layer, _ name: String, _ kind: String, _ shape: [Int]) {
+            layers.append(layer)
+            recorder.record(name, kind, shape)
+        }
+        var channels = columns, length = c.numGaussians
+        add(&trunk, SwapAxes(), "encoder.input", "swap to NCL", [channels, length])
+        for block in c.encoderFilters.indices {
+            let scope = encoder.scope("blocks").scope(block)
+            let width = c.encoderFilters[block], kernel = c.encoderKernelSizes[block]
+            let rate = Float(c.encoderDropoutRates[block])
+            Self.appendBlock(c.architecture, to: &trunk, from: channels, to: width, kernel: kernel, dropout: rate,
+                             alwaysDropout: true, length: length, scope: scope, recorder: recorder)
+            channels = width
+            if let pool = c.encoderPoolSizes[block] {
+                length /= pool
+                add(&trunk, MaxPool1D(kernelSize: pool), scope.path("pool"), "MaxPool1D(\(pool))", [channels, length])
+            } else {
+                add(&trunk, GlobalAveragePool1D(), scope.path("pool"), "GlobalAveragePool1D", [channels])
+            }
+        }
+        let bridge = encoder.scope("dense")
+        add(&trunk, Linear(channels, c.encoderDenseUnits, scope: bridge.scope("linear")), bridge.path("linear"),
+            "Linear(\(channels) → \(c.encoderDenseUnits))", [c.encoderDenseUnits])
+        add(&trunk, ELU(), bridge.path("elu"), "ELU", [c.encoderDenseUnits])
+        add(&trunk, BatchNorm1D(featureCount: c.encoderDenseUnits, convention: .keras, scope: bridge.scope("bn")),
+            bridge.path("bn"), "BatchNorm1D(\(c.encoderDenseUnits))", [c.encoderDenseUnits])
+        add(&trunk, Dropout(rate: Float(c.encoderDenseDropout), scope: bridge), bridge.path("dropout"),
+            "Dropout(\(c.encoderDenseDropout))", [c.encoderDenseUnits])
+        encoderTrunk = Sequential(trunk)
+        meanHead = Linear(c.encoderDenseUnits, c.latentDim, scope: encoder.scope("z_mean"))
+        recorder.record("encoder.z_mean", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
+        logVarianceHead = Linear(c.encoderDenseUnits, c.latentDim, scope: encoder.scope("z_log_var"))
+        recorder.record("encoder.z_log_var", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
+
+        // Decoder: (B, L) → dense → (B, S, C) → (B, C, S) → blocks → (B, P, N) → (B, N, P).
+        var stack = [Layer]()
+        var width = c.latentDim
+        for (index, units) in c.decoderDenseUnits.enumerated() {
+            let scope = decoder.scope("dense").scope(index)
+            add(&stack, Linear(width, units, scope: scope.scope("linear")), scope.path("linear"),
+                "Linear(\(width) → \(units))", [units])
+            add(&stack, ELU(), scope.path("elu"), "ELU", [units])
+            add(&stack, BatchNorm1D(featureCount: units, convention: .keras, scope: scope.scope("bn")),
+                scope.path("bn"), "BatchNorm1D(\(units))", [units])
+            width = units
+        }
+        let steps = c.decoderReshapeTarget[0]
+        channels = c.decoderReshapeTarget[1]
+        length = steps
+        add(&stack, Reshape([steps, channels]), "decoder.reshape", "Reshape (steps, channels)", [steps, channels])
+        add(&stack, SwapAxes(), "decoder.reshape_ncl", "swap to NCL", [channels, steps])
+        for block in c.decoderFilters.indices {
+            let scope = decoder.scope("blocks").scope(block)
+            let filters = c.decoderFilters[block], kernel = c.decoderKernelSizes[block]
+            Self.appendBlock(c.architecture, to: &stack, from: channels, to: filters, kernel: kernel,
+                             dropout: Float(c.decoderDropoutRates[block]), alwaysDropout: false,
+                             length: length, scope: scope, recorder: recorder)
+            channels = filters
+            if let scale = c.decoderUpsampleSizes[block] {
+                length *= scale
+                add(&stack, UpSampling1D(scale: scale), scope.path("upsample"), "UpSampling1D(\(scale))",
+                    [channels, length])
+            }
+        }
+        add(&stack, Conv1D(inputChannels: channels, outputChannels: columns, kernelSize: 1,
+                           padding: .same, scope: decoder.scope("output")),
+            "decoder.output", "Conv1D(\(channels) → \(columns), k1)", [columns, length])
+        add(&stack, SwapAxes(), "decoder.output_nlc", "swap to (N, \(columns))", [length, columns])
+        decoderStack = Sequential(stack)
+        summaryRows = recorder.rows
+    }
+
+    public func encode(_ gaussians: Tensor, training: Bool) -> (mean: Tensor, logVariance: Tensor) {
+        precondition(gaussians.rank == 3 && gaussians.shape[1] == gaussianCount
+                     && gaussians.shape[2] == columnCount,
+                     "GaussianSetVAE.encode: input \(gaussians.shape) must be (B, \(gaussianCount), \(columnCount))")
+        let features = encoderTrunk(gaussians, training: training)  // (B, encoder_dense_units)
+        return (meanHead(features, training: training), logVarianceHead(features, training: training))
+    }
+
+    public func decode(_ latent: Tensor, training: Bool) -> Tensor {
+        precondition(latent.rank == 2 && latent.shape[1] == latentDimensions,
+                     "GaussianSetVAE.decode: latent \(latent.shape) must be (B, \(latentDimensions))")
+        return decoderStack(latent, training: training)  // (B, N, P)
+    }
+
+    public func summary() -> ModelSummary {
+        ModelSummary(title: "\(configuration.name) (\(configuration.architecture.rawValue), latent \(latentDimensions))",
+                     rows: summaryRows)
+    }
+
+    /// Appends one encoder or decoder block (C_in → C_out, length kept) with its summary rows.
+    /// `alwaysDropout`: conv1d blocks keep a dropout layer even at rate 0 (GaussVAE's encoder).
+    private static func appendBlock(
+        _ architecture: VAEArchitecture, to layers: inout [Layer], from inputChannels: Int, to outputChannels: Int,
+        kernel: Int, dropout: Float, alwaysDropout: Bool, length: Int, scope: ParameterScope, recorder: SummaryRecorder
+    ) {
+        let shape = [outputChannels, length]
+        switch architecture {
+        case .conv1d:
+            layers.append(Conv1D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernel,
+                                 padding: .same, scope: scope.scope("conv")))
+            recorder.record(scope.path("conv"), "Conv1D(\(inputChannels) → \(outputChannels), k\(kernel))", shape)
+            layers.append(BatchNorm1D(featureCount: outputChannels, convention: .keras, scope: scope.scope("bn")))
+            recorder.record(scope.path("bn"), "BatchNorm1D(\(outputChannels))", shape)
+            layers.append(ELU())
+            recorder.record(scope.path("elu"), "ELU", shape)
+            if alwaysDropout || dropout > 0 {
+                layers.append(Dropout(rate: dropout, scope: scope))
+                recorder.record(scope.path("dropout"), "Dropout(\(dropout))", shape)
+            }
+        case .resnetConv1D:
+            let block = ResidualBlock1D.Configuration(kernelSize: kernel, useBias: true, dropoutRate: dropout,
+                                                      batchNormConvention: .keras)
+            layers.append(ResidualBlock1D(inputChannels: inputChannels, outputChannels: outputChannels,
+                                          configuration: block, scope: scope))
+            let shortcut = inputChannels == outputChannels ? "identity" : "1×1 projection"
+            recorder.record(scope.prefix, "ResidualBlock1D(\(inputChannels) → \(outputChannels), k\(kernel), "
+                            + "\(shortcut), dropout \(dropout))", shape)
+        }
+    }
+}
+
+/// Swaps axes 1 and 2: (B, N, P) ↔ (B, P, N) at the model's boundary.
+struct SwapAxes: Layer {
+    func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.rank == 3, "SwapAxes: input \(input.shape) must have rank 3")
+        return input.transposed(1, 2)
+    }
+}

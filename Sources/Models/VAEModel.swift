@@ -1,0 +1,86 @@
+import NeuralNetwork
+import TensorCore
+
+// The interface every Gaussian-set VAE offers the training and inference commands.
+//
+// Shape letters: B batch, N Gaussians per set, C columns per Gaussian (8 plain, 9 canonical;
+// see `SetRepresentation`), L latent dimensions. Data enters and leaves as (B, N, C) rows of
+// z-scored parameters in Morton order; the layout inside a model is its own business.
+//
+// Reparameterisation (a composition of tensor ops, differentiable in μ and log σ²):
+//   z = μ + exp(½·log σ²) · ε,   ε ~ N(0, I) drawn from a seeded stream, a constant of the graph.
+
+/// A variational autoencoder over sets of Gaussians.
+public protocol VAEModel: AnyObject {
+    /// The model's named parameters and buffers, and its random stream.
+    var store: ParameterStore { get }
+    /// L.
+    var latentDimensions: Int { get }
+    /// N, the number of Gaussians per set in and out.
+    var gaussianCount: Int { get }
+    /// C, the parameters per Gaussian in and out.
+    var columnCount: Int { get }
+
+    /// (B, N, C) → μ (B, L) and log σ² (B, L).
+    func encode(_ gaussians: Tensor, training: Bool) -> (mean: Tensor, logVariance: Tensor)
+    /// (B, L) → (B, N, C).
+    func decode(_ latent: Tensor, training: Bool) -> Tensor
+    /// Per-layer output shapes and parameter counts.
+    func summary() -> ModelSummary
+}
+
+/// One pass through a VAE: the reconstruction and the posterior it was decoded from.
+public struct VAEOutput {
+    /// (B, N, C)
+    public let reconstruction: Tensor
+    /// μ, (B, L)
+    public let mean: Tensor
+    /// log σ², (B, L)
+    public let logVariance: Tensor
+    /// The sampled z, (B, L)
+    public let latent: Tensor
+}
+
+extension VAEModel {
+    /// z = μ + exp(½·log σ²)·ε with ε standard normal from `generator`: (B, L), (B, L) → (B, L).
+    public func sample(mean: Tensor, logVariance: Tensor, generator: inout RandomGenerator) -> Tensor {
+        precondition(mean.shape == logVariance.shape,
+                     "sample: mean \(mean.shape) and log-variance \(logVariance.shape) must have one shape")
+        let noise = Tensor.normal(mean.shape, using: &generator)  // ε, (B, L), no gradient
+        return mean + (logVariance * 0.5).exp() * noise
+    }
+
+    /// `sample(mean:logVariance:generator:)` drawing ε from the store's random stream.
+    public func sample(mean: Tensor, logVariance: Tensor) -> Tensor {
+        sample(mean: mean, logVariance: logVariance, generator: &store.random.generator)
+    }
+
+    /// Encode, sample z (from the store's stream) and decode: (B, N, C) → `VAEOutput`.
+    public func callAsFunction(_ gaussians: Tensor, training: Bool) -> VAEOutput {
+        let (mean, logVariance) = encode(gaussians, training: training)
+        let latent = sample(mean: mean, logVariance: logVariance)
+        return VAEOutput(reconstruction: decode(latent, training: training), mean: mean,
+                         logVariance: logVariance, latent: latent)
+    }
+
+    /// The deterministic reconstruction: decode μ, in inference mode (GaussVAE's `reconstruct`).
+    public func reconstruct(_ gaussians: Tensor) -> Tensor {
+        decode(encode(gaussians, training: false).mean, training: false)
+    }
+}
+
+extension VAEConfig {
+    /// The model this configuration describes, for sets in `data.representation` (8 or 9
+    /// columns), its parameters initialised from `seed` (default: the file's `seed`, or 0) in
+    /// a new store.
+    public func makeModel(seed: UInt64? = nil) -> GaussianSetVAE {
+        makeVAE(model, columns: data.representation.columns, store: ParameterStore(seed: seed ?? initializationSeed))
+    }
+}
+
+/// Builds the VAE `configuration` describes for sets of `columns` parameters per Gaussian,
+/// registering its parameters in `store` under `encoder.…` and `decoder.…`. Both
+/// architectures share one builder (`GaussianSetVAE`).
+public func makeVAE(_ configuration: VAEModelConfig, columns: Int = 8, store: ParameterStore) -> GaussianSetVAE {
+    GaussianSetVAE(configuration: configuration, columns: columns, store: store)
+}

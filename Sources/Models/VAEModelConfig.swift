@@ -1,0 +1,220 @@
+import Foundation
+
+// The `model` group of a VAE configuration: GaussVAE's architecture keys, resolved to one value
+// per block at decoding time so that the model builder never guesses.
+//
+// Keys (GaussVAE's names; SplatKit's extensions marked *):
+//   name                    a label (GaussVAE: "conv1d")
+//   architecture*           conv1d | resnet_conv1d; absent → resnet_conv1d when `name` starts
+//                           with "resnet", else conv1d (GaussVAE chose by training script)
+//   latent_dim              L (GaussVAE: 256)
+//   num_gaussians*          N, the set size (512)
+//   encoder_filters         per encoder block (GaussVAE: [32, 64, 128])
+//   encoder_kernel_sizes    per encoder block, odd (5 each)
+//   encoder_pool_sizes      per encoder block: max-pool size, or null for the global average
+//                           pool that must end the encoder (2 each, last null)
+//   encoder_dropout_rates   per encoder block; `dropout_rates` is GaussVAE's older spelling, used
+//                           when encoder_dropout_rates is absent (conv1d: [0.1, 0.15, 0.2];
+//                           resnet_conv1d: 0 each)
+//   encoder_dense_units     the dense bridge before the latent heads (conv1d 512, resnet 1024)
+//   encoder_dense_dropout   after the bridge (conv1d 0.2, resnet 0)
+//   decoder_dense_units     dense layers from the latent (conv1d [512, 2048], resnet [1024, 4096])
+//   decoder_reshape_target  [steps, channels]; steps·channels = the last dense width
+//                           (conv1d [128, 16], resnet [8, 512])
+//   decoder_filters         per decoder block (GaussVAE: [64, 32, 16])
+//   decoder_kernel_sizes    per decoder block, odd (5 each)
+//   decoder_upsample_sizes  per decoder block: upsampling factor or null (2 each, last null)
+//   decoder_dropout_rates   per decoder block (0 each; conv1d blocks get a dropout layer only
+//                           when the rate is positive, as GaussVAE's conv1d decoder has none)
+// The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
+// builder's for conv1d and its ResNet trainer's for resnet_conv1d.
+
+/// Which block the encoder and decoder stack.
+public enum VAEArchitecture: String, Codable, Equatable {
+    /// Conv1D → BN → ELU → Dropout per block (GaussVAE's baseline).
+    case conv1d
+    /// A residual block per block (`ResidualBlock1D`: two k-convolutions with BN, a 1×1
+    /// projection without BN when the width changes, ELU after the sum).
+    case resnetConv1D = "resnet_conv1d"
+}
+
+/// The architecture of a Gaussian-set VAE, every list resolved to one entry per block.
+public struct VAEModelConfig: Codable, Equatable {
+    public var name: String
+    public var architecture: VAEArchitecture
+    public var latentDim: Int
+    public var numGaussians: Int
+    public var encoderFilters: [Int]
+    public var encoderKernelSizes: [Int]
+    /// nil only for the last block: global average pooling.
+    public var encoderPoolSizes: [Int?]
+    public var encoderDropoutRates: [Double]
+    public var encoderDenseUnits: Int
+    public var encoderDenseDropout: Double
+    public var decoderDenseUnits: [Int]
+    /// [steps, channels], Keras's channels-last reshape target.
+    public var decoderReshapeTarget: [Int]
+    public var decoderFilters: [Int]
+    public var decoderKernelSizes: [Int]
+    /// nil: no upsampling after that block.
+    public var decoderUpsampleSizes: [Int?]
+    public var decoderDropoutRates: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
+        case encoderFilters = "encoder_filters", encoderKernelSizes = "encoder_kernel_sizes"
+        case encoderPoolSizes = "encoder_pool_sizes", encoderDropoutRates = "encoder_dropout_rates"
+        case encoderDenseUnits = "encoder_dense_units", encoderDenseDropout = "encoder_dense_dropout"
+        case decoderDenseUnits = "decoder_dense_units", decoderReshapeTarget = "decoder_reshape_target"
+        case decoderFilters = "decoder_filters", decoderKernelSizes = "decoder_kernel_sizes"
+        case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
+    }
+
+    /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
+    private enum AliasKeys: String, CodingKey { case dropoutRates = "dropout_rates" }
+
+    /// A configuration with GaussVAE's defaults for every argument left nil (see the top of
+    /// this file). Check `validationProblems` before building a model from it.
+    public init(
+        architecture: VAEArchitecture = .conv1d, name: String? = nil, latentDim: Int = 256, numGaussians: Int = 512,
+        encoderFilters: [Int] = [32, 64, 128], encoderKernelSizes: [Int]? = nil, encoderPoolSizes: [Int?]? = nil,
+        encoderDropoutRates: [Double]? = nil, encoderDenseUnits: Int? = nil, encoderDenseDropout: Double? = nil,
+        decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
+        decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
+        decoderDropoutRates: [Double]? = nil
+    ) {
+        let isResNet = architecture == .resnetConv1D
+        func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
+        self.name = name ?? architecture.rawValue
+        self.architecture = architecture
+        self.latentDim = latentDim
+        self.numGaussians = numGaussians
+        self.encoderFilters = encoderFilters
+        self.encoderKernelSizes = encoderKernelSizes ?? Array(repeating: 5, count: encoderFilters.count)
+        self.encoderPoolSizes = encoderPoolSizes ?? resampling(encoderFilters.count)
+        self.encoderDropoutRates = encoderDropoutRates
+            ?? (isResNet ? Array(repeating: 0, count: encoderFilters.count) : [0.1, 0.15, 0.2])
+        self.encoderDenseUnits = encoderDenseUnits ?? (isResNet ? 1024 : 512)
+        self.encoderDenseDropout = encoderDenseDropout ?? (isResNet ? 0 : 0.2)
+        self.decoderDenseUnits = decoderDenseUnits ?? (isResNet ? [1024, 4096] : [512, 2048])
+        self.decoderReshapeTarget = decoderReshapeTarget ?? (isResNet ? [8, 512] : [128, 16])
+        self.decoderFilters = decoderFilters
+        self.decoderKernelSizes = decoderKernelSizes ?? Array(repeating: 5, count: decoderFilters.count)
+        self.decoderUpsampleSizes = decoderUpsampleSizes ?? resampling(decoderFilters.count)
+        self.decoderDropoutRates = decoderDropoutRates ?? Array(repeating: 0, count: decoderFilters.count)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let alias = try decoder.container(keyedBy: AliasKeys.self)
+        let name = try c.decodeIfPresent(String.self, forKey: .name)
+        let architecture = try c.decodeIfPresent(VAEArchitecture.self, forKey: .architecture)
+            ?? ((name ?? "").lowercased().hasPrefix("resnet") ? .resnetConv1D : .conv1d)
+        let encoderDropout = try c.decodeIfPresent([Double].self, forKey: .encoderDropoutRates)
+        let olderDropout = try alias.decodeIfPresent([Double].self, forKey: .dropoutRates)
+        self.init(
+            architecture: architecture, name: name,
+            latentDim: try c.decodeIfPresent(Int.self, forKey: .latentDim) ?? 256,
+            numGaussians: try c.decodeIfPresent(Int.self, forKey: .numGaussians) ?? 512,
+            encoderFilters: try c.decodeIfPresent([Int].self, forKey: .encoderFilters) ?? [32, 64, 128],
+            encoderKernelSizes: try c.decodeIfPresent([Int].self, forKey: .encoderKernelSizes),
+            encoderPoolSizes: try c.decodeIfPresent([Int?].self, forKey: .encoderPoolSizes),
+            encoderDropoutRates: encoderDropout ?? olderDropout,
+            encoderDenseUnits: try c.decodeIfPresent(Int.self, forKey: .encoderDenseUnits),
+            encoderDenseDropout: try c.decodeIfPresent(Double.self, forKey: .encoderDenseDropout),
+            decoderDenseUnits: try c.decodeIfPresent([Int].self, forKey: .decoderDenseUnits),
+            decoderReshapeTarget: try c.decodeIfPresent([Int].self, forKey: .decoderReshapeTarget),
+            decoderFilters: try c.decodeIfPresent([Int].self, forKey: .decoderFilters) ?? [64, 32, 16],
+            decoderKernelSizes: try c.decodeIfPresent([Int].self, forKey: .decoderKernelSizes),
+            decoderUpsampleSizes: try c.decodeIfPresent([Int?].self, forKey: .decoderUpsampleSizes),
+            decoderDropoutRates: try c.decodeIfPresent([Double].self, forKey: .decoderDropoutRates))
+        if let problem = problems().first {
+            if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
+                throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)
+            }
+            throw DecodingError.dataCorruptedError(forKey: problem.key, in: c, debugDescription: problem.message)
+        }
+    }
+
+    /// What is inconsistent, as "key: reason" lines (empty when the configuration can be built).
+    public var validationProblems: [String] { problems().map { "\($0.key.stringValue): \($0.message)" } }
+
+    /// The per-sample sequence length after the encoder's max pools (floor division, as Keras's
+    /// 'valid' pooling), before the global average.
+    public var encodedLength: Int {
+        encoderPoolSizes.reduce(numGaussians) { length, pool in pool.map { length / $0 } ?? length }
+    }
+
+    /// The decoder's output length: reshape steps times every upsampling factor.
+    public var decodedLength: Int {
+        decoderUpsampleSizes.reduce(decoderReshapeTarget.first ?? 0) { length, scale in length * (scale ?? 1) }
+    }
+
+    private func problems() -> [(key: CodingKeys, message: String)] {
+        var found: [(key: CodingKeys, message: String)] = []
+        func check(_ condition: Bool, _ key: CodingKeys, _ message: @autoclosure () -> String) {
+            if !condition { found.append((key, message())) }
+        }
+        func perBlock<T>(_ values: [T], _ key: CodingKeys, filters: [Int], filtersKey: CodingKeys) -> Bool {
+            check(values.count == filters.count, key,
+                  "has \(values.count) entries but \(filtersKey.stringValue) has \(filters.count); give one per block")
+            return values.count == filters.count
+        }
+        let oddKernel = "must be odd (Keras 'same' padding is symmetric only for odd kernels)"
+
+        check(latentDim >= 1, .latentDim, "must be at least 1, got \(latentDim)")
+        check(numGaussians >= 1, .numGaussians, "must be at least 1, got \(numGaussians)")
+
+        check(!encoderFilters.isEmpty && encoderFilters.allSatisfy { $0 >= 1 }, .encoderFilters,
+              "must list at least one positive width, got \(encoderFilters)")
+        if perBlock(encoderKernelSizes, .encoderKernelSizes, filters: encoderFilters, filtersKey: .encoderFilters) {
+            check(encoderKernelSizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, .encoderKernelSizes,
+                  "\(oddKernel), got \(encoderKernelSizes)")
+        }
+        if perBlock(encoderPoolSizes, .encoderPoolSizes, filters: encoderFilters, filtersKey: .encoderFilters) {
+            let pools = encoderPoolSizes
+            check(pools.last.map { $0 == nil } ?? true && pools.dropLast().allSatisfy { ($0 ?? 0) >= 1 },
+                  .encoderPoolSizes, "must be positive sizes with null (global average pooling) last and only last, "
+                  + "got \(pools.map { $0.map(String.init) ?? "null" })")
+            check(encodedLength >= 1, .encoderPoolSizes,
+                  "pools \(numGaussians) Gaussians down to nothing (length \(encodedLength))")
+        }
+        if perBlock(encoderDropoutRates, .encoderDropoutRates, filters: encoderFilters, filtersKey: .encoderFilters) {
+            check(encoderDropoutRates.allSatisfy { $0 >= 0 && $0 < 1 }, .encoderDropoutRates,
+                  "rates must lie in [0, 1), got \(encoderDropoutRates)")
+        }
+        check(encoderDenseUnits >= 1, .encoderDenseUnits, "must be at least 1, got \(encoderDenseUnits)")
+        check(encoderDenseDropout >= 0 && encoderDenseDropout < 1, .encoderDenseDropout,
+              "must lie in [0, 1), got \(encoderDenseDropout)")
+
+        check(!decoderDenseUnits.isEmpty && decoderDenseUnits.allSatisfy { $0 >= 1 }, .decoderDenseUnits,
+              "must list at least one positive width, got \(decoderDenseUnits)")
+        let target = decoderReshapeTarget
+        check(target.count == 2 && target.allSatisfy { $0 >= 1 }, .decoderReshapeTarget,
+              "must be [steps, channels], two positive integers, got \(target)")
+        if target.count == 2, let last = decoderDenseUnits.last {
+            check(target[0] * target[1] == last, .decoderReshapeTarget,
+                  "\(target[0]) × \(target[1]) = \(target[0] * target[1]) must equal the last decoder_dense_units \(last)")
+        }
+        check(!decoderFilters.isEmpty && decoderFilters.allSatisfy { $0 >= 1 }, .decoderFilters,
+              "must list at least one positive width, got \(decoderFilters)")
+        if perBlock(decoderKernelSizes, .decoderKernelSizes, filters: decoderFilters, filtersKey: .decoderFilters) {
+            check(decoderKernelSizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, .decoderKernelSizes,
+                  "\(oddKernel), got \(decoderKernelSizes)")
+        }
+        if perBlock(decoderUpsampleSizes, .decoderUpsampleSizes, filters: decoderFilters, filtersKey: .decoderFilters) {
+            check(decoderUpsampleSizes.allSatisfy { ($0 ?? 1) >= 1 }, .decoderUpsampleSizes,
+                  "sizes must be positive or null, got \(decoderUpsampleSizes.map { $0.map(String.init) ?? "null" })")
+            if target.count == 2 {
+                check(decodedLength == numGaussians, .decoderUpsampleSizes,
+                      "upsample \(target[0]) steps to \(decodedLength), but the model outputs num_gaussians = "
+                      + "\(numGaussians); change decoder_reshape_target or the upsample sizes")
+            }
+        }
+        if perBlock(decoderDropoutRates, .decoderDropoutRates, filters: decoderFilters, filtersKey: .decoderFilters) {
+            check(decoderDropoutRates.allSatisfy { $0 >= 0 && $0 < 1 }, .decoderDropoutRates,
+                  "rates must lie in [0, 1), got \(decoderDropoutRates)")
+        }
+        return found
+    }
+}
