@@ -18,7 +18,7 @@ struct SplatKit: ParsableCommand {
         commandName: "splatkit",
         abstract: "Learned compression of images as 2D Gaussian splats.",
         version: version,
-        subcommands: [FitCommand.self, RenderCommand.self, DatasetCommand.self, DemoCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [FitCommand.self, RenderCommand.self, DatasetCommand.self, ReportCommand.self, DemoCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 
