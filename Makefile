@@ -27,7 +27,8 @@ build: deps
 
 # The PyTorch fixture tests run first with the kernels the splatkit command selects for this
 # CPU (see ProcessSetup.swift), so the numerics users get are the ones checked; then the whole
-# suite runs with OpenBLAS's own choice. XCTest only (the suite has no swift-testing tests).
+# suite runs with OpenBLAS's own choice. scripts/test-reports checks a generated HTML report
+# in headless Chromium. XCTest only (the suite has no swift-testing tests).
 test: deps
 	$(SWIFT) build --build-tests
 	@kernel=$$(.build/debug/splatkit info --blas-kernel-choice); \
@@ -35,6 +36,7 @@ test: deps
 		echo "== fixture tests with OPENBLAS_CORETYPE=$$kernel (the kernels splatkit uses here)"; \
 		OPENBLAS_CORETYPE=$$kernel $(SWIFT) test --skip-build --disable-swift-testing --filter Fixture; \
 	fi
+	scripts/test-reports
 	$(SWIFT) test --skip-build --disable-swift-testing $(SWIFT_TEST_FLAGS)
 
 demo: build

@@ -60,6 +60,12 @@ public final class GaussianDatasetFile {
     /// Creates a new, empty (incomplete) dataset, replacing nothing: the path must not exist.
     public init(creating path: String, settings: DatasetSettings) throws {
         guard !FileManager.default.fileExists(atPath: path) else { throw FileError(path, "already exists") }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw FileError(path, "cannot create its folder: \(error.localizedDescription)")
+            }
+        }
         self.path = path
         self.settings = settings
         file = try HDF5File(creating: path)
