@@ -6,7 +6,8 @@ import SplatIO
 //
 //   model          the architecture: every width, kernel, pool, dropout rate, dense size and
 //                  reshape target (VAEModelConfig below)
-//   training       batch_size, epochs, learning_rate, beta_warmup_epochs, max_beta, mixed_precision
+//   training       batch_size, epochs, learning_rate, beta_warmup_epochs, max_beta, mixed_precision;
+//                  SplatKit's gradient_clip_norm
 //   data           GaussVAE's npz folders and shuffle buffer; SplatKit's `representation`
 //   callbacks      checkpoint_every, early_stopping_patience, reduce_lr_patience,
 //                  reduce_lr_factor, min_lr
@@ -14,7 +15,8 @@ import SplatIO
 //   experiment_name, output_dir, seed
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
-// model.num_gaussians, data.representation, loss_weights.render_loss_weight.
+// model.num_gaussians, training.gradient_clip_norm, data.representation,
+// loss_weights.render_loss_weight.
 //
 // Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys and wrong types are errors
 // naming the key, line and file. Values are validated while decoding, so an inconsistent
@@ -96,10 +98,14 @@ public struct VAETrainingConfig: Codable, Equatable {
     /// GaussVAE's fp16 switch. SplatKit always computes in float32; the key is kept so that
     /// GaussVAE configs decode.
     public var mixedPrecision = true
+    /// Clip the gradients to this global L2 norm before each update (SplatKit's extension;
+    /// nil, the default, as GaussVAE: no clipping).
+    public var gradientClipNorm: Double?
 
     enum CodingKeys: String, CodingKey {
         case batchSize = "batch_size", epochs, learningRate = "learning_rate"
         case betaWarmupEpochs = "beta_warmup_epochs", maxBeta = "max_beta", mixedPrecision = "mixed_precision"
+        case gradientClipNorm = "gradient_clip_norm"
     }
 
     public init() {}
@@ -112,11 +118,16 @@ public struct VAETrainingConfig: Codable, Equatable {
         betaWarmupEpochs = try c.decodeIfPresent(Int.self, forKey: .betaWarmupEpochs) ?? betaWarmupEpochs
         maxBeta = try c.decodeIfPresent(Double.self, forKey: .maxBeta) ?? maxBeta
         mixedPrecision = try c.decodeIfPresent(Bool.self, forKey: .mixedPrecision) ?? mixedPrecision
+        gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm)
         try requireValid(batchSize >= 1, .batchSize, in: c, "must be at least 1, got \(batchSize)")
         try requireValid(epochs >= 1, .epochs, in: c, "must be at least 1, got \(epochs)")
         try requireValid(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")
         try requireValid(betaWarmupEpochs >= 0, .betaWarmupEpochs, in: c, "must not be negative, got \(betaWarmupEpochs)")
         try requireValid(maxBeta >= 0, .maxBeta, in: c, "must not be negative, got \(maxBeta)")
+        if let gradientClipNorm {
+            try requireValid(gradientClipNorm > 0 && gradientClipNorm.isFinite, .gradientClipNorm, in: c,
+                             "must be positive (omit the key for no clipping), got \(gradientClipNorm)")
+        }
     }
 }
 

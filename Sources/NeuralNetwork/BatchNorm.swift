@@ -58,19 +58,61 @@ public enum BatchNormConvention: Sendable {
     public var updatesWithUnbiasedVariance: Bool { self == .pytorch }
 }
 
-/// The state and arithmetic shared by BatchNorm1D and BatchNorm2D.
-struct BatchNormState {
-    let featureCount: Int
-    let convention: BatchNormConvention
-    let momentum: Float
-    let epsilon: Float
-    let gamma: Tensor?
-    let beta: Tensor?
-    let runningMean: Tensor
-    let runningVariance: Tensor
+/// The inputs a batch-norm layer accepts, as a type, so that one definition makes both
+/// `BatchNorm1D` ((N, C) or (N, C, L)) and `BatchNorm2D` ((N, C, H, W)).
+public protocol BatchNormLayout {
+    /// The layer's name, for messages.
+    static var layerName: String { get }
+    /// Whether an input of this rank is accepted.
+    static func accepts(rank: Int) -> Bool
+    /// The accepted shapes for `channels` channels, for messages.
+    static func shapes(channels: Int) -> String
+}
 
-    init(featureCount: Int, convention: BatchNormConvention, momentum: Float?, epsilon: Float?, affine: Bool,
-         gammaInitializer: Initializer, betaInitializer: Initializer, scope: ParameterScope, layer: String) {
+/// (N, C) or (N, C, L): statistics per channel over N (and L).
+public enum BatchNormLayout1D: BatchNormLayout {
+    public static var layerName: String { "BatchNorm1D" }
+    public static func accepts(rank: Int) -> Bool { rank == 2 || rank == 3 }
+    public static func shapes(channels: Int) -> String { "(N, \(channels)) or (N, \(channels), L)" }
+}
+
+/// (N, C, H, W): statistics per channel over N, H and W.
+public enum BatchNormLayout2D: BatchNormLayout {
+    public static var layerName: String { "BatchNorm2D" }
+    public static func accepts(rank: Int) -> Bool { rank == 4 }
+    public static func shapes(channels: Int) -> String { "(N, \(channels), H, W)" }
+}
+
+/// Batch normalisation of (N, C, …) data whose layout `Layout` accepts: statistics per channel
+/// over every axis but 1. Used as `BatchNorm1D` and `BatchNorm2D`.
+///
+/// See the top of BatchNorm.swift for the arithmetic, conventions and parameter names.
+public struct BatchNorm<Layout: BatchNormLayout>: Layer {
+    public let featureCount: Int
+    public let convention: BatchNormConvention
+    public let momentum: Float
+    public let epsilon: Float
+    /// (C) scale, or nil when not affine.
+    public let gamma: Tensor?
+    /// (C) shift, or nil when not affine.
+    public let beta: Tensor?
+    /// (C) buffer.
+    public let runningMean: Tensor
+    /// (C) buffer.
+    public let runningVariance: Tensor
+
+    /// - Parameters:
+    ///   - featureCount: C, the extent of axis 1.
+    ///   - convention: `.keras` (default) or `.pytorch`; sets the meaning of `momentum`, the
+    ///     default momentum and ε, and the running-variance estimator.
+    ///   - momentum, epsilon: nil takes the convention's defaults.
+    ///   - affine: whether to learn `gamma` and `beta`.
+    public init(
+        featureCount: Int, convention: BatchNormConvention = .keras, momentum: Float? = nil, epsilon: Float? = nil,
+        affine: Bool = true, gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros,
+        scope: ParameterScope
+    ) {
+        let layer = Layout.layerName
         let momentum = momentum ?? convention.defaultMomentum
         let epsilon = epsilon ?? convention.defaultEpsilon
         precondition(featureCount >= 1, "\(layer): feature count \(featureCount) must be positive")
@@ -80,35 +122,31 @@ struct BatchNormState {
         self.convention = convention
         self.momentum = momentum
         self.epsilon = epsilon
-        gamma = affine ? scope.parameter("gamma", shape: [featureCount], initializer: gammaInitializer) : nil
-        beta = affine ? scope.parameter("beta", shape: [featureCount], initializer: betaInitializer) : nil
+        (gamma, beta) = affineParameters(shape: [featureCount], affine: affine, gammaInitializer: gammaInitializer,
+                                         betaInitializer: betaInitializer, scope: scope)
         runningMean = scope.buffer("running_mean", shape: [featureCount], value: 0)
         runningVariance = scope.buffer("running_variance", shape: [featureCount], value: 1)
     }
 
-    /// Normalises `input` (N, C, …) per channel over every axis but 1.
-    func apply(_ input: Tensor, training: Bool) -> Tensor {
-        let axes = [0] + Array(2..<input.rank)
-        var channelShape = [Int](repeating: 1, count: input.rank)  // (1, C, 1, …)
-        channelShape[1] = featureCount
+    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(Layout.accepts(rank: input.rank) && input.shape[1] == featureCount,
+                     "\(Layout.layerName): input \(input.shape) must be \(Layout.shapes(channels: featureCount))")
         let normalized: Tensor
         if training {
             let n = input.count / featureCount
             precondition(n > 1, "batch norm: training needs more than one value per channel, got input \(input.shape)")
-            let mean = input.mean(alongAxes: axes, keepingDimensions: true)  // (1, C, 1, …)
-            let deviations = input - mean  // (N, C, …)
-            let variance = deviations.squared().mean(alongAxes: axes, keepingDimensions: true)  // biased, (1, C, 1, …)
-            normalized = deviations / (variance + epsilon).sqrt()
-            updateRunningStatistics(batchMean: mean.scalars, batchVariance: variance.scalars, count: n)
+            let statistics = input.standardizedWithStatistics(alongAxes: [0] + Array(2..<input.rank), epsilon: epsilon)
+            normalized = statistics.standardized
+            updateRunningStatistics(batchMean: statistics.mean.scalars, batchVariance: statistics.variance.scalars,
+                                    count: n)
         } else {
+            var channelShape = [Int](repeating: 1, count: input.rank)  // (1, C, 1, …)
+            channelShape[1] = featureCount
             let mean = runningMean.reshaped(channelShape)
             let variance = runningVariance.reshaped(channelShape)
             normalized = (input - mean) / (variance + epsilon).sqrt()
         }
-        var output = normalized
-        if let gamma { output = output * gamma.reshaped(channelShape) }
-        if let beta { output = output + beta.reshaped(channelShape) }
-        return output
+        return channelAffine(normalized, gamma: gamma, beta: beta)
     }
 
     /// running ← r·running + (1 − r)·batch, with r the convention's retained fraction. Plain
@@ -127,80 +165,7 @@ struct BatchNormState {
 }
 
 /// Batch normalisation of (N, C) or (N, C, L): statistics per channel over N (and L).
-///
-/// See the top of BatchNorm.swift for the arithmetic, conventions and parameter names.
-public struct BatchNorm1D: Layer {
-    let state: BatchNormState
-
-    /// - Parameters:
-    ///   - featureCount: C, the extent of axis 1.
-    ///   - convention: `.keras` (default) or `.pytorch`; sets the meaning of `momentum`, the
-    ///     default momentum and ε, and the running-variance estimator.
-    ///   - momentum, epsilon: nil takes the convention's defaults.
-    ///   - affine: whether to learn `gamma` and `beta`.
-    public init(
-        featureCount: Int, convention: BatchNormConvention = .keras, momentum: Float? = nil, epsilon: Float? = nil,
-        affine: Bool = true, gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros,
-        scope: ParameterScope
-    ) {
-        state = BatchNormState(featureCount: featureCount, convention: convention, momentum: momentum, epsilon: epsilon,
-                               affine: affine, gammaInitializer: gammaInitializer, betaInitializer: betaInitializer,
-                               scope: scope, layer: "BatchNorm1D")
-    }
-
-    public var featureCount: Int { state.featureCount }
-    public var convention: BatchNormConvention { state.convention }
-    public var momentum: Float { state.momentum }
-    public var epsilon: Float { state.epsilon }
-    /// (C) scale, or nil when not affine.
-    public var gamma: Tensor? { state.gamma }
-    /// (C) shift, or nil when not affine.
-    public var beta: Tensor? { state.beta }
-    /// (C) buffer.
-    public var runningMean: Tensor { state.runningMean }
-    /// (C) buffer.
-    public var runningVariance: Tensor { state.runningVariance }
-
-    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
-        precondition((input.rank == 2 || input.rank == 3) && input.shape[1] == featureCount,
-                     "BatchNorm1D: input \(input.shape) must be (N, \(featureCount)) or (N, \(featureCount), L)")
-        return state.apply(input, training: training)
-    }
-}
+public typealias BatchNorm1D = BatchNorm<BatchNormLayout1D>
 
 /// Batch normalisation of (N, C, H, W): statistics per channel over N, H and W.
-///
-/// See the top of BatchNorm.swift for the arithmetic, conventions and parameter names.
-public struct BatchNorm2D: Layer {
-    let state: BatchNormState
-
-    /// The arguments are those of `BatchNorm1D.init`.
-    public init(
-        featureCount: Int, convention: BatchNormConvention = .keras, momentum: Float? = nil, epsilon: Float? = nil,
-        affine: Bool = true, gammaInitializer: Initializer = .ones, betaInitializer: Initializer = .zeros,
-        scope: ParameterScope
-    ) {
-        state = BatchNormState(featureCount: featureCount, convention: convention, momentum: momentum, epsilon: epsilon,
-                               affine: affine, gammaInitializer: gammaInitializer, betaInitializer: betaInitializer,
-                               scope: scope, layer: "BatchNorm2D")
-    }
-
-    public var featureCount: Int { state.featureCount }
-    public var convention: BatchNormConvention { state.convention }
-    public var momentum: Float { state.momentum }
-    public var epsilon: Float { state.epsilon }
-    /// (C) scale, or nil when not affine.
-    public var gamma: Tensor? { state.gamma }
-    /// (C) shift, or nil when not affine.
-    public var beta: Tensor? { state.beta }
-    /// (C) buffer.
-    public var runningMean: Tensor { state.runningMean }
-    /// (C) buffer.
-    public var runningVariance: Tensor { state.runningVariance }
-
-    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == featureCount,
-                     "BatchNorm2D: input \(input.shape) must be (N, \(featureCount), H, W)")
-        return state.apply(input, training: training)
-    }
-}
+public typealias BatchNorm2D = BatchNorm<BatchNormLayout2D>

@@ -33,10 +33,10 @@ public struct Conv1D: Layer {
         weightInitializer: Initializer? = nil, biasInitializer: Initializer = .zeros,
         scope: ParameterScope
     ) {
-        precondition(kernelSize >= 1 && stride >= 1 && dilation >= 1,
-                     "Conv1D: kernel size \(kernelSize), stride \(stride) and dilation \(dilation) must be ≥ 1")
-        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
-                     "Conv1D: channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
+        let setup = ConvolutionSetup(
+            layer: "Conv1D", kind: .convolution, inputChannels: inputChannels, outputChannels: outputChannels,
+            kernelSize: [kernelSize], stride: [stride], padding: padding, dilation: [dilation], groups: groups,
+            bias: bias, weightInitializer: weightInitializer, biasInitializer: biasInitializer, scope: scope)
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -44,11 +44,9 @@ public struct Conv1D: Layer {
         self.padding = padding
         self.dilation = dilation
         self.groups = groups
-        self.paddingAmount = padding.amounts(kernelSize: [kernelSize], dilation: [dilation], stride: [stride],
-                                             layer: "Conv1D")[0]
-        let shape = [outputChannels, inputChannels / groups, kernelSize]
-        self.weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
-        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+        self.paddingAmount = setup.paddingAmounts[0]
+        self.weight = setup.weight
+        self.bias = setup.bias
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
@@ -87,12 +85,11 @@ public struct ConvTranspose1D: Layer {
         bias: Bool = true, weightInitializer: Initializer? = nil, biasInitializer: Initializer = .zeros,
         scope: ParameterScope
     ) {
-        precondition(kernelSize >= 1 && stride >= 1 && dilation >= 1,
-                     "ConvTranspose1D: kernel size \(kernelSize), stride \(stride) and dilation \(dilation) must be ≥ 1")
-        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
-                     "ConvTranspose1D: channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
-        precondition(outputPadding >= 0 && (outputPadding < stride || outputPadding < dilation),
-                     "ConvTranspose1D: output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
+        let setup = ConvolutionSetup(
+            layer: "ConvTranspose1D", kind: .transposed(outputPadding: [outputPadding]), inputChannels: inputChannels,
+            outputChannels: outputChannels, kernelSize: [kernelSize], stride: [stride], padding: padding,
+            dilation: [dilation], groups: groups, bias: bias, weightInitializer: weightInitializer,
+            biasInitializer: biasInitializer, scope: scope)
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -101,11 +98,9 @@ public struct ConvTranspose1D: Layer {
         self.outputPadding = outputPadding
         self.dilation = dilation
         self.groups = groups
-        self.paddingAmount = padding.amounts(kernelSize: [kernelSize], dilation: [dilation], stride: [stride],
-                                             layer: "ConvTranspose1D")[0]
-        let shape = [inputChannels, outputChannels / groups, kernelSize]
-        self.weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
-        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+        self.paddingAmount = setup.paddingAmounts[0]
+        self.weight = setup.weight
+        self.bias = setup.bias
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {

@@ -33,11 +33,10 @@ public struct Conv2D: Layer {
         weightInitializer: Initializer? = nil, biasInitializer: Initializer = .zeros,
         scope: ParameterScope
     ) {
-        precondition(min(kernelSize.height, kernelSize.width, stride.height, stride.width,
-                         dilation.height, dilation.width) >= 1,
-                     "Conv2D: kernel size \(kernelSize), stride \(stride) and dilation \(dilation) must be ≥ 1")
-        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
-                     "Conv2D: channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
+        let setup = ConvolutionSetup(
+            layer: "Conv2D", kind: .convolution, inputChannels: inputChannels, outputChannels: outputChannels,
+            kernelSize: kernelSize.axes, stride: stride.axes, padding: padding, dilation: dilation.axes, groups: groups,
+            bias: bias, weightInitializer: weightInitializer, biasInitializer: biasInitializer, scope: scope)
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -45,13 +44,9 @@ public struct Conv2D: Layer {
         self.padding = padding
         self.dilation = dilation
         self.groups = groups
-        let amounts = padding.amounts(kernelSize: [kernelSize.height, kernelSize.width],
-                                      dilation: [dilation.height, dilation.width],
-                                      stride: [stride.height, stride.width], layer: "Conv2D")
-        self.paddingAmount = IntOrPair(amounts[0], amounts[1])
-        let shape = [outputChannels, inputChannels / groups, kernelSize.height, kernelSize.width]
-        self.weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
-        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+        self.paddingAmount = IntOrPair(setup.paddingAmounts[0], setup.paddingAmounts[1])
+        self.weight = setup.weight
+        self.bias = setup.bias
     }
 
     /// The options handed to TensorCore's `conv2d`.
@@ -94,15 +89,11 @@ public struct ConvTranspose2D: Layer {
         groups: Int = 1, bias: Bool = true, weightInitializer: Initializer? = nil,
         biasInitializer: Initializer = .zeros, scope: ParameterScope
     ) {
-        precondition(min(kernelSize.height, kernelSize.width, stride.height, stride.width,
-                         dilation.height, dilation.width) >= 1,
-                     "ConvTranspose2D: kernel size \(kernelSize), stride \(stride) and dilation \(dilation) must be ≥ 1")
-        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
-                     "ConvTranspose2D: channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
-        precondition(outputPadding.height >= 0 && outputPadding.width >= 0
-                     && (outputPadding.height < stride.height || outputPadding.height < dilation.height)
-                     && (outputPadding.width < stride.width || outputPadding.width < dilation.width),
-                     "ConvTranspose2D: output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
+        let setup = ConvolutionSetup(
+            layer: "ConvTranspose2D", kind: .transposed(outputPadding: outputPadding.axes), inputChannels: inputChannels,
+            outputChannels: outputChannels, kernelSize: kernelSize.axes, stride: stride.axes, padding: padding,
+            dilation: dilation.axes, groups: groups, bias: bias, weightInitializer: weightInitializer,
+            biasInitializer: biasInitializer, scope: scope)
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -111,13 +102,9 @@ public struct ConvTranspose2D: Layer {
         self.outputPadding = outputPadding
         self.dilation = dilation
         self.groups = groups
-        let amounts = padding.amounts(kernelSize: [kernelSize.height, kernelSize.width],
-                                      dilation: [dilation.height, dilation.width],
-                                      stride: [stride.height, stride.width], layer: "ConvTranspose2D")
-        self.paddingAmount = IntOrPair(amounts[0], amounts[1])
-        let shape = [inputChannels, outputChannels / groups, kernelSize.height, kernelSize.width]
-        self.weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
-        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+        self.paddingAmount = IntOrPair(setup.paddingAmounts[0], setup.paddingAmounts[1])
+        self.weight = setup.weight
+        self.bias = setup.bias
     }
 
     /// The options handed to TensorCore's `transposedConv2d`.

@@ -210,45 +210,26 @@ private func store8(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float
 @inline(__always)
 private func correlateRow(_ x: UnsafePointer<Float>, _ taps: UnsafePointer<Float>, _ tapCount: Int,
                           _ out: UnsafeMutablePointer<Float>, _ count: Int) {
-    var j = 0
-    while j + 32 <= count {  // four independent sums hide the add latency
-        var sum0 = SIMD8<Float>(repeating: 0), sum1 = sum0, sum2 = sum0, sum3 = sum0
-        for v in 0..<tapCount {
-            let tap = taps[v], from = x + j + v
-            sum0 += tap * load8(from)
-            sum1 += tap * load8(from + 8)
-            sum2 += tap * load8(from + 16)
-            sum3 += tap * load8(from + 24)
-        }
-        store8(sum0, out + j)
-        store8(sum1, out + j + 8)
-        store8(sum2, out + j + 16)
-        store8(sum3, out + j + 24)
-        j += 32
-    }
-    while j + 8 <= count {
-        var sum = SIMD8<Float>(repeating: 0)
-        for v in 0..<tapCount { sum += taps[v] * load8(x + j + v) }
-        store8(sum, out + j)
-        j += 8
-    }
-    while j < count {
-        var sum: Float = 0
-        for v in 0..<tapCount { sum += taps[v] * x[j + v] }
-        out[j] = sum
-        j += 1
-    }
+    weightedSum(taps, tapCount, out, count) { v in x + v }
 }
 
 /// A weighted sum of rows: out[j] = Σ_m taps[m]·base[offsets[m] + j], j < count, m < rowCount.
 @inline(__always)
 private func weightedRowSum(_ base: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ taps: UnsafePointer<Float>,
                             _ rowCount: Int, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    weightedSum(taps, rowCount, out, count) { m in base + offsets[m] }
+}
+
+/// The kernel of both functions above: out[j] = Σ_m taps[m]·row(m)[j], j < count, m < tapCount.
+/// Inlined with its `row` closure, so each caller gets the loop with its own addressing.
+@inline(__always)
+private func weightedSum(_ taps: UnsafePointer<Float>, _ tapCount: Int, _ out: UnsafeMutablePointer<Float>, _ count: Int,
+                         row: (Int) -> UnsafePointer<Float>) {
     var j = 0
-    while j + 32 <= count {
+    while j + 32 <= count {  // four independent sums hide the add latency
         var sum0 = SIMD8<Float>(repeating: 0), sum1 = sum0, sum2 = sum0, sum3 = sum0
-        for m in 0..<rowCount {
-            let tap = taps[m], from = base + offsets[m] + j
+        for m in 0..<tapCount {
+            let tap = taps[m], from = row(m) + j
             sum0 += tap * load8(from)
             sum1 += tap * load8(from + 8)
             sum2 += tap * load8(from + 16)
@@ -262,13 +243,13 @@ private func weightedRowSum(_ base: UnsafePointer<Float>, _ offsets: UnsafePoint
     }
     while j + 8 <= count {
         var sum = SIMD8<Float>(repeating: 0)
-        for m in 0..<rowCount { sum += taps[m] * load8(base + offsets[m] + j) }
+        for m in 0..<tapCount { sum += taps[m] * load8(row(m) + j) }
         store8(sum, out + j)
         j += 8
     }
     while j < count {
         var sum: Float = 0
-        for m in 0..<rowCount { sum += taps[m] * base[offsets[m] + j] }
+        for m in 0..<tapCount { sum += taps[m] * row(m)[j] }
         out[j] = sum
         j += 1
     }

@@ -1,7 +1,7 @@
 import TensorCore
 
-// Hyperparameter types shared by the convolution, pooling and padding layers, and the
-// project's default kernel initialiser.
+// Hyperparameter types shared by the convolution, pooling and padding layers, the project's
+// default kernel initialiser, and the set-up the four convolution layers share.
 //
 // Layout decision (stated once for every layer in this module): data is channels-first,
 // NCL for 1-D layers and NCHW for 2-D layers, as in PyTorch. Convolution weights use
@@ -34,6 +34,9 @@ public struct IntOrPair: Equatable, CustomStringConvertible, ExpressibleByIntege
 
     /// As a tuple, the form TensorCore's convolution and pooling ops take.
     public var pair: (Int, Int) { (height, width) }
+
+    /// As one value per spatial axis, `[height, width]`.
+    var axes: [Int] { [height, width] }
 
     public var description: String { "(\(height), \(width))" }
 }
@@ -85,4 +88,56 @@ extension Initializer {
     static func defaultKernel(_ shape: [Int]) -> Initializer {
         .glorotUniform(fans: .convolution(shape))
     }
+}
+
+/// The set-up shared by Conv1D, ConvTranspose1D, Conv2D and ConvTranspose2D: the checks on their
+/// hyperparameters, the padding resolved per spatial axis, and the parameters `weight` then
+/// `bias`, created in that order (the order of the store and of checkpoints). Spatial
+/// hyperparameters come one value per axis: `[L]` for the 1-D layers, `[H, W]` for the 2-D ones.
+struct ConvolutionSetup {
+    enum Kind {
+        /// Weight (outputChannels, inputChannels/groups, kernel…).
+        case convolution
+        /// Weight (inputChannels, outputChannels/groups, kernel…); each axis's output padding must
+        /// be smaller than its stride or its dilation.
+        case transposed(outputPadding: [Int])
+    }
+
+    /// The padding of each spatial axis, resolved from `padding`.
+    let paddingAmounts: [Int]
+    /// The kernel, its shape given by `kind`.
+    let weight: Tensor
+    /// (outputChannels), or nil without bias.
+    let bias: Tensor?
+
+    /// - Parameter layer: the layer's name, for the messages of failed checks.
+    init(layer: String, kind: Kind, inputChannels: Int, outputChannels: Int, kernelSize: [Int], stride: [Int],
+         padding: ConvolutionPadding, dilation: [Int], groups: Int, bias: Bool, weightInitializer: Initializer?,
+         biasInitializer: Initializer, scope: ParameterScope) {
+        let (k, s, d) = (describe(kernelSize), describe(stride), describe(dilation))
+        precondition((kernelSize + stride + dilation).allSatisfy { $0 >= 1 },
+                     "\(layer): kernel size \(k), stride \(s) and dilation \(d) must be ≥ 1")
+        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "\(layer): channels \(inputChannels) → \(outputChannels) must be divisible by groups \(groups)")
+        let channels: [Int]
+        switch kind {
+        case .convolution:
+            channels = [outputChannels, inputChannels / groups]
+        case .transposed(let outputPadding):
+            precondition(outputPadding.indices.allSatisfy { axis in
+                             outputPadding[axis] >= 0 && (outputPadding[axis] < stride[axis] || outputPadding[axis] < dilation[axis])
+                         },
+                         "\(layer): output padding \(describe(outputPadding)) must be smaller than stride \(s) or dilation \(d)")
+            channels = [inputChannels, outputChannels / groups]
+        }
+        paddingAmounts = padding.amounts(kernelSize: kernelSize, dilation: dilation, stride: stride, layer: layer)
+        let shape = channels + kernelSize
+        weight = scope.parameter("weight", shape: shape, initializer: weightInitializer ?? .defaultKernel(shape))
+        self.bias = bias ? scope.parameter("bias", shape: [outputChannels], initializer: biasInitializer) : nil
+    }
+}
+
+/// `3` for one axis, `(3, 5)` for two: how the layers print their spatial hyperparameters.
+private func describe(_ values: [Int]) -> String {
+    values.count == 1 ? "\(values[0])" : "(\(values.map(String.init).joined(separator: ", ")))"
 }

@@ -14,18 +14,39 @@ import TensorCore
 //
 // Defaults follow PyTorch: ε = 1e-5; GroupNorm and LayerNorm are affine, InstanceNorm is not.
 // Parameters (named in the layer's scope): `gamma`, default ones; `beta`, default zeros.
+//
+// The helpers below (standardisation, the affine parameters and their per-channel application)
+// serve BatchNorm.swift too.
 
 extension Tensor {
+    /// (x − mean) / √(biased variance + ε) over `axes`, keeping the shape; with the mean and the
+    /// biased variance (`axes` kept with extent 1).
+    func standardizedWithStatistics(alongAxes axes: [Int], epsilon: Float)
+        -> (standardized: Tensor, mean: Tensor, variance: Tensor) {
+        let mean = self.mean(alongAxes: axes, keepingDimensions: true)
+        let deviations = self - mean
+        let variance = deviations.squared().mean(alongAxes: axes, keepingDimensions: true)
+        return (deviations / (variance + epsilon).sqrt(), mean, variance)
+    }
+
     /// (x − mean) / √(biased variance + ε) over `axes`, keeping the shape.
     func standardized(alongAxes axes: [Int], epsilon: Float) -> Tensor {
-        let deviations = self - mean(alongAxes: axes, keepingDimensions: true)
-        let variance = deviations.squared().mean(alongAxes: axes, keepingDimensions: true)
-        return deviations / (variance + epsilon).sqrt()
+        standardizedWithStatistics(alongAxes: axes, epsilon: epsilon).standardized
     }
 }
 
+/// A normalisation's learned scale and shift, `gamma` then `beta` (the order of the store),
+/// each of `shape`; both nil when not `affine`.
+func affineParameters(shape: [Int], affine: Bool, gammaInitializer: Initializer, betaInitializer: Initializer,
+                      scope: ParameterScope) -> (gamma: Tensor?, beta: Tensor?) {
+    guard affine else { return (nil, nil) }
+    let gamma = scope.parameter("gamma", shape: shape, initializer: gammaInitializer)
+    let beta = scope.parameter("beta", shape: shape, initializer: betaInitializer)
+    return (gamma, beta)
+}
+
 /// Applies per-channel `gamma` and `beta` (each (C)) to (N, C, …) data.
-private func channelAffine(_ x: Tensor, gamma: Tensor?, beta: Tensor?) -> Tensor {
+func channelAffine(_ x: Tensor, gamma: Tensor?, beta: Tensor?) -> Tensor {
     var channelShape = [Int](repeating: 1, count: x.rank)  // (1, C, 1, …)
     channelShape[1] = x.shape[1]
     var output = x
@@ -55,8 +76,8 @@ public struct GroupNorm: Layer {
         self.groupCount = groupCount
         self.channelCount = channelCount
         self.epsilon = epsilon
-        gamma = affine ? scope.parameter("gamma", shape: [channelCount], initializer: gammaInitializer) : nil
-        beta = affine ? scope.parameter("beta", shape: [channelCount], initializer: betaInitializer) : nil
+        (gamma, beta) = affineParameters(shape: [channelCount], affine: affine, gammaInitializer: gammaInitializer,
+                                         betaInitializer: betaInitializer, scope: scope)
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
@@ -89,8 +110,8 @@ public struct LayerNorm: Layer {
         precondition(epsilon > 0, "LayerNorm: epsilon \(epsilon) must be positive")
         self.normalizedShape = normalizedShape
         self.epsilon = epsilon
-        gamma = affine ? scope.parameter("gamma", shape: normalizedShape, initializer: gammaInitializer) : nil
-        beta = affine ? scope.parameter("beta", shape: normalizedShape, initializer: betaInitializer) : nil
+        (gamma, beta) = affineParameters(shape: normalizedShape, affine: affine, gammaInitializer: gammaInitializer,
+                                         betaInitializer: betaInitializer, scope: scope)
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
@@ -123,8 +144,8 @@ public struct InstanceNorm: Layer {
         precondition(epsilon > 0, "InstanceNorm: epsilon \(epsilon) must be positive")
         self.channelCount = channelCount
         self.epsilon = epsilon
-        gamma = affine ? scope.parameter("gamma", shape: [channelCount], initializer: gammaInitializer) : nil
-        beta = affine ? scope.parameter("beta", shape: [channelCount], initializer: betaInitializer) : nil
+        (gamma, beta) = affineParameters(shape: [channelCount], affine: affine, gammaInitializer: gammaInitializer,
+                                         betaInitializer: betaInitializer, scope: scope)
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {

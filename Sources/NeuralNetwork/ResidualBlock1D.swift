@@ -1,6 +1,7 @@
 import TensorCore
 
-// A 1-D residual block over NCL data (C_in → C_out channels, length kept):
+// A 1-D residual block over NCL data (C_in → C_out channels, length kept), wired as in
+// ResidualWiring.swift with Conv1D, BatchNorm1D and ELU:
 //
 //   h = conv1(x)  → bn1 → ELU → dropout → conv2 → bn2        ('same' padding, k × k kernels)
 //   s = projection(x) when C_in ≠ C_out (a 1×1 Conv1D), else x
@@ -70,35 +71,26 @@ public struct ResidualBlock1D: Layer {
         self.outputChannels = outputChannels
         self.configuration = configuration
         let c = configuration
-
-        func convolution(_ name: String, from input: Int, kernelSize: Int, padding: ConvolutionPadding) -> Conv1D {
-            let shape = [outputChannels, input, kernelSize]
-            return Conv1D(inputChannels: input, outputChannels: outputChannels, kernelSize: kernelSize,
-                          padding: padding, dilation: kernelSize == 1 ? 1 : c.dilation, bias: c.useBias,
-                          weightInitializer: c.kernelInitializer?(shape), scope: scope.scope(name))
-        }
-        func batchNorm(_ name: String) -> BatchNorm1D {
-            BatchNorm1D(featureCount: outputChannels, convention: c.batchNormConvention, momentum: c.batchNormMomentum,
-                        epsilon: c.batchNormEpsilon, scope: scope.scope(name))
-        }
-
-        conv1 = convolution("conv1", from: inputChannels, kernelSize: c.kernelSize, padding: .same)
-        bn1 = batchNorm("bn1")
-        dropout = Dropout(rate: c.dropoutRate, scope: scope)
-        conv2 = convolution("conv2", from: outputChannels, kernelSize: c.kernelSize, padding: .same)
-        bn2 = batchNorm("bn2")
-        projection = inputChannels == outputChannels
-            ? nil : convolution("projection", from: inputChannels, kernelSize: 1, padding: .valid)
+        (conv1, bn1, dropout, conv2, bn2, projection) = makeResidualLayers(
+            inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: c.kernelSize, dilation: c.dilation,
+            dropoutRate: c.dropoutRate, normalizationName: "bn", scope: scope,
+            convolution: { scope, input, kernelSize, padding, dilation in
+                Conv1D(inputChannels: input, outputChannels: outputChannels, kernelSize: kernelSize, padding: padding,
+                       dilation: dilation, bias: c.useBias,
+                       weightInitializer: c.kernelInitializer?([outputChannels, input, kernelSize]), scope: scope)
+            },
+            normalization: { scope in
+                BatchNorm1D(featureCount: outputChannels, convention: c.batchNormConvention,
+                            momentum: c.batchNormMomentum, epsilon: c.batchNormEpsilon, scope: scope)
+            })
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.rank == 3 && input.shape[1] == inputChannels,
                      "ResidualBlock1D: input \(input.shape) must be (N, \(inputChannels), L)")
-        var h = conv1(input, training: training)  // (N, C_out, L)
-        h = bn1(h, training: training).elu(alpha: configuration.eluAlpha)
-        h = dropout(h, training: training)
-        h = bn2(conv2(h, training: training), training: training)
-        let shortcut = projection?(input, training: training) ?? input  // (N, C_out, L)
-        return (h + shortcut).elu(alpha: configuration.eluAlpha)
+        let alpha = configuration.eluAlpha
+        return residualForward(input, through: (conv1, bn1, dropout, conv2, bn2, projection), training: training) {
+            $0.elu(alpha: alpha)
+        }
     }
 }

@@ -1,7 +1,7 @@
 import TensorCore
 
-// A 2-D residual block over NCHW data (C_in → C_out channels, H and W kept), the pattern of
-// ResidualBlock1D with a chosen normalisation and activation:
+// A 2-D residual block over NCHW data (C_in → C_out channels, H and W kept), wired as in
+// ResidualWiring.swift with Conv2D and a chosen normalisation and activation:
 //
 //   h = conv1(x) → norm1 → activation → dropout → conv2 → norm2     ('same' padding)
 //   s = projection(x) when C_in ≠ C_out (a 1×1 Conv2D), else x
@@ -72,42 +72,31 @@ public struct ResidualBlock2D: Layer {
         self.outputChannels = outputChannels
         self.configuration = configuration
         let c = configuration
-
-        func convolution(_ name: String, from input: Int, kernelSize: IntOrPair, padding: ConvolutionPadding) -> Conv2D {
-            let shape = [outputChannels, input, kernelSize.height, kernelSize.width]
-            return Conv2D(inputChannels: input, outputChannels: outputChannels, kernelSize: kernelSize,
-                          padding: padding, dilation: kernelSize == 1 ? 1 : c.dilation, bias: c.useBias,
-                          weightInitializer: c.kernelInitializer?(shape), scope: scope.scope(name))
-        }
-        func normalization(_ name: String) -> Layer {
-            switch c.normalization {
-            case let .batchNorm(convention, momentum, epsilon):
-                return BatchNorm2D(featureCount: outputChannels, convention: convention, momentum: momentum,
-                                   epsilon: epsilon, scope: scope.scope(name))
-            case let .groupNorm(groupCount, epsilon):
-                return GroupNorm(groupCount: groupCount, channelCount: outputChannels, epsilon: epsilon,
-                                 scope: scope.scope(name))
-            }
-        }
-
-        conv1 = convolution("conv1", from: inputChannels, kernelSize: c.kernelSize, padding: .same)
-        norm1 = normalization("norm1")
-        dropout = Dropout(rate: c.dropoutRate, scope: scope)
-        conv2 = convolution("conv2", from: outputChannels, kernelSize: c.kernelSize, padding: .same)
-        norm2 = normalization("norm2")
-        projection = inputChannels == outputChannels
-            ? nil : convolution("projection", from: inputChannels, kernelSize: 1, padding: .valid)
+        (conv1, norm1, dropout, conv2, norm2, projection) = makeResidualLayers(
+            inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: c.kernelSize, dilation: c.dilation,
+            dropoutRate: c.dropoutRate, normalizationName: "norm", scope: scope,
+            convolution: { scope, input, kernelSize, padding, dilation in
+                Conv2D(inputChannels: input, outputChannels: outputChannels, kernelSize: kernelSize, padding: padding,
+                       dilation: dilation, bias: c.useBias,
+                       weightInitializer: c.kernelInitializer?([outputChannels, input] + kernelSize.axes), scope: scope)
+            },
+            normalization: { scope -> Layer in
+                switch c.normalization {
+                case let .batchNorm(convention, momentum, epsilon):
+                    return BatchNorm2D(featureCount: outputChannels, convention: convention, momentum: momentum,
+                                       epsilon: epsilon, scope: scope)
+                case let .groupNorm(groupCount, epsilon):
+                    return GroupNorm(groupCount: groupCount, channelCount: outputChannels, epsilon: epsilon, scope: scope)
+                }
+            })
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels,
                      "ResidualBlock2D: input \(input.shape) must be (N, \(inputChannels), H, W)")
         let activation = configuration.activation
-        var h = conv1(input, training: training)  // (N, C_out, H, W)
-        h = activation(norm1(h, training: training), training: training)
-        h = dropout(h, training: training)
-        h = norm2(conv2(h, training: training), training: training)
-        let shortcut = projection?(input, training: training) ?? input  // (N, C_out, H, W)
-        return activation(h + shortcut, training: training)
+        return residualForward(input, through: (conv1, norm1, dropout, conv2, norm2, projection), training: training) {
+            activation($0, training: training)
+        }
     }
 }

@@ -146,14 +146,35 @@ public struct UpSampling2D: Layer {
 
 // MARK: - Padding
 
-/// Reflection padding of the length axis (edges not repeated, PyTorch's "reflect"):
-/// (N, C, L) → (N, C, left + L + right); each amount must be smaller than L.
-public struct ReflectionPad1D: Layer {
+/// How a padding layer fills the border it adds. A type rather than a value, so that each fill
+/// makes its own layer type (ReflectionPad1D, ZeroPad1D, …) from one definition per rank.
+public protocol PaddingFill {
+    /// The start of the layer's name ("ReflectionPad", "ZeroPad"), for messages.
+    static var layerName: String { get }
+    /// `input` padded by `widths`, one (before, after) pair per axis.
+    static func pad(_ input: Tensor, _ widths: [(Int, Int)]) -> Tensor
+}
+
+/// Reflection of the values next to the edge, edges not repeated (PyTorch's "reflect"); each
+/// amount must be smaller than its axis's extent.
+public enum ReflectionFill: PaddingFill {
+    public static var layerName: String { "ReflectionPad" }
+    public static func pad(_ input: Tensor, _ widths: [(Int, Int)]) -> Tensor { input.reflectionPadded(widths) }
+}
+
+/// Zeros.
+public enum ZeroFill: PaddingFill {
+    public static var layerName: String { "ZeroPad" }
+    public static func pad(_ input: Tensor, _ widths: [(Int, Int)]) -> Tensor { input.padded(widths) }
+}
+
+/// Padding of the length axis, filled by `Fill`: (N, C, L) → (N, C, left + L + right).
+public struct Pad1D<Fill: PaddingFill>: Layer {
     public let left: Int
     public let right: Int
 
     public init(left: Int, right: Int) {
-        precondition(left >= 0 && right >= 0, "ReflectionPad1D: padding (\(left), \(right)) must be non-negative")
+        precondition(left >= 0 && right >= 0, "\(Fill.layerName)1D: padding (\(left), \(right)) must be non-negative")
         self.left = left
         self.right = right
     }
@@ -162,78 +183,47 @@ public struct ReflectionPad1D: Layer {
     public init(_ amount: Int) { self.init(left: amount, right: amount) }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.rank == 3, "ReflectionPad1D: input \(input.shape) must be (N, C, L)")
-        return input.reflectionPadded([(0, 0), (0, 0), (left, right)])
+        precondition(input.rank == 3, "\(Fill.layerName)1D: input \(input.shape) must be (N, C, L)")
+        return Fill.pad(input, [(0, 0), (0, 0), (left, right)])
     }
 }
+
+/// Padding of the spatial axes, filled by `Fill`: (N, C, H, W) → (N, C, top + H + bottom,
+/// left + W + right).
+public struct Pad2D<Fill: PaddingFill>: Layer {
+    public let top: Int
+    public let bottom: Int
+    public let left: Int
+    public let right: Int
+
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        precondition(min(top, bottom, left, right) >= 0,
+                     "\(Fill.layerName)2D: padding (\(top), \(bottom), \(left), \(right)) must be non-negative")
+        self.top = top
+        self.bottom = bottom
+        self.left = left
+        self.right = right
+    }
+
+    /// The same amount on all four sides.
+    public init(_ amount: Int) { self.init(top: amount, bottom: amount, left: amount, right: amount) }
+
+    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.rank == 4, "\(Fill.layerName)2D: input \(input.shape) must be (N, C, H, W)")
+        return Fill.pad(input, [(0, 0), (0, 0), (top, bottom), (left, right)])
+    }
+}
+
+/// Reflection padding of the length axis (edges not repeated, PyTorch's "reflect"):
+/// (N, C, L) → (N, C, left + L + right); each amount must be smaller than L.
+public typealias ReflectionPad1D = Pad1D<ReflectionFill>
 
 /// Reflection padding of the spatial axes: (N, C, H, W) → (N, C, top + H + bottom,
 /// left + W + right); each amount must be smaller than its axis's extent.
-public struct ReflectionPad2D: Layer {
-    public let top: Int
-    public let bottom: Int
-    public let left: Int
-    public let right: Int
-
-    public init(top: Int, bottom: Int, left: Int, right: Int) {
-        precondition(min(top, bottom, left, right) >= 0,
-                     "ReflectionPad2D: padding (\(top), \(bottom), \(left), \(right)) must be non-negative")
-        self.top = top
-        self.bottom = bottom
-        self.left = left
-        self.right = right
-    }
-
-    /// The same amount on all four sides.
-    public init(_ amount: Int) { self.init(top: amount, bottom: amount, left: amount, right: amount) }
-
-    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.rank == 4, "ReflectionPad2D: input \(input.shape) must be (N, C, H, W)")
-        return input.reflectionPadded([(0, 0), (0, 0), (top, bottom), (left, right)])
-    }
-}
+public typealias ReflectionPad2D = Pad2D<ReflectionFill>
 
 /// Zero padding of the length axis: (N, C, L) → (N, C, left + L + right).
-public struct ZeroPad1D: Layer {
-    public let left: Int
-    public let right: Int
-
-    public init(left: Int, right: Int) {
-        precondition(left >= 0 && right >= 0, "ZeroPad1D: padding (\(left), \(right)) must be non-negative")
-        self.left = left
-        self.right = right
-    }
-
-    /// The same amount on both ends.
-    public init(_ amount: Int) { self.init(left: amount, right: amount) }
-
-    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.rank == 3, "ZeroPad1D: input \(input.shape) must be (N, C, L)")
-        return input.padded([(0, 0), (0, 0), (left, right)])
-    }
-}
+public typealias ZeroPad1D = Pad1D<ZeroFill>
 
 /// Zero padding of the spatial axes: (N, C, H, W) → (N, C, top + H + bottom, left + W + right).
-public struct ZeroPad2D: Layer {
-    public let top: Int
-    public let bottom: Int
-    public let left: Int
-    public let right: Int
-
-    public init(top: Int, bottom: Int, left: Int, right: Int) {
-        precondition(min(top, bottom, left, right) >= 0,
-                     "ZeroPad2D: padding (\(top), \(bottom), \(left), \(right)) must be non-negative")
-        self.top = top
-        self.bottom = bottom
-        self.left = left
-        self.right = right
-    }
-
-    /// The same amount on all four sides.
-    public init(_ amount: Int) { self.init(top: amount, bottom: amount, left: amount, right: amount) }
-
-    public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.rank == 4, "ZeroPad2D: input \(input.shape) must be (N, C, H, W)")
-        return input.padded([(0, 0), (0, 0), (top, bottom), (left, right)])
-    }
-}
+public typealias ZeroPad2D = Pad2D<ZeroFill>

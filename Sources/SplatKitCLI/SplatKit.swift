@@ -18,7 +18,8 @@ struct SplatKit: ParsableCommand {
         commandName: "splatkit",
         abstract: "Learned compression of images as 2D Gaussian splats.",
         version: version,
-        subcommands: [FitCommand.self, RenderCommand.self, DatasetCommand.self, ReportCommand.self, DemoCommand.self, BenchCommand.self, InfoCommand.self]
+        subcommands: [FitCommand.self, RenderCommand.self, DatasetCommand.self, ReportCommand.self, TrainCommand.self, SummaryCommand.self, EncodeCommand.self, DecodeCommand.self, ReconstructCommand.self, EvaluateCommand.self,
+                      MasksCommand.self, DemoCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }
 

@@ -1,0 +1,289 @@
+import Foundation
+import GaussianRasterizer
+import SplatIO
+
+// The inpainting configuration file ("2D Gaussian Splatting with Semantic Alignment for Image
+// Inpainting", Li, Chen, Li, Lu): the U-Net, its semantic alignment, the Gaussian head and the
+// training recipe. Every key is optional; the defaults are a small model that runs on a CPU
+// (configs/inpaint_unet.yaml), and configs/inpaint_unet_paper.yaml restores the paper's sizes.
+//
+//   model
+//     base_channels             c, the stem's width; the encoder doubles it three times (paper 64; 16)
+//     residual_blocks           semantic-alignment blocks at the bottleneck (paper 9; 2)
+//     feature_channels          D, channels of the U-Net's output map = features per Gaussian (12)
+//     group_norm_groups         groups of every GroupNorm; must divide c (paper 16; 4)
+//     patch_size                P, the side of a rasterizer patch (16)
+//     patch_padding             pad, pixels each patch's window reaches past it; ≤ P/2 (4)
+//     mask_channel              whether the hole mask is a 4th input channel (true)
+//     patch_embedding_channels  C_p, the rank of the Gaussian head's patch embedding (64)
+//     mlp_hidden                hidden width of the per-Gaussian decoders (16)
+//     cholesky_values           values per Cholesky element l11, l21, l22 (paper 9; 5)
+//     cholesky_scale_range      [low, high] px: the geometric grid of l11 and l22 ([0.5, 4])
+//     cholesky_shear_limit      px: l21 runs over a symmetric grid in ±limit (2)
+//     covariance_epsilon        ε px², added to every Σ so conics stay finite (0.01)
+//     offset_range              px: a Gaussian moves at most this far from its grid point (1)
+//     semantic_source           learned (a small encoder of the masked image) | precomputed
+//                               (per-image features, e.g. DINOv2, given to `predict`)
+//     semantic_features         F, the length of the global feature vector (64; paper 768)
+//     global_channels           width of the learned global encoder's first conv (16)
+//   training
+//     learning_rate (2e-4), optimizer adamw | adam, weight_decay (0.01), gradient_clip (1, global
+//     norm; 0 disables), batch_size, steps, crop_size (128 CPU, 256 paper), ssim_weight (0.2),
+//     mask_ratio_start → mask_ratio_end (0.2 → 0.6: the hole-ratio curriculum, see Masks.swift)
+//   seed                        parameter initialisation and data order (0)
+//
+// Why the CPU dictionary is smaller: each Gaussian's covariance is a softmax over the whole
+// dictionary, (cholesky_values³ + 1) logits per Gaussian, and a 256 × 256 image has
+// (256/P)²·(P + 2·pad)² = 147 456 Gaussians. With 9 values that is 730 logits each (10⁸ per
+// image); with 5 values, 126.
+//
+// Sizes: the CPU defaults have 1.69 M parameters (U-Net 0.97 M, learned global encoder 0.06 M,
+// Gaussian head 0.65 M); the paper config 60.8 M (U-Net 58.2 M, of which the nine 512-channel
+// blocks hold 53.1 M; head 2.6 M).
+//
+// Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys, wrong types and values out of
+// range are errors naming the key, its line and the file.
+
+/// A whole inpainting configuration file.
+public struct InpaintingConfig: Codable, Equatable {
+    public var model: InpaintingModelConfig
+    public var training: InpaintingTrainingConfig
+    /// Seeds parameter initialisation (and, for the training command, crops and masks).
+    public var seed: Int
+
+    enum CodingKeys: String, CodingKey { case model, training, seed }
+
+    public init(model: InpaintingModelConfig = InpaintingModelConfig(),
+                training: InpaintingTrainingConfig = InpaintingTrainingConfig(), seed: Int = 0) {
+        self.model = model
+        self.training = training
+        self.seed = seed
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(model: try c.decodeIfPresent(InpaintingModelConfig.self, forKey: .model) ?? InpaintingModelConfig(),
+                  training: try c.decodeIfPresent(InpaintingTrainingConfig.self, forKey: .training)
+                      ?? InpaintingTrainingConfig(),
+                  seed: try c.decodeIfPresent(Int.self, forKey: .seed) ?? 0)
+    }
+
+    /// Reads and validates the YAML file at `path`; errors are `FileError`s naming the file and key.
+    public static func load(from path: String) throws -> InpaintingConfig {
+        try decodeYAMLConfig(InpaintingConfig.self, from: path)
+    }
+
+    /// Decodes and validates YAML text; errors name `sourceName`.
+    public static func decode(yaml: String, sourceName: String) throws -> InpaintingConfig {
+        try decodeYAMLConfig(InpaintingConfig.self, yaml: yaml, sourceName: sourceName)
+    }
+
+    /// `seed` as the store's initialisation seed.
+    public var initializationSeed: UInt64 { UInt64(bitPattern: Int64(seed)) }
+}
+
+/// Where the global feature vector of the semantic alignment comes from.
+public enum SemanticSource: String, Codable, Equatable {
+    /// A small convolutional encoder of the masked image, trained with the rest.
+    case learned
+    /// Per-image features computed elsewhere (the paper's DINO features), passed to `predict`.
+    case precomputed
+}
+
+// MARK: - Model
+
+/// The architecture: U-Net widths, Gaussian head and covariance dictionary.
+public struct InpaintingModelConfig: Codable, Equatable {
+    public var baseChannels = 16
+    public var residualBlocks = 2
+    public var featureChannels = 12
+    public var groupNormGroups = 4
+    public var patchSize = 16
+    public var patchPadding = 4
+    public var maskChannel = true
+    public var patchEmbeddingChannels = 64
+    public var mlpHidden = 16
+    public var choleskyValues = 5
+    public var choleskyScaleRange: [Double] = [0.5, 4]
+    public var choleskyShearLimit = 2.0
+    public var covarianceEpsilon = 0.01
+    public var offsetRange = 1.0
+    public var semanticSource = SemanticSource.learned
+    public var semanticFeatures = 64
+    public var globalChannels = 16
+
+    enum CodingKeys: String, CodingKey {
+        case baseChannels = "base_channels", residualBlocks = "residual_blocks", featureChannels = "feature_channels"
+        case groupNormGroups = "group_norm_groups", patchSize = "patch_size", patchPadding = "patch_padding"
+        case maskChannel = "mask_channel", patchEmbeddingChannels = "patch_embedding_channels", mlpHidden = "mlp_hidden"
+        case choleskyValues = "cholesky_values", choleskyScaleRange = "cholesky_scale_range"
+        case choleskyShearLimit = "cholesky_shear_limit", covarianceEpsilon = "covariance_epsilon"
+        case offsetRange = "offset_range", semanticSource = "semantic_source", semanticFeatures = "semantic_features"
+        case globalChannels = "global_channels"
+    }
+
+    /// The CPU-sized defaults.
+    public init() {}
+
+    /// The paper's sizes: c = 64, 9 residual blocks, 16 groups, a 9-value Cholesky dictionary,
+    /// DINO features (768, DINOv2 ViT-B/14) given by the caller.
+    public static var paper: InpaintingModelConfig {
+        var config = InpaintingModelConfig()
+        config.baseChannels = 64
+        config.residualBlocks = 9
+        config.groupNormGroups = 16
+        config.patchEmbeddingChannels = 256
+        config.mlpHidden = 64
+        config.choleskyValues = 9
+        config.semanticSource = .precomputed
+        config.semanticFeatures = 768
+        config.globalChannels = 64
+        return config
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        baseChannels = try value(.baseChannels, baseChannels)
+        residualBlocks = try value(.residualBlocks, residualBlocks)
+        featureChannels = try value(.featureChannels, featureChannels)
+        groupNormGroups = try value(.groupNormGroups, groupNormGroups)
+        patchSize = try value(.patchSize, patchSize)
+        patchPadding = try value(.patchPadding, patchPadding)
+        maskChannel = try value(.maskChannel, maskChannel)
+        patchEmbeddingChannels = try value(.patchEmbeddingChannels, patchEmbeddingChannels)
+        mlpHidden = try value(.mlpHidden, mlpHidden)
+        choleskyValues = try value(.choleskyValues, choleskyValues)
+        choleskyScaleRange = try value(.choleskyScaleRange, choleskyScaleRange)
+        choleskyShearLimit = try value(.choleskyShearLimit, choleskyShearLimit)
+        covarianceEpsilon = try value(.covarianceEpsilon, covarianceEpsilon)
+        offsetRange = try value(.offsetRange, offsetRange)
+        semanticSource = try value(.semanticSource, semanticSource)
+        semanticFeatures = try value(.semanticFeatures, semanticFeatures)
+        globalChannels = try value(.globalChannels, globalChannels)
+
+        try ensure(baseChannels >= 1, .baseChannels, in: c, "must be at least 1, got \(baseChannels)")
+        try ensure(residualBlocks >= 0, .residualBlocks, in: c, "must not be negative, got \(residualBlocks)")
+        try ensure(featureChannels >= 1, .featureChannels, in: c, "must be at least 1, got \(featureChannels)")
+        try ensure(groupNormGroups >= 1 && baseChannels % groupNormGroups == 0, .groupNormGroups, in: c,
+                   "must divide base_channels (\(baseChannels)), got \(groupNormGroups)")
+        try ensure(patchSize >= 1, .patchSize, in: c, "must be at least 1, got \(patchSize)")
+        try ensure(patchPadding >= 0 && 2 * patchPadding <= patchSize, .patchPadding, in: c,
+                   "must lie in 0…patch_size/2 (\(patchSize / 2)), got \(patchPadding)")
+        try ensure(patchEmbeddingChannels >= 1, .patchEmbeddingChannels, in: c,
+                   "must be at least 1, got \(patchEmbeddingChannels)")
+        try ensure(mlpHidden >= 1, .mlpHidden, in: c, "must be at least 1, got \(mlpHidden)")
+        try ensure(choleskyValues >= 1, .choleskyValues, in: c, "must be at least 1, got \(choleskyValues)")
+        try ensure(choleskyScaleRange.count == 2 && choleskyScaleRange[0] > 0 && choleskyScaleRange[0] <= choleskyScaleRange[1],
+                   .choleskyScaleRange, in: c, "must be [low, high] with 0 < low ≤ high, got \(choleskyScaleRange)")
+        try ensure(choleskyShearLimit >= 0, .choleskyShearLimit, in: c, "must not be negative, got \(choleskyShearLimit)")
+        try ensure(covarianceEpsilon > 0, .covarianceEpsilon, in: c, "must be positive, got \(covarianceEpsilon)")
+        try ensure(offsetRange >= 0, .offsetRange, in: c, "must not be negative, got \(offsetRange)")
+        try ensure(semanticFeatures >= 1, .semanticFeatures, in: c, "must be at least 1, got \(semanticFeatures)")
+        try ensure(globalChannels >= 1, .globalChannels, in: c, "must be at least 1, got \(globalChannels)")
+    }
+
+    /// Input channels of the U-Net: RGB, plus the mask when `maskChannel`.
+    public var inputChannels: Int { maskChannel ? 4 : 3 }
+
+    /// The rasterizer's patch geometry.
+    public var patchOptions: PatchOptions { PatchOptions(patchSize: patchSize, padding: patchPadding) }
+
+    /// The covariance dictionary these keys describe.
+    public var dictionary: CholeskyDictionary {
+        CholeskyDictionary(valuesPerElement: choleskyValues,
+                           scaleRange: Float(choleskyScaleRange[0])...Float(choleskyScaleRange[1]),
+                           shearLimit: Float(choleskyShearLimit))
+    }
+}
+
+// MARK: - Training
+
+/// The optimiser of the training recipe.
+public enum InpaintingOptimizer: String, Codable, Equatable {
+    case adam
+    case adamw
+}
+
+/// The training recipe, for the training command.
+public struct InpaintingTrainingConfig: Codable, Equatable {
+    public var learningRate = 2e-4
+    public var optimizer = InpaintingOptimizer.adamw
+    /// AdamW's decoupled weight decay (ignored by Adam).
+    public var weightDecay = 0.01
+    /// Maximum global gradient norm; 0 disables clipping.
+    public var gradientClip = 1.0
+    public var batchSize = 4
+    public var steps = 20_000
+    /// Side of the square training crops (a multiple of the network's stride).
+    public var cropSize = 128
+    /// w in L = L1 + w·(1 − SSIM).
+    public var ssimWeight = 0.2
+    /// The hole ratio at the start of training…
+    public var maskRatioStart = 0.2
+    /// …rising linearly to this at the end (`MaskCurriculum`).
+    public var maskRatioEnd = 0.6
+
+    enum CodingKeys: String, CodingKey {
+        case learningRate = "learning_rate", optimizer, weightDecay = "weight_decay", gradientClip = "gradient_clip"
+        case batchSize = "batch_size", steps, cropSize = "crop_size", ssimWeight = "ssim_weight"
+        case maskRatioStart = "mask_ratio_start", maskRatioEnd = "mask_ratio_end"
+    }
+
+    /// The CPU-sized defaults.
+    public init() {}
+
+    /// The paper's recipe: 256 × 256 crops, batch 8, 300 000 steps.
+    public static var paper: InpaintingTrainingConfig {
+        var config = InpaintingTrainingConfig()
+        config.batchSize = 8
+        config.steps = 300_000
+        config.cropSize = 256
+        return config
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        learningRate = try value(.learningRate, learningRate)
+        optimizer = try value(.optimizer, optimizer)
+        weightDecay = try value(.weightDecay, weightDecay)
+        gradientClip = try value(.gradientClip, gradientClip)
+        batchSize = try value(.batchSize, batchSize)
+        steps = try value(.steps, steps)
+        cropSize = try value(.cropSize, cropSize)
+        ssimWeight = try value(.ssimWeight, ssimWeight)
+        maskRatioStart = try value(.maskRatioStart, maskRatioStart)
+        maskRatioEnd = try value(.maskRatioEnd, maskRatioEnd)
+
+        try ensure(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")
+        try ensure(weightDecay >= 0, .weightDecay, in: c, "must not be negative, got \(weightDecay)")
+        try ensure(gradientClip >= 0, .gradientClip, in: c, "must not be negative, got \(gradientClip)")
+        try ensure(batchSize >= 1, .batchSize, in: c, "must be at least 1, got \(batchSize)")
+        try ensure(steps >= 1, .steps, in: c, "must be at least 1, got \(steps)")
+        try ensure(cropSize >= 16, .cropSize, in: c, "must be at least 16, got \(cropSize)")
+        try ensure(ssimWeight >= 0, .ssimWeight, in: c, "must not be negative, got \(ssimWeight)")
+        try ensure(maskRatioStart > 0 && maskRatioStart < 1, .maskRatioStart, in: c,
+                   "must lie in (0, 1), got \(maskRatioStart)")
+        try ensure(maskRatioEnd >= maskRatioStart && maskRatioEnd < 1, .maskRatioEnd, in: c,
+                   "must lie in [mask_ratio_start, 1), got \(maskRatioEnd)")
+    }
+
+    /// The hole-ratio curriculum these keys describe.
+    public var maskCurriculum: MaskCurriculum {
+        MaskCurriculum(start: Float(maskRatioStart), end: Float(maskRatioEnd))
+    }
+}
+
+/// Throws a decoding error at `key` (reported with its line and the file) unless `condition`.
+private func ensure<Key: CodingKey>(
+    _ condition: Bool, _ key: Key, in container: KeyedDecodingContainer<Key>, _ message: @autoclosure () -> String
+) throws {
+    if !condition {
+        throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: message())
+    }
+}

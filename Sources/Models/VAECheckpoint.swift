@@ -1,0 +1,83 @@
+import Foundation
+import NeuralNetwork
+import SplatIO
+import TensorCore
+
+// What a Gaussian-set VAE checkpoint holds besides the generic checkpoint layout
+// (docs/FORMATS.md, "Checkpoints"), and the loader the inference commands use.
+//
+// Contract between `splatkit train` (VAETrainer) and the inference commands (encode, decode,
+// evaluate):
+//   root attribute `model`            "gaussvae"
+//   root attribute `config`           the full YAML text of the configuration the run used
+//                                     (command-line overrides such as --seed written in)
+//   /extra/data/normalization/mean    float32 (C): per-column mean, and
+//   /extra/data/normalization/std     float32 (C): per-column std, both in the columns of the
+//                                     config's `data.representation` (C = 8 plain, 9 canonical),
+//                                     fitted over the dataset's train split after converting its
+//                                     rows to the representation
+// so that inference maps Image-GS rows → representation → (x − mean)/std → model, and back by
+// decoded·std + mean → `SetRepresentation.decode`.
+//
+// Training checkpoints (best.h5, last.h5) carry more: optimizer state, the random stream,
+// schedule state, the batch position and early stopping's best parameters (`/extra/best/…`);
+// `loadVAE` ignores them.
+
+/// Names shared by the VAE trainer and the inference commands.
+public enum VAECheckpoint {
+    /// The checkpoint's root `model` attribute.
+    public static let modelKind = "gaussvae"
+    /// The extra tensor holding the per-column normalisation mean (representation columns).
+    public static let normalizationMean = "data.normalization.mean"
+    /// The extra tensor holding the per-column normalisation std (representation columns).
+    public static let normalizationStandardDeviation = "data.normalization.std"
+
+    /// The normalisation saved in a checkpoint's extras, checked against the representation.
+    static func normalization(in extras: [String: Tensor], columns: Int, path: String) throws -> ColumnNormalization {
+        guard let mean = extras[normalizationMean], let std = extras[normalizationStandardDeviation] else {
+            throw FileError(path, "checkpoint has no /extra/data/normalization/{mean,std}; it was not written by `splatkit train`")
+        }
+        guard mean.shape == [columns], std.shape == [columns] else {
+            throw FileError(path, "normalisation has shapes \(mean.shape) and \(std.shape), expected [\(columns)] "
+                            + "for the config's representation")
+        }
+        guard mean.scalars.allSatisfy(\.isFinite), std.scalars.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw FileError(path, "normalisation holds a non-finite mean or a std that is not positive and finite")
+        }
+        return ColumnNormalization(mean: mean.scalars, standardDeviation: std.scalars)
+    }
+
+    /// The extras that carry `normalization`.
+    static func extras(for normalization: ColumnNormalization) -> [String: Tensor] {
+        let columns = normalization.mean.count
+        return [normalizationMean: Tensor(shape: [columns], scalars: normalization.mean),
+                normalizationStandardDeviation: Tensor(shape: [columns], scalars: normalization.standardDeviation)]
+    }
+}
+
+/// Loads a VAE written by `splatkit train` (best.h5, last.h5 or a periodic checkpoint): the
+/// model rebuilt from the saved config with the saved parameters and batch-norm statistics,
+/// the config, the column normalisation and the representation it applies to.
+///
+///     let vae = try loadVAE(from: "runs/demo/best.h5")
+///     let rows = vae.representation.encode(imageGSRows)            // N·8 → N·C
+///     let input = Tensor(shape: [1, N, C], scalars: vae.normalization.normalize(rows))
+///     let mean = vae.model.encode(input, training: false).mean     // (1, L)
+///
+/// - Throws: `FileError` naming the file: not a checkpoint, not a "gaussvae" checkpoint, a
+///   config that no longer decodes, missing or malformed normalisation, tensors that do not
+///   fit the config's model.
+public func loadVAE(from checkpoint: String) throws
+    -> (model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization, representation: SetRepresentation) {
+    guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such file") }
+    let state = try Checkpoint.readTrainingState(from: checkpoint)
+    guard state.model == VAECheckpoint.modelKind else {
+        throw FileError(checkpoint, "checkpoint is for model \"\(state.model)\", not a Gaussian-set VAE (\"\(VAECheckpoint.modelKind)\")")
+    }
+    let config = try VAEConfig.decode(yaml: state.config, sourceName: "\(checkpoint) (saved config)")
+    let representation = config.data.representation
+    let normalization = try VAECheckpoint.normalization(in: state.extras, columns: representation.columns, path: checkpoint)
+    let model = config.makeModel()
+    try Checkpoint.load(from: checkpoint, into: model.store, optimizer: nil, model: VAECheckpoint.modelKind)
+    return (model, config, normalization, representation)
+}

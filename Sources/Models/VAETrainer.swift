@@ -1,0 +1,401 @@
+import Foundation
+import GaussianData
+import NeuralNetwork
+import SplatIO
+import TensorCore
+
+// Training a Gaussian-set VAE as GaussVAE's trainers do, resumable bit for bit.
+//
+// Per batch (sets in the loader's seeded order for the epoch):
+//   x = normalise(representation(rows))                     (B, N, C), a constant
+//   μ, log σ² = encoder(x, training);  z = μ + exp(½ log σ²)·ε   (ε from the model's stream)
+//   x̂ = decoder(z, training)
+//   loss = Σ_g w_g·MSE_g(x̂, x) + β_e·KL  [+ w_r·(L1 + 1 − SSIM) of 64×64 renders]
+//   backward; optional global-norm clipping; Adam (Keras's ε = 1e-7); zero the gradients
+// with β_e = max_beta·min(1, (e + 1)/beta_warmup_epochs) for epoch e (from 0).
+//
+// Per epoch: the validation split in inference mode (batch norm's moving statistics, no
+// dropout), with ε from a generator seeded the same way every epoch, so the monitored metric
+// varies only with the model; then, as Keras's callbacks: early stopping (patience
+// early_stopping_patience, best parameters and batch-norm statistics kept), the plateau
+// schedule (factor, patience, min_lr; δ = 1e-4) on the validation total loss; last.h5 (always),
+// best.h5 (when the validation total improved), epoch_NNNN.h5 every checkpoint_every epochs;
+// a metrics.csv row and TensorBoard scalars in logs/. At the end the best epoch's parameters
+// are restored into the model (they are also best.h5).
+//
+// Resuming: a checkpoint holds the parameters and buffers, Adam's state and base learning
+// rate, the model's random stream (dropout and ε), both schedules' state with early stopping's
+// snapshot (/extra/best/…), the epoch, the next batch within it and the epoch's loss sums. The
+// loader's order is a function of (seed, epoch), so starting epoch e at batch b sees exactly
+// the batches an uninterrupted run would: a resumed run ends with the same parameters, bit for
+// bit, as one that never stopped (same machine, same thread count).
+//
+// Threads: the dataset is read on the loader's prefetch queue; HDF5 is not thread-safe, so
+// every iterator is released (waiting for its read) before a checkpoint is written.
+
+/// Where a run stands and how it ended.
+public struct VAETrainingResult {
+    /// True when the run reached its last epoch or stopped early; false when `shouldStop`
+    /// interrupted it (last.h5 then holds the exact position).
+    public let finished: Bool
+    /// Whether early stopping ended the run.
+    public let stoppedEarly: Bool
+    /// The epoch in progress or next (from 0) and the next batch within it.
+    public let epoch: Int
+    public let batch: Int
+    /// The best epoch (from 1) and its validation total loss, once an epoch has ended.
+    public let bestEpoch: Int?
+    public let bestValidationLoss: Double?
+    /// The epochs that ended during this call.
+    public let history: [VAEEpochMetrics]
+}
+
+/// Trains a `GaussianSetVAE` from a `VAEConfig` on a train and a validation split.
+public final class VAETrainer {
+    public let config: VAEConfig
+    /// The YAML text saved in checkpoints and as `config.yaml`.
+    public let configText: String
+    public let data: VAETrainingData
+    public let outputDirectory: String
+    public let model: GaussianSetVAE
+    public let optimizer: Optimizer
+    /// The column normalisation of the inputs, in the representation's columns.
+    public let normalization: ColumnNormalization
+    public private(set) var plateau: ReduceLearningRateOnPlateau
+    public private(set) var earlyStopping: EarlyStopping
+    /// The epoch in progress or next, from 0.
+    public private(set) var epoch = 0
+    /// The next batch of `epoch`.
+    public private(set) var batch = 0
+    /// Report progress every this many batches (and at each epoch's last batch).
+    public var progressInterval = 10
+
+    public var representation: SetRepresentation { config.data.representation }
+    public var seed: UInt64 { config.initializationSeed }
+    public var batchesPerEpoch: Int { trainLoader.batchesPerEpoch }
+
+    private let trainLoader: GaussianDataLoader
+    private let validationLoader: GaussianDataLoader
+    private var sums = VAELossAccumulator()
+    private var metricsLog: MetricsLog?
+    private var tensorBoard: TensorBoardWriter?
+
+    public static let lastCheckpointName = "last.h5"
+    public static let bestCheckpointName = "best.h5"
+
+    /// A run from scratch: the model initialised from the config's seed, Adam at the config's
+    /// learning rate. `normalization` defaults to the one fitted on `data.train`.
+    ///
+    /// - Parameters:
+    ///   - configText: the YAML the config was decoded from (with any overrides written in).
+    ///   - prefetch: read the next batch while training on this one.
+    public init(config: VAEConfig, configText: String, data: VAETrainingData, outputDirectory: String,
+                normalization: ColumnNormalization? = nil, prefetch: Bool = true) throws {
+        try data.checkNotEmpty()
+        try data.checkSetSize(against: config)
+        self.config = config
+        self.configText = configText
+        self.data = data
+        self.outputDirectory = outputDirectory
+        let representation = config.data.representation
+        self.normalization = try normalization ?? data.fittedNormalization(representation: representation)
+        precondition(self.normalization.mean.count == representation.columns,
+                     "VAETrainer: \(self.normalization.mean.count)-column normalisation for \(representation.columns) columns")
+        model = config.makeModel()
+        let training = config.training, callbacks = config.callbacks
+        optimizer = Optimizer(Adam(epsilon: Adam.kerasEpsilon), learningRate: Float(training.learningRate))
+        plateau = ReduceLearningRateOnPlateau(initialLearningRate: Float(training.learningRate), factor: Float(callbacks.reduceLRFactor),
+                                              patience: callbacks.reduceLRPatience, minimumLearningRate: Float(callbacks.minLR))
+        earlyStopping = EarlyStopping(patience: callbacks.earlyStoppingPatience, restoresBestParameters: true)
+        trainLoader = GaussianDataLoader(source: data.train, batchSize: training.batchSize, seed: config.initializationSeed,
+                                         shuffle: true, dropLast: false, prefetch: prefetch)
+        validationLoader = GaussianDataLoader(source: data.validation, batchSize: training.batchSize, seed: 0,
+                                              shuffle: false, dropLast: false, prefetch: prefetch)
+    }
+
+    // MARK: - Resuming
+
+    /// A run continued from a checkpoint a `VAETrainer` wrote (last.h5, or best.h5 or an
+    /// epoch_NNNN.h5 to branch off an earlier epoch): its config must equal `config` except
+    /// for training.epochs (which may grow or shrink) and its dataset counts `data`'s. Every
+    /// tensor, the optimizer, the random stream, the schedules, the normalisation and the
+    /// position are restored.
+    public convenience init(resumingFrom path: String, config: VAEConfig, configText: String, data: VAETrainingData,
+                            outputDirectory: String, prefetch: Bool = true) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such checkpoint") }
+        let state = try Self.checkedState(of: path, config: config)
+        let saved = try VAECheckpoint.normalization(in: state.extras, columns: config.data.representation.columns, path: path)
+        try self.init(config: config, configText: configText, data: data, outputDirectory: outputDirectory,
+                      normalization: saved, prefetch: prefetch)
+        try resume(from: path, state: state)
+    }
+
+    /// The training state of a "gaussvae" checkpoint whose config is `config` but for its epochs.
+    private static func checkedState(of path: String, config: VAEConfig) throws -> TrainingState {
+        let state = try Checkpoint.readTrainingState(from: path)
+        guard state.model == VAECheckpoint.modelKind else {
+            throw FileError(path, "checkpoint is for model \"\(state.model)\", not a Gaussian-set VAE (\"\(VAECheckpoint.modelKind)\")")
+        }
+        var saved = try VAEConfig.decode(yaml: state.config, sourceName: "\(path) (saved config)")
+        saved.training.epochs = config.training.epochs
+        guard saved == config else {
+            throw FileError(path, "was trained with another configuration; resume with the checkpoint's own config "
+                            + "(drop --config, or pass the config.yaml of its run folder); only --epochs may change")
+        }
+        return state
+    }
+
+    /// Checks `state` (read from `path`) against this run's data, then loads it.
+    private func resume(from path: String, state: TrainingState) throws {
+        let counts = state.schedules["data"] ?? [:]
+        let expected = ["train_count": data.train.count, "validation_count": data.validation.count, "set_size": data.setSize]
+        for (key, value) in expected.sorted(by: { $0.key < $1.key }) where counts[key] != Double(value) {
+            throw FileError(path, "was trained on a dataset whose \(key) is \(counts[key].map { String(Int($0)) } ?? "unknown"), "
+                            + "but \(data.name) has \(value); resume with the same dataset (--data)")
+        }
+        var plateau = self.plateau, earlyStopping = self.earlyStopping
+        let sums: VAELossAccumulator
+        let batch: Int
+        do {
+            try plateau.restoreState(from: state.schedules["plateau"] ?? [:])
+            try earlyStopping.restoreState(from: state.schedules["early_stopping"] ?? [:])
+            sums = try VAELossAccumulator(stateValues: state.schedules["epoch_sums"] ?? [:])
+            guard let savedBatch = state.schedules["progress"]?["batch"], savedBatch >= 0, savedBatch == savedBatch.rounded(),
+                  Int(savedBatch) <= trainLoader.batchesPerEpoch else {
+                throw VAETrainingError.invalidCheckpoint("no valid batch position")
+            }
+            batch = Int(savedBatch)
+        } catch let error as ScheduleStateError {
+            throw FileError(path, error.description)
+        } catch let error as VAETrainingError {
+            throw FileError(path, error.description)
+        }
+        let prefix = "best."
+        earlyStopping.loadBestParameters(state.extras.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
+            .map { (path: String($0.key.dropFirst(prefix.count)), tensor: $0.value) })
+        try Checkpoint.load(from: path, into: model.store, optimizer: optimizer, model: VAECheckpoint.modelKind)
+        self.plateau = plateau
+        self.earlyStopping = earlyStopping
+        self.sums = sums
+        self.epoch = state.epoch
+        self.batch = batch
+    }
+
+    // MARK: - Running
+
+    /// Trains until the configured number of epochs has ended, early stopping fires, or
+    /// `shouldStop` (asked after every batch and every epoch) returns true; in that last case
+    /// last.h5 records the exact position and the result is not `finished`.
+    @discardableResult
+    public func run(shouldStop: () -> Bool = { false }, onEvent: (VAETrainingEvent) -> Void = { _ in }) throws -> VAETrainingResult {
+        try prepareOutput()
+        let epochs = config.training.epochs
+        var history: [VAEEpochMetrics] = []
+        var remainingEstimate = RateEstimate()
+        while epoch < epochs && !earlyStopping.shouldStop {
+            let beta = klWeight(epoch: epoch, maximum: Float(config.training.maxBeta), warmupEpochs: config.training.betaWarmupEpochs)
+            let learningRate = optimizer.learningRate
+            let segmentStart = monotonicSeconds()
+            var iterator: GaussianBatchIterator? = trainLoader.batches(epoch: epoch, startingAt: batch)
+            var reportStart = (time: segmentStart, batch: batch, samples: sums.samples)
+            while let next = try iterator!.next() {
+                let values = try trainStep(next.sets, beta: beta)
+                sums.add(values, count: next.sets.shape[0])
+                batch += 1
+                if batch % Swift.max(progressInterval, 1) == 0 || batch == batchesPerEpoch {
+                    let now = monotonicSeconds()
+                    let seconds = now - reportStart.time
+                    remainingEstimate.add(seconds: seconds, batches: batch - reportStart.batch)
+                    let left = (batchesPerEpoch - batch) + (epochs - epoch - 1) * batchesPerEpoch
+                    onEvent(.progress(VAETrainingProgress(
+                        epoch: epoch + 1, epochs: epochs, batch: batch, batchesPerEpoch: batchesPerEpoch, loss: sums.mean.total,
+                        samplesPerSecond: seconds > 0 ? Double(sums.samples - reportStart.samples) / seconds : 0,
+                        estimatedSecondsLeft: remainingEstimate.secondsPerBatch * Double(left))))
+                    try tensorBoard?.add(scalars: [("batch/train_total", Float(values.total))], step: optimizer.step)
+                    reportStart = (now, batch, sums.samples)
+                }
+                if shouldStop() {
+                    iterator = nil  // waits for the prefetch read: no HDF5 call may overlap the save
+                    sums.seconds += monotonicSeconds() - segmentStart
+                    try saveCheckpoint(to: lastCheckpointPath)
+                    return result(finished: false, history: history)
+                }
+            }
+            iterator = nil
+            let metrics = try endEpoch(beta: beta, learningRate: learningRate, seconds: sums.seconds + monotonicSeconds() - segmentStart)
+            history.append(metrics)
+            onEvent(.epochEnded(metrics))
+            if epoch < epochs && !earlyStopping.shouldStop && shouldStop() { return result(finished: false, history: history) }
+        }
+        earlyStopping.restoreBestParameters(into: model.store.parameters + model.store.buffers)
+        return result(finished: true, history: history)
+    }
+
+    /// One optimisation step on a batch of Image-GS sets (B, N, 8); returns its loss values.
+    private func trainStep(_ sets: Tensor, beta: Float) throws -> VAELossValues {
+        let input = normalization.modelInput(sets, representation: representation)  // (B, N, C)
+        let output = model(input, training: true)
+        let (total, values) = objective(reconstruction: output.reconstruction, target: input, mean: output.mean,
+                                        logVariance: output.logVariance, beta: beta)
+        guard values.total.isFinite else {
+            throw VAETrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch + 1, value: values.total)
+        }
+        total.backward()
+        if let maxNorm = config.training.gradientClipNorm { clipGradientsByGlobalNorm(model.store, maxNorm: Float(maxNorm)) }
+        optimizer.update(model.store)
+        model.store.zeroGradients()
+        return values
+    }
+
+    /// The objective's graph and its values.
+    private func objective(reconstruction: Tensor, target: Tensor, mean: Tensor, logVariance: Tensor, beta: Float)
+        -> (total: Tensor, values: VAELossValues) {
+        let loss = vaeLoss(reconstruction: reconstruction, target: target, mean: mean, logVariance: logVariance,
+                           representation: representation, groupWeights: config.lossWeights.groupWeights, beta: beta)
+        var total = loss.total, render = 0.0
+        if config.lossWeights.render > 0 {
+            let term = vaeRenderLoss(reconstruction: reconstruction, target: target, representation: representation,
+                                     normalization: normalization, weight: Float(config.lossWeights.render))
+            total = total + term
+            render = Double(term.item)
+        }
+        let values = VAELossValues(total: Double(total.item), reconstruction: Double(loss.reconstruction.item),
+                                   kl: Double(loss.kl.item), groups: loss.groups.map { Double($0.value.item) }, render: render)
+        return (total, values)
+    }
+
+    /// The validation split's mean loss values in inference mode, with ε from a generator
+    /// seeded identically every epoch.
+    private func validate(beta: Float) throws -> VAELossValues {
+        var accumulator = VAELossAccumulator()
+        var generator = RandomGenerator(seed: GaussianDataLoader.epochSeed(seed: seed ^ 0x7A11_DA7E, epoch: 0))
+        try withoutGradients {
+            let iterator = validationLoader.batches(epoch: 0)
+            while let next = try iterator.next() {
+                let input = normalization.modelInput(next.sets, representation: representation)
+                let (mean, logVariance) = model.encode(input, training: false)
+                let latent = model.sample(mean: mean, logVariance: logVariance, generator: &generator)
+                let reconstruction = model.decode(latent, training: false)
+                let values = objective(reconstruction: reconstruction, target: input, mean: mean, logVariance: logVariance,
+                                       beta: beta).values
+                accumulator.add(values, count: next.sets.shape[0])
+            }
+        }
+        return accumulator.mean
+    }
+
+    /// Validation, the callbacks, checkpoints and logs at the end of epoch `epoch`.
+    private func endEpoch(beta: Float, learningRate: Float, seconds trainingSeconds: Double) throws -> VAEEpochMetrics {
+        let validationStart = monotonicSeconds()
+        let validation = try validate(beta: beta)
+        let index = epoch
+        let train = sums.mean
+        earlyStopping.update(Float(validation.total), parameters: model.store.parameters + model.store.buffers)
+        let improved = earlyStopping.bestEpoch == index
+        plateau.update(Float(validation.total), optimizer: optimizer)
+        epoch += 1
+        batch = 0
+        sums = VAELossAccumulator()
+        try saveCheckpoint(to: lastCheckpointPath)
+        if improved { try copyCheckpoint(to: path(Self.bestCheckpointName)) }
+        if epoch % config.callbacks.checkpointEvery == 0 {
+            try copyCheckpoint(to: path(String(format: "epoch_%04d.h5", epoch)))
+        }
+        let metrics = VAEEpochMetrics(epoch: index + 1, train: train, validation: validation, beta: beta, learningRate: learningRate,
+                                      seconds: trainingSeconds + monotonicSeconds() - validationStart, improved: improved)
+        try metricsLog?.append(metrics, includingRender: includesRender)
+        try logEpoch(metrics)
+        return metrics
+    }
+
+    private var includesRender: Bool { config.lossWeights.render > 0 }
+
+    private func logEpoch(_ metrics: VAEEpochMetrics) throws {
+        guard let tensorBoard else { return }
+        var scalars: [(tag: String, value: Float)] = []
+        let names = ["total", "reconstruction", "kl"] + representation.groups.map(\.name) + (includesRender ? ["render"] : [])
+        for (split, values) in [("train", metrics.train), ("validation", metrics.validation)] {
+            for (name, value) in zip(names, values.row(includingRender: includesRender)) {
+                scalars.append(("\(split)/\(name)", Float(value)))
+            }
+        }
+        scalars += [("beta", metrics.beta), ("learning_rate", metrics.learningRate), ("epoch_seconds", Float(metrics.seconds))]
+        try tensorBoard.add(scalars: scalars, step: metrics.epoch)
+    }
+
+    private func result(finished: Bool, history: [VAEEpochMetrics]) -> VAETrainingResult {
+        let seen = earlyStopping.epoch > 0
+        return VAETrainingResult(finished: finished, stoppedEarly: earlyStopping.shouldStop, epoch: epoch, batch: batch,
+                                 bestEpoch: seen ? earlyStopping.bestEpoch + 1 : nil,
+                                 bestValidationLoss: seen ? earlyStopping.best : nil, history: history)
+    }
+
+    // MARK: - Files
+
+    private func path(_ name: String) -> String { (outputDirectory as NSString).appendingPathComponent(name) }
+    public var lastCheckpointPath: String { path(Self.lastCheckpointName) }
+
+    /// The output folder, config.yaml, metrics.csv (trimmed to the completed epochs) and a new
+    /// TensorBoard event file in logs/.
+    private func prepareOutput() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(outputDirectory, "cannot create the output folder: \(error.localizedDescription)")
+        }
+        let text = configText
+        try writeAtomically(to: path("config.yaml")) { temporary in
+            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        }
+        metricsLog = try MetricsLog(path: path("metrics.csv"), groupNames: representation.groups.map(\.name),
+                                    includingRender: includesRender, completedEpochs: epoch)
+        tensorBoard = try TensorBoardWriter(folder: path("logs"))
+    }
+
+    /// The run's full state (see the file comment) as a checkpoint's training state.
+    private func trainingState() -> TrainingState {
+        var extras = VAECheckpoint.extras(for: normalization)
+        for (name, tensor) in earlyStopping.bestParameterTensors() { extras["best." + name] = tensor }
+        return TrainingState(
+            model: VAECheckpoint.modelKind, config: configText, step: optimizer.step, epoch: epoch,
+            schedules: ["plateau": plateau.stateValues, "early_stopping": earlyStopping.stateValues,
+                        "progress": ["batch": Double(batch), "epochs": Double(config.training.epochs)],
+                        "data": ["train_count": Double(data.train.count), "validation_count": Double(data.validation.count),
+                                 "set_size": Double(data.setSize)],
+                        "epoch_sums": sums.stateValues],
+            extras: extras)
+    }
+
+    private func saveCheckpoint(to path: String) throws {
+        try Checkpoint.save(to: path, store: model.store, optimizer: optimizer, state: trainingState())
+    }
+
+    /// Copies last.h5 to `destination` atomically.
+    private func copyCheckpoint(to destination: String) throws {
+        let source = lastCheckpointPath
+        try writeAtomically(to: destination) { temporary in
+            do { try FileManager.default.copyItem(atPath: source, toPath: temporary) } catch {
+                throw FileError(destination, "cannot copy \(source): \(error.localizedDescription)")
+            }
+        }
+    }
+}
+
+/// Seconds per training batch, averaged over everything seen (for the ETA).
+private struct RateEstimate {
+    private var seconds = 0.0, batches = 0
+
+    mutating func add(seconds: Double, batches: Int) {
+        self.seconds += seconds
+        self.batches += batches
+    }
+
+    var secondsPerBatch: Double { batches > 0 ? seconds / Double(batches) : .nan }
+}
+
+/// Monotonic wall-clock seconds.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}

@@ -1,0 +1,188 @@
+import Foundation
+import SplatIO
+
+// What VAE training reports: loss values per batch and per epoch, progress lines, and the
+// `metrics.csv` log.
+//
+// Epoch values are means over samples (each batch weighted by its size), accumulated in
+// Double. The accumulator's sums go into mid-epoch checkpoints, so an epoch interrupted and
+// resumed reports the same training means as one run straight through.
+//
+// metrics.csv: one row per epoch, epochs counted from 1, columns
+//   epoch, train_total, train_reconstruction, train_kl, train_<group>… [, train_render],
+//   val_total, val_reconstruction, val_kl, val_<group>… [, val_render], beta, learning_rate, seconds
+// where <group> is xy, scale, rotation, colour and the render columns appear when
+// loss_weights.render_loss_weight > 0; learning_rate is the rate the epoch trained with.
+
+/// The loss terms of a batch or the means of an epoch.
+public struct VAELossValues: Equatable {
+    /// Σ_g w_g·MSE_g + β·KL (+ the render term).
+    public var total: Double
+    /// Σ_g w_g·MSE_g.
+    public var reconstruction: Double
+    public var kl: Double
+    /// Normalised MSE per group, in `SetRepresentation.groups` order (xy, scale, rotation, colour).
+    public var groups: [Double]
+    /// The weighted render term (0 when disabled).
+    public var render: Double
+
+    public init(total: Double, reconstruction: Double, kl: Double, groups: [Double], render: Double) {
+        self.total = total
+        self.reconstruction = reconstruction
+        self.kl = kl
+        self.groups = groups
+        self.render = render
+    }
+
+    /// The values in CSV order, with or without the render term.
+    func row(includingRender: Bool) -> [Double] {
+        [total, reconstruction, kl] + groups + (includingRender ? [render] : [])
+    }
+}
+
+/// Sample-weighted sums of loss values over part of an epoch.
+struct VAELossAccumulator {
+    private(set) var samples = 0
+    private var sums = [Double](repeating: 0, count: 8)  // total, reconstruction, kl, render, 4 groups
+    /// Seconds spent in this epoch by earlier (interrupted) segments.
+    var seconds = 0.0
+
+    mutating func add(_ values: VAELossValues, count: Int) {
+        precondition(values.groups.count == 4, "VAELossAccumulator: expected 4 groups, got \(values.groups.count)")
+        let weight = Double(count)
+        let terms = [values.total, values.reconstruction, values.kl, values.render] + values.groups
+        for (index, term) in terms.enumerated() { sums[index] += weight * term }
+        samples += count
+    }
+
+    /// The means so far (zeros before the first batch).
+    var mean: VAELossValues {
+        let n = Double(Swift.max(samples, 1))
+        return VAELossValues(total: sums[0] / n, reconstruction: sums[1] / n, kl: sums[2] / n,
+                             groups: sums[4...].map { $0 / n }, render: sums[3] / n)
+    }
+
+    /// For a checkpoint's schedule group (Doubles are stored exactly).
+    var stateValues: [String: Double] {
+        var values = ["samples": Double(samples), "seconds": seconds]
+        for (index, sum) in sums.enumerated() { values["sum\(index)"] = sum }
+        return values
+    }
+
+    init() {}
+
+    /// Restores `stateValues`; throws a message when a value is missing.
+    init(stateValues values: [String: Double]) throws {
+        guard let samples = values["samples"], samples >= 0, samples == samples.rounded() else {
+            throw VAETrainingError.invalidCheckpoint("epoch sums lack a sample count")
+        }
+        self.samples = Int(samples)
+        seconds = values["seconds"] ?? 0
+        for index in sums.indices {
+            guard let sum = values["sum\(index)"] else { throw VAETrainingError.invalidCheckpoint("epoch sum \(index) is missing") }
+            sums[index] = sum
+        }
+    }
+}
+
+/// One epoch's results.
+public struct VAEEpochMetrics {
+    /// From 1.
+    public let epoch: Int
+    public let train: VAELossValues
+    public let validation: VAELossValues
+    /// The KL weight β of the epoch.
+    public let beta: Float
+    /// The learning rate the epoch trained with (a plateau may lower it for the next).
+    public let learningRate: Float
+    /// Wall-clock seconds of the epoch (training and validation, all segments if resumed).
+    public let seconds: Double
+    /// Whether the validation total improved on every earlier epoch (best.h5 was written).
+    public let improved: Bool
+}
+
+/// Progress within an epoch, reported every few batches.
+public struct VAETrainingProgress {
+    /// The epoch, from 1, and the number of epochs.
+    public let epoch: Int
+    public let epochs: Int
+    /// Batches done in this epoch, and the number per epoch.
+    public let batch: Int
+    public let batchesPerEpoch: Int
+    /// The mean training total loss of the epoch so far.
+    public let loss: Double
+    /// Training samples per second since the last report.
+    public let samplesPerSecond: Double
+    /// Estimated seconds until the last epoch's training ends (validation not counted).
+    public let estimatedSecondsLeft: Double
+}
+
+/// Something a training run reports while it runs.
+public enum VAETrainingEvent {
+    case progress(VAETrainingProgress)
+    case epochEnded(VAEEpochMetrics)
+}
+
+/// Problems a run finds itself in; user-facing messages.
+public enum VAETrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+    case invalidCheckpoint(String)
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, batch, value):
+            return "the training loss became \(value) at epoch \(epoch), batch \(batch); lower training.learning_rate or set "
+                + "training.gradient_clip_norm, then start again or resume from an earlier checkpoint"
+        case .invalidCheckpoint(let message):
+            return "invalid VAE training checkpoint: \(message)"
+        case .mismatch(let message):
+            return message
+        }
+    }
+}
+
+/// `metrics.csv`: a header and one row per epoch, appended as epochs end.
+struct MetricsLog {
+    let path: String
+    let header: [String]
+
+    /// Opens the log for a run that has completed `completedEpochs` epochs: rows of later epochs
+    /// (left by a run that went further before the checkpoint being resumed) are dropped. A log
+    /// with another header is an error.
+    init(path: String, groupNames: [String], includingRender: Bool, completedEpochs: Int) throws {
+        self.path = path
+        let losses = ["total", "reconstruction", "kl"] + groupNames + (includingRender ? ["render"] : [])
+        header = ["epoch"] + losses.map { "train_\($0)" } + losses.map { "val_\($0)" } + ["beta", "learning_rate", "seconds"]
+        let headerLine = header.joined(separator: ",")
+        var lines = [headerLine]
+        if FileManager.default.fileExists(atPath: path) {
+            let existing = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+            guard existing.first == nil || existing.first == headerLine else {
+                throw FileError(path, "has other columns than this run writes (\(existing.first!)); move it away")
+            }
+            lines += existing.dropFirst().filter { line in
+                Int(line.prefix { $0 != "," }).map { $0 <= completedEpochs } ?? false
+            }
+        }
+        let text = lines.joined(separator: "\n") + "\n"
+        try writeAtomically(to: path) { temporary in try text.write(toFile: temporary, atomically: false, encoding: .utf8) }
+    }
+
+    /// Appends the row of `metrics`.
+    func append(_ metrics: VAEEpochMetrics, includingRender: Bool) throws {
+        let values = metrics.train.row(includingRender: includingRender) + metrics.validation.row(includingRender: includingRender)
+        let cells = ["\(metrics.epoch)"] + values.map { String(format: "%.8g", $0) }
+            + [String(format: "%.8g", Double(metrics.beta)), String(format: "%.8g", Double(metrics.learningRate)),
+               String(format: "%.3f", metrics.seconds)]
+        precondition(cells.count == header.count, "MetricsLog: \(cells.count) cells for \(header.count) columns")
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw FileError(path, "cannot open to append") }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((cells.joined(separator: ",") + "\n").utf8))
+        } catch {
+            throw FileError(path, "cannot append: \(error.localizedDescription)")
+        }
+    }
+}

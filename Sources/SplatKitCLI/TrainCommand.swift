@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import Models
+import NeuralNetwork
+import SplatIO
+import TensorCore
+
+/// Set by SIGINT: training finishes its current batch, saves last.h5 with the exact position and stops.
+nonisolated(unsafe) private var trainInterruptRequested: Int32 = 0
+
+/// `splatkit train`: trains a Gaussian-set VAE (Conv1D or ResNet Conv1D) from a YAML config.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a Gaussian-set VAE from a YAML config (GaussVAE's keys); resumable bit for bit.",
+        discussion: """
+            Writes to --output: config.yaml, last.h5 (every epoch), best.h5 (best validation loss), \
+            epoch_NNNN.h5 (every callbacks.checkpoint_every epochs), metrics.csv and TensorBoard logs in logs/. \
+            Ctrl-C finishes the current batch, saves last.h5 and prints the command that resumes.
+            """)
+
+    @Option(help: "The VAE config (YAML). Optional with --resume, which uses the checkpoint's own config.")
+    var config: String?
+
+    @Option(help: "Output folder (must be empty or absent, unless resuming).")
+    var output: String
+
+    @Option(help: "The Gaussian dataset (HDF5) to train on (default: the config's data.train_dir when it names an .h5 file).")
+    var data: String?
+
+    @Option(help: "Continue from this checkpoint (last.h5 of an earlier run).")
+    var resume: String?
+
+    @Option(help: "Override training.epochs (the total, counting epochs already run when resuming).")
+    var epochs: Int?
+
+    @Option(help: "Override the config's seed (initialisation, shuffling, dropout, sampling).")
+    var seed: Int?
+
+    @Option(help: "Print a progress line every this many batches.")
+    var progressEvery: Int = 10
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard config != nil || resume != nil else { throw ValidationError("give --config (or --resume CHECKPOINT)") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        guard progressEvery >= 1 else { throw ValidationError("--progress-every must be at least 1") }
+    }
+
+    func run() throws {
+        try compute.apply()
+        let (configText, configName) = try sourceConfig()
+        let (text, vaeConfig) = try VAEConfig.overriding(yaml: configText, sourceName: configName, seed: seed, epochs: epochs)
+        try checkOutputFolder()
+        let dataPath = try VAETrainingData.datasetPath(commandLine: data, config: vaeConfig)
+        let trainingData = try VAETrainingData.open(dataset: dataPath)
+        try trainingData.checkSetSize(against: vaeConfig)
+
+        print("splatkit train: \(vaeConfig.model.name) (\(vaeConfig.model.architecture.rawValue), latent \(vaeConfig.model.latentDim), "
+              + "\(vaeConfig.data.representation.rawValue) representation), seed \(vaeConfig.seed ?? 0), \(ComputeThreads.count) threads")
+        print("data: \(dataPath): \(trainingData.train.count) train, \(trainingData.validation.count) validation sets of "
+              + "\(trainingData.setSize) Gaussians")
+        if resume == nil { print("fitting the column normalisation on the train split…") }
+        let trainer: VAETrainer
+        if let resume {
+            trainer = try VAETrainer(resumingFrom: resume, config: vaeConfig, configText: text, data: trainingData,
+                                     outputDirectory: output)
+            print("resumed from \(resume): epoch \(trainer.epoch + 1), batch \(trainer.batch)/\(trainer.batchesPerEpoch), "
+                  + "step \(trainer.optimizer.step), learning rate \(trainer.optimizer.learningRate)")
+        } else {
+            trainer = try VAETrainer(config: vaeConfig, configText: text, data: trainingData, outputDirectory: output)
+        }
+        trainer.progressInterval = progressEvery
+        let summary = trainer.model.summary()
+        print("model: \(groupedCount(summary.parameterCount)) parameters (\(groupedCount(summary.trainableCount)) trainable); "
+              + "batch \(vaeConfig.training.batchSize), \(trainer.batchesPerEpoch) batches per epoch, \(vaeConfig.training.epochs) epochs")
+
+        signal(SIGINT) { _ in
+            if trainInterruptRequested != 0 { _exit(130) }  // a second Ctrl-C: stop at once
+            trainInterruptRequested = 1
+        }
+        let result = try trainer.run(shouldStop: { trainInterruptRequested != 0 }) { event in
+            switch event {
+            case .progress(let p):
+                print(String(format: "  epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s  ETA %@", p.epoch, p.epochs, p.batch,
+                             p.batchesPerEpoch, p.loss, p.samplesPerSecond, formatDuration(p.estimatedSecondsLeft) as NSString))
+            case .epochEnded(let m):
+                print(String(format: "epoch %d: train %.4f (recon %.4f, kl %.4f)  val %.4f (recon %.4f, kl %.4f)  β %.3g  lr %.3g  %.1fs%@",
+                             m.epoch, m.train.total, m.train.reconstruction, m.train.kl, m.validation.total,
+                             m.validation.reconstruction, m.validation.kl, Double(m.beta), Double(m.learningRate), m.seconds,
+                             (m.improved ? "  → best.h5" : "") as NSString))
+                let groups = zip(vaeConfig.data.representation.groups.map(\.name), m.validation.groups)
+                    .map { String(format: "%@ %.4f", $0.0 as NSString, $0.1) }.joined(separator: ", ")
+                print("  val MSE per group: \(groups)")
+            }
+        }
+        let last = trainer.lastCheckpointPath
+        if !result.finished {
+            print("interrupted at epoch \(result.epoch + 1), batch \(result.batch)/\(trainer.batchesPerEpoch); saved \(last)")
+            print("resume with: splatkit train --resume \(last) --output \(output) --data \(dataPath)"
+                  + (epochs.map { " --epochs \($0)" } ?? ""))
+            throw ExitCode(130)
+        }
+        let best = result.bestEpoch.map { "best epoch \($0) (val loss \(String(format: "%.4f", result.bestValidationLoss!)))" }
+            ?? "no epoch ran"
+        print((result.stoppedEarly ? "stopped early: no validation improvement in \(vaeConfig.callbacks.earlyStoppingPatience) epochs; "
+               : "done: ") + "\(best) → \((output as NSString).appendingPathComponent(VAETrainer.bestCheckpointName))")
+        if result.history.isEmpty && result.epoch >= vaeConfig.training.epochs {
+            print("nothing to do: the checkpoint already ran \(result.epoch) epochs; pass --epochs N (more) to train longer")
+        }
+    }
+
+    /// The config's YAML text and its name for messages: --config, else the checkpoint's own.
+    private func sourceConfig() throws -> (text: String, name: String) {
+        if let config {
+            guard FileManager.default.fileExists(atPath: config) else { throw FileError(config, "no such config file") }
+            return (try String(contentsOfFile: config, encoding: .utf8), config)
+        }
+        let checkpoint = resume!
+        guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such checkpoint") }
+        return (try Checkpoint.readTrainingState(from: checkpoint).config, "\(checkpoint) (saved config)")
+    }
+
+    /// Refuses to train into a folder that holds files, unless resuming.
+    private func checkOutputFolder() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw FileError(output, "exists and is not a folder") }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        if resume == nil && !contents.isEmpty {
+            throw FileError(output, "is not empty (\(contents.count) entries); refusing to overwrite an earlier run: choose another "
+                            + "--output, delete it, or continue it with --resume \((output as NSString).appendingPathComponent("last.h5"))")
+        }
+    }
+}
+
+/// 1234567 → "1,234,567".
+func groupedCount(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var grouped = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0, (digits.count - index) % 3 == 0 { grouped.append(",") }
+        grouped.append(digit)
+    }
+    return (value < 0 ? "-" : "") + grouped
+}

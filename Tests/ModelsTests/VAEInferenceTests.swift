@@ -1,0 +1,380 @@
+// VAE inference (VAEInference.swift, LatentsFile.swift) with a tiny untrained model: shapes,
+// batching, the de-normalisation round trip, R² at its two anchors, the latents file, a tiny
+// dataset evaluated end to end, and a checkpoint saved as `splatkit train` does, then loaded.
+
+import Foundation
+@testable import GaussianData
+import GaussianRasterizer
+@testable import Models
+import NeuralNetwork
+import SplatIO
+import TensorCore
+import XCTest
+
+/// 16 Gaussians, latent 4: encoder 16 → pool 2 → 8 → global pool; decoder reshape (8, 4) → ×2.
+private let tinyYAML = """
+    model:
+      name: conv1d_tiny
+      architecture: conv1d
+      latent_dim: 4
+      num_gaussians: 16
+      encoder_filters: [4, 8]
+      encoder_kernel_sizes: [3, 3]
+      encoder_pool_sizes: [2, null]
+      encoder_dropout_rates: [0.1, 0.1]
+      encoder_dense_units: 8
+      encoder_dense_dropout: 0.1
+      decoder_dense_units: [8, 32]
+      decoder_reshape_target: [8, 4]
+      decoder_filters: [4]
+      decoder_kernel_sizes: [3]
+      decoder_upsample_sizes: [2]
+      decoder_dropout_rates: [0.0]
+    data:
+      representation: %@
+    seed: 3
+    """
+
+private func tinyConfigText(_ representation: SetRepresentation = .plain) -> String {
+    tinyYAML.replacingOccurrences(of: "%@", with: representation.rawValue)
+}
+
+/// k plausible Image-GS sets (k, N, 8), each in Morton order: positions in [0, 1], σ of 1–5
+/// pixels, any rotation, colours in [0, 1].
+private func syntheticSets(count: Int, gaussians: Int = 16, seed: UInt64 = 1) -> Tensor {
+    var generator = RandomGenerator(seed: seed)
+    var values: [Float] = []
+    for _ in 0..<(count * gaussians) {
+        values += [generator.nextUniform(), generator.nextUniform(),
+                   0.2 + 0.8 * generator.nextUniform(), 0.2 + 0.8 * generator.nextUniform(),
+                   (generator.nextUniform() * 2 - 1) * .pi,
+                   generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
+    }
+    return SpatialOrder.morton.ordered(Tensor(shape: [count, gaussians, 8], scalars: values))
+}
+
+/// A tiny untrained VAE with the normalisation of `sets` in its representation.
+private func tinyVAE(_ representation: SetRepresentation = .plain, fittedTo sets: Tensor, batchSize: Int = 64) throws
+    -> VAEInference {
+    let config = try VAEConfig.decode(yaml: tinyConfigText(representation), sourceName: "tiny")
+    let normalization = ColumnNormalization.fitted(to: representation.encode(sets.scalars), columns: representation.columns)
+    return VAEInference(model: config.makeModel(), config: config, normalization: normalization,
+                        representation: representation, batchSize: batchSize)
+}
+
+private func assertClose(_ a: [Float], _ b: [Float], accuracy: Float, _ message: String = "", line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, line: line)
+    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThanOrEqual(worst, accuracy, "largest difference \(worst). \(message)", line: line)
+}
+
+final class VAEInferenceTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vae-inference-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// A complete dataset of `count` synthetic sets named art_00000… (procedural names), images
+    /// of 32 pixels, seed 9.
+    private func writeDataset(count: Int, at file: String) throws -> Tensor {
+        let sets = syntheticSets(count: count, seed: 4)
+        let settings = DatasetSettings(setSize: 16, imageSize: 32, steps: 1, recipe: "imagegs", order: "morton", seed: 9,
+                                       splits: [0.5, 0.25, 0.25])
+        let dataset = try GaussianDatasetFile(creating: file, settings: settings)
+        for index in 0..<count {
+            let rows = Array(sets.scalars[(index * 128)..<((index + 1) * 128)])
+            try dataset.append(DatasetItem(name: String(format: "art_%05d", index), gaussians: rows, psnr: 30, ssim: 0.9,
+                                           sourceWidth: 32, sourceHeight: 32), at: index)
+        }
+        try dataset.finish()
+        try dataset.close()
+        return sets
+    }
+
+    // MARK: Encode and decode
+
+    func testEncodeDecodeShapesAndBatchIndependence() throws {
+        let sets = syntheticSets(count: 5)
+        for representation in SetRepresentation.allCases {
+            let vae = try tinyVAE(representation, fittedTo: sets)
+            let latents = vae.latents(of: sets)
+            XCTAssertEqual(latents.shape, [5, 4], representation.rawValue)
+            let decoded = vae.decode(latents)
+            XCTAssertEqual(decoded.shape, [5, 16, 8], "Image-GS columns whatever the representation")
+            XCTAssertTrue(decoded.scalars.allSatisfy(\.isFinite))
+            XCTAssertEqual(vae.decodeNormalized(latents).shape, [5, 16, representation.columns])
+
+            var small = vae
+            small.batchSize = 2  // batches of 2, 2, 1
+            assertClose(small.latents(of: sets).scalars, latents.scalars, accuracy: 1e-5, "batch size does not matter")
+            assertClose(small.decode(latents).scalars, decoded.scalars, accuracy: 1e-4, "batch size does not matter")
+        }
+    }
+
+    func testInferenceIsDeterministicAndSamplingIsSeeded() throws {
+        let sets = syntheticSets(count: 3)
+        let vae = try tinyVAE(fittedTo: sets)
+        XCTAssertEqual(vae.latents(of: sets).scalars, vae.latents(of: sets).scalars, "training = false: no dropout")
+        let first = vae.latents(of: sets, sampleSeed: 7), again = vae.latents(of: sets, sampleSeed: 7)
+        XCTAssertEqual(first.scalars, again.scalars)
+        XCTAssertNotEqual(first.scalars, vae.latents(of: sets, sampleSeed: 8).scalars)
+        XCTAssertNotEqual(first.scalars, vae.latents(of: sets).scalars, "a sample is not the mean")
+        // Sets already in Morton order: ordering them again changes nothing.
+        XCTAssertEqual(vae.latents(of: sets, order: .none).scalars, vae.latents(of: sets).scalars)
+    }
+
+    /// normalised → Image-GS (de-normalise, representation decode) → normalised is the identity.
+    func testDenormalizationRoundTrip() throws {
+        let sets = syntheticSets(count: 4)
+        // Plain: any normalised rows.
+        let plain = try tinyVAE(.plain, fittedTo: sets)
+        var generator = RandomGenerator(seed: 5)
+        let normalized = Tensor.normal([4, 16, 8], using: &generator)
+        assertClose(plain.normalizedInput(plain.imageGSSets(normalized: normalized)).scalars, normalized.scalars,
+                    accuracy: 1e-4)
+        // Canonical: rows the representation can produce (σ_major ≥ σ_minor, unit (cos 2θ, sin 2θ),
+        // colours in [0, 1]).
+        let canonical = try tinyVAE(.canonical, fittedTo: sets)
+        let input = canonical.normalizedInput(sets)
+        XCTAssertEqual(input.shape, [4, 16, 9])
+        assertClose(canonical.normalizedInput(canonical.imageGSSets(normalized: input)).scalars, input.scalars,
+                    accuracy: 1e-4)
+        // And the Image-GS rows come back as the same Gaussians (θ up to π, scales up to the swap).
+        let back = canonical.imageGSSets(normalized: input)
+        assertClose(renderImageGS(back, width: 16, height: 16).scalars, renderImageGS(sets, width: 16, height: 16).scalars,
+                    accuracy: 1e-3, "same ellipses")
+    }
+
+    // MARK: Metrics
+
+    func testRSquaredOfPerfectAndMeanPredictions() throws {
+        var generator = RandomGenerator(seed: 6)
+        let batches = [Tensor.normal([3, 16, 8], using: &generator), Tensor.normal([2, 16, 8], using: &generator) * 3 + 1]
+        var perfect = ReconstructionMetrics(representation: .plain)
+        for batch in batches { perfect.add(reconstruction: batch, target: batch) }
+        XCTAssertEqual(perfect.count, 5 * 16)
+        XCTAssertEqual(perfect.groups.map(\.name), ["xy", "scale", "rotation", "colour", "all"])
+        for group in perfect.groups {
+            XCTAssertEqual(group.meanSquaredError, 0, group.name)
+            XCTAssertEqual(try XCTUnwrap(group.rSquared), 1, group.name)
+        }
+        // Predict every column's mean over both batches: SSE = SST, so R² = 0.
+        let all = batches.flatMap(\.scalars)
+        let means = (0..<8).map { c in stride(from: c, to: all.count, by: 8).map { Double(all[$0]) }.reduce(0, +) / 80 }
+        var meanPrediction = ReconstructionMetrics(representation: .plain)
+        for batch in batches {
+            let prediction = Tensor(shape: batch.shape, scalars: batch.scalars.indices.map { Float(means[$0 % 8]) })
+            meanPrediction.add(reconstruction: prediction, target: batch)
+        }
+        for group in meanPrediction.groups {
+            XCTAssertEqual(try XCTUnwrap(group.rSquared), 0, accuracy: 1e-6, group.name)
+            XCTAssertGreaterThan(group.meanSquaredError, 0.5, group.name)
+        }
+    }
+
+    /// By hand: the rotation column holds targets 1, 2, 3 (mean 2, SST = 2) and predictions
+    /// 1, 2, 4 (SSE = 1): MSE = 1/3, R² = 1 − 1/2. Other columns are constant: R² undefined.
+    func testRSquaredByHand() {
+        var target = [Float](repeating: 0, count: 3 * 8), prediction = target
+        for (row, (t, p)) in zip([Float(1), 2, 3], [Float(1), 2, 4]).enumerated() {
+            target[row * 8 + 4] = t
+            prediction[row * 8 + 4] = p
+        }
+        var metrics = ReconstructionMetrics(representation: .plain)
+        metrics.add(reconstruction: Tensor(shape: [1, 3, 8], scalars: prediction), target: Tensor(shape: [1, 3, 8], scalars: target))
+        let rotation = metrics.groups[2]
+        XCTAssertEqual(rotation.name, "rotation")
+        XCTAssertEqual(rotation.meanSquaredError, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(rotation.rSquared ?? .nan, 0.5, accuracy: 1e-12)
+        XCTAssertNil(metrics.groups[0].rSquared, "constant targets")
+        XCTAssertEqual(metrics.groups[4].rSquared ?? .nan, 0.5, accuracy: 1e-12, "all: the same SSE over the same SST")
+    }
+
+    func testImageComparison() {
+        var generator = RandomGenerator(seed: 2)
+        let image = Tensor.uniform([3, 16, 16], using: &generator)
+        var comparison = ImageComparison()
+        comparison.add(image, reference: image)
+        XCTAssertEqual(comparison.meanPSNR, .infinity)
+        XCTAssertEqual(comparison.meanSSIM ?? 0, 1, accuracy: 1e-5)
+        comparison.add((image + 0.1).clamped(min: 0, max: 1), reference: image)
+        XCTAssertEqual(comparison.count, 2)
+        XCTAssertNil(ImageComparison().meanPSNR)
+    }
+
+    // MARK: Latents file
+
+    func testLatentsFileRoundTripAndChecks() throws {
+        let sets = syntheticSets(count: 3)
+        let vae = try tinyVAE(fittedTo: sets)
+        let latents = LatentsFile(latents: vae.latents(of: sets, sampleSeed: 12), names: ["a", "é/b", ""],
+                                  checkpoint: "runs/x/best.h5", representation: .plain, sampled: true, seed: 12,
+                                  setSize: 16, order: .morton, width: 64, height: 48, source: "data.h5", split: "test")
+        let file = path("latents.h5")
+        try latents.write(to: file)
+        let read = try LatentsFile(contentsOf: file)
+        XCTAssertEqual(read.latents.shape, [3, 4])
+        XCTAssertEqual(read.latents.scalars, latents.latents.scalars)
+        XCTAssertEqual(read.names, ["a", "é/b", ""])
+        XCTAssertEqual(read.checkpoint, "runs/x/best.h5")
+        XCTAssertEqual(read.representation, .plain)
+        XCTAssertTrue(read.sampled)
+        XCTAssertEqual(read.seed, 12)
+        XCTAssertEqual(read.setSize, 16)
+        XCTAssertEqual(read.order, .morton)
+        XCTAssertEqual(read.width, 64)
+        XCTAssertEqual(read.height, 48)
+        XCTAssertEqual(read.source, "data.h5")
+        XCTAssertEqual(read.split, "test")
+        XCTAssertNoThrow(try read.checkCompatible(with: vae, checkpoint: "best.h5", latentsPath: file))
+
+        let minimalFile = path("minimal.h5")
+        let unsampled = LatentsFile(latents: Tensor.zeros([1, 4]), names: ["one"], checkpoint: "c.h5",
+                                    representation: .plain, sampled: false, setSize: 16, order: .none)
+        try unsampled.write(to: minimalFile)
+        let minimal = try LatentsFile(contentsOf: minimalFile)
+        XCTAssertFalse(minimal.sampled)
+        XCTAssertNil(minimal.seed)
+        XCTAssertNil(minimal.width)
+        XCTAssertNil(minimal.split)
+
+        // A model with another latent size, another representation, another set size.
+        var config = try VAEConfig.decode(yaml: tinyConfigText(), sourceName: "tiny")
+        config.model.latentDim = 6
+        let wider = VAEInference(model: config.makeModel(), config: config, normalization: vae.normalization,
+                                 representation: .plain)
+        XCTAssertThrowsError(try read.checkCompatible(with: wider, checkpoint: "other.h5", latentsPath: file)) { error in
+            XCTAssertTrue("\(error)".contains("4-dimensional latents"), "\(error)")
+        }
+        let canonical = try tinyVAE(.canonical, fittedTo: sets)
+        XCTAssertThrowsError(try read.checkCompatible(with: canonical, checkpoint: "other.h5", latentsPath: file)) { error in
+            XCTAssertTrue("\(error)".contains("plain representation"), "\(error)")
+        }
+        var mismatched = read
+        mismatched.setSize = 32
+        XCTAssertThrowsError(try mismatched.checkCompatible(with: vae, checkpoint: "other.h5", latentsPath: file)) { error in
+            XCTAssertTrue("\(error)".contains("32 Gaussians"), "\(error)")
+        }
+    }
+
+    func testReadingOtherFilesFailsClearly() throws {
+        let setFile = path("set.h5")
+        try GaussianSet(gaussians: Tensor.zeros([16, 8]), width: 8, height: 8).write(to: setFile)
+        XCTAssertThrowsError(try LatentsFile(contentsOf: setFile)) { error in
+            XCTAssertTrue("\(error)".contains("not a SplatKit latents file"), "\(error)")
+            XCTAssertTrue("\(error)".contains("splatkit encode"), "\(error)")
+        }
+        XCTAssertThrowsError(try LatentsFile(contentsOf: path("missing.h5"))) { error in
+            XCTAssertTrue("\(error)".contains("no such file"), "\(error)")
+        }
+        let vae = try tinyVAE(fittedTo: syntheticSets(count: 2))
+        XCTAssertThrowsError(try vae.checkSetSize(512, in: "big.h5")) { error in
+            XCTAssertTrue("\(error)".contains("512 Gaussians but the model takes 16"), "\(error)")
+        }
+    }
+
+    // MARK: A dataset end to end
+
+    func testEvaluateTinyDataset() throws {
+        let file = path("data.h5")
+        let sets = try writeDataset(count: 8, at: file)
+        let dataset = try GaussianDatasetFile(opening: file)
+        defer { try? dataset.close() }
+        let all = try DatasetSplit(dataset, split: "all")
+        XCTAssertEqual(try all.read(indices: Array(0..<8)), sets.scalars)
+        let names = try dataset.names(0..<8)
+        let sources = SourceImages.detect(dataset: dataset, names: names, folder: nil)
+        XCTAssertEqual(sources, .procedural(seed: 9))
+        XCTAssertEqual(try sources.image(named: "art_00003", size: 32), ProceduralArt.image(index: 3, size: 32, seed: 9))
+        XCTAssertEqual(SourceImages.detect(dataset: dataset, names: names + ["photo.png"], folder: nil), .unavailable)
+
+        var vae = try tinyVAE(fittedTo: sets)
+        vae.batchSize = 3
+        let result = try evaluateVAE(vae, split: all, sources: sources, fittedSize: 32, imageSize: 32, renderer: .topK)
+        XCTAssertEqual(result.count, 8)
+        XCTAssertEqual(result.groups.count, 5)
+        XCTAssertEqual(result.vaeVersusFitted.count, 8)
+        XCTAssertEqual(result.vaeVersusSource.count, 8)
+        XCTAssertEqual(result.fittedVersusSource.count, 8)
+        XCTAssertTrue(result.groups.allSatisfy { $0.meanSquaredError.isFinite && $0.meanSquaredError > 0 })
+
+        // The metrics are those of the reconstruction computed directly.
+        var direct = ReconstructionMetrics(representation: .plain)
+        let input = vae.normalizedInput(sets)
+        direct.add(reconstruction: vae.reconstructNormalized(input), target: input)
+        for (a, b) in zip(result.groups, direct.groups) {
+            XCTAssertEqual(a.meanSquaredError, b.meanSquaredError, accuracy: 1e-6 * b.meanSquaredError, a.name)
+        }
+
+        let limited = try evaluateVAE(vae, split: try DatasetSplit(dataset, split: "test"), sources: .unavailable,
+                                      fittedSize: 32, imageSize: 32, renderer: .topK, limit: 1)
+        XCTAssertEqual(limited.count, 1)
+        XCTAssertEqual(limited.vaeVersusSource.count, 0)
+    }
+
+    /// Rendering at another size keeps the picture: a 2× render, averaged 2 × 2, is close to
+    /// the 1× render.
+    func testRenderingAtAnotherSizeScalesTheGaussians() {
+        let set = syntheticSets(count: 1).squeezed(0)
+        let small = SetRenderer.topK.render(set, fittedWidth: 16, fittedHeight: 16, width: 16, height: 16)
+        let large = SetRenderer.topK.render(set, fittedWidth: 16, fittedHeight: 16, width: 32, height: 32)
+        XCTAssertEqual(large.shape, [3, 32, 32])
+        var pooled = [Float](repeating: 0, count: 3 * 16 * 16)
+        for c in 0..<3 {
+            for y in 0..<16 {
+                for x in 0..<16 {
+                    pooled[(c * 16 + y) * 16 + x] = (large[c, 2 * y, 2 * x] + large[c, 2 * y + 1, 2 * x]
+                                                     + large[c, 2 * y, 2 * x + 1] + large[c, 2 * y + 1, 2 * x + 1]) / 4
+                }
+            }
+        }
+        XCTAssertGreaterThan(psnr(Tensor(shape: [3, 16, 16], scalars: pooled), small), 25)
+    }
+
+    // MARK: Checkpoints
+
+    /// Saved as VAETrainer does (model "gaussvae", the config text, the normalisation extras),
+    /// loaded with `loadVAE`: the same μ.
+    func testCheckpointRoundTripGivesSameLatents() throws {
+        let sets = syntheticSets(count: 4)
+        for representation in SetRepresentation.allCases {
+            let vae = try tinyVAE(representation, fittedTo: sets)
+            // Move the batch-norm statistics off their initial values so loading them matters.
+            for (_, buffer) in vae.model.store.buffers { buffer.scalars = buffer.scalars.map { $0 * 1.5 + 0.25 } }
+            let file = path("\(representation.rawValue).h5")
+            try Checkpoint.save(to: file, store: vae.model.store, optimizer: nil, state: TrainingState(
+                model: VAECheckpoint.modelKind, config: tinyConfigText(representation), step: 10, epoch: 1,
+                extras: VAECheckpoint.extras(for: vae.normalization)))
+            let loaded = try VAEInference(checkpoint: file)
+            XCTAssertEqual(loaded.representation, representation)
+            XCTAssertEqual(loaded.normalization, vae.normalization)
+            XCTAssertEqual(loaded.latents(of: sets).scalars, vae.latents(of: sets).scalars, representation.rawValue)
+            let latents = vae.latents(of: sets)
+            XCTAssertEqual(loaded.decode(latents).scalars, vae.decode(latents).scalars, representation.rawValue)
+        }
+    }
+
+    func testNonVAECheckpointIsRejected() throws {
+        let vae = try tinyVAE(fittedTo: syntheticSets(count: 2))
+        let file = path("other.h5")
+        try Checkpoint.save(to: file, store: vae.model.store, optimizer: nil,
+                            state: TrainingState(model: "inpainting", config: tinyConfigText()))
+        XCTAssertThrowsError(try VAEInference(checkpoint: file)) { error in
+            XCTAssertTrue("\(error)".contains("not a Gaussian-set VAE"), "\(error)")
+        }
+        let noExtras = path("no-extras.h5")
+        try Checkpoint.save(to: noExtras, store: vae.model.store, optimizer: nil,
+                            state: TrainingState(model: VAECheckpoint.modelKind, config: tinyConfigText()))
+        XCTAssertThrowsError(try VAEInference(checkpoint: noExtras)) { error in
+            XCTAssertTrue("\(error)".contains("normalization"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,368 @@
+// VAE training end to end on a tiny synthetic HDF5 dataset (24 sets of 16 Gaussians, no
+// fitting) and a tiny config: the loss falls; checkpoints, metrics.csv and TensorBoard logs
+// are written; a run stopped after an epoch, mid-epoch or just before validation and then
+// resumed ends with exactly the parameters of an uninterrupted run; bad inputs fail with
+// messages that say what to do; `loadVAE` restores the model the inference commands use.
+
+import Foundation
+@testable import GaussianData
+import GaussianRasterizer
+@testable import Models
+import NeuralNetwork
+import SplatIO
+import TensorCore
+import XCTest
+
+final class VAETrainerTests: XCTestCase {
+    private var folder = ""
+
+    override func setUpWithError() throws {
+        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("vae-trainer-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+    /// A conv1d VAE for 16 Gaussians: latent 4, widths 4–8, dropout (so resuming must restore
+    /// the random stream), a plateau patience of 1 (so its state matters), batch 4.
+    private func tinyYAML(representation: String = "plain", render: Double = 0, epochs: Int = 3, gaussians: Int = 16,
+                          reshape: String = "[8, 4]", dense: String = "[8, 32]") -> String {
+        """
+        # tiny test config
+        model:
+          name: tiny
+          architecture: conv1d
+          latent_dim: 4
+          num_gaussians: \(gaussians)
+          encoder_filters: [4, 8]
+          encoder_kernel_sizes: [3, 3]
+          encoder_pool_sizes: [2, null]
+          encoder_dropout_rates: [0.1, 0.1]
+          encoder_dense_units: 8
+          encoder_dense_dropout: 0.1
+          decoder_dense_units: \(dense)
+          decoder_reshape_target: \(reshape)
+          decoder_filters: [8, 4]
+          decoder_kernel_sizes: [3, 3]
+          decoder_upsample_sizes: [2, null]
+        training:
+          batch_size: 4
+          epochs: \(epochs)   # a comment that stays
+          learning_rate: 0.01
+          beta_warmup_epochs: 2
+          max_beta: 0.01
+        data:
+          representation: \(representation)
+        callbacks:
+          checkpoint_every: 2
+          early_stopping_patience: 5
+          reduce_lr_patience: 1
+          reduce_lr_factor: 0.5
+          min_lr: 0.001
+        loss_weights:
+          render_loss_weight: \(render)
+        seed: 3
+
+        """
+    }
+
+    /// 24 structured sets of 16 Gaussians: a 4 × 4 grid shifted, scaled and coloured by three
+    /// per-set numbers, plus a little noise. Splits 18 train / 6 validation / 0 test.
+    private func makeDataset(named name: String = "tiny.h5", sets: Int = 24, setSize: Int = 16,
+                             splits: [Double] = [0.75, 0.25, 0], finish: Bool = true) throws -> String {
+        let file = try GaussianDatasetFile(
+            creating: path(name),
+            settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: "synthetic", order: "none", seed: 5,
+                                      splits: splits))
+        var generator = RandomGenerator(seed: 17)
+        for index in 0..<sets {
+            let (a, b, c) = (generator.nextUniform(), generator.nextUniform(), generator.nextUniform())
+            var rows: [Float] = []
+            for g in 0..<setSize {
+                let noise = { 0.02 * (generator.nextUniform() - 0.5) }
+                rows += [(Float(g % 4) + 0.5) / 4 + 0.1 * a + noise(), (Float(g / 4 % 4) + 0.5) / 4 + 0.1 * b + noise(),
+                         0.2 + 0.2 * c + noise(), 0.3 + 0.1 * a + noise(), 3 * c - 1.5 + noise(), a + noise(), b + noise(),
+                         c + noise()]
+            }
+            try file.append(DatasetItem(name: "set\(index)", gaussians: rows, psnr: 30, ssim: 0.9, sourceWidth: 64, sourceHeight: 64),
+                            at: index)
+        }
+        if finish { try file.finish() }
+        try file.close()
+        return path(name)
+    }
+
+    private func makeTrainer(yaml: String, dataset: String, output: String, resumingFrom checkpoint: String? = nil)
+        throws -> VAETrainer {
+        let config = try VAEConfig.decode(yaml: yaml, sourceName: "tiny.yaml")
+        let data = try VAETrainingData.open(dataset: dataset)
+        if let checkpoint {
+            return try VAETrainer(resumingFrom: checkpoint, config: config, configText: yaml, data: data, outputDirectory: output)
+        }
+        return try VAETrainer(config: config, configText: yaml, data: data, outputDirectory: output)
+    }
+
+    /// Every parameter's and buffer's scalars, by name.
+    private func tensors(_ store: ParameterStore) -> [String: [Float]] {
+        var result: [String: [Float]] = [:]
+        for (name, tensor) in store.parameters + store.buffers { result[name] = tensor.scalars }
+        return result
+    }
+
+    // MARK: - A run
+
+    func testLossFallsAndEveryOutputIsWritten() throws {
+        let dataset = try makeDataset()
+        let output = path("run")
+        let trainer = try makeTrainer(yaml: tinyYAML(epochs: 6), dataset: dataset, output: output)
+        var progress: [VAETrainingProgress] = []
+        let result = try trainer.run(onEvent: { event in
+            if case .progress(let p) = event { progress.append(p) }
+        })
+        XCTAssertTrue(result.finished)
+        XCTAssertEqual(result.history.count, 6)
+        let first = result.history[0], last = result.history[5]
+        XCTAssertLessThan(last.train.reconstruction, 0.8 * first.train.reconstruction,
+                          "reconstruction \(result.history.map(\.train.reconstruction))")
+        XCTAssertLessThan(last.validation.reconstruction, first.validation.reconstruction,
+                          "validation \(result.history.map(\.validation.reconstruction))")
+        XCTAssertEqual(first.beta, 0.005)  // max_beta · 1/2 in the first warm-up epoch
+        XCTAssertEqual(last.beta, 0.01)
+        XCTAssertTrue(first.improved, "the first epoch always sets the best")
+        XCTAssertEqual(progress.map(\.batch).prefix(1), [5], "18 sets in batches of 4: 5 batches, reported at the last")
+        XCTAssertEqual(progress.first?.batchesPerEpoch, 5)
+
+        let contents = Set(try FileManager.default.contentsOfDirectory(atPath: output))
+        XCTAssertTrue(contents.isSuperset(of: ["config.yaml", "last.h5", "best.h5", "metrics.csv", "logs",
+                                               "epoch_0002.h5", "epoch_0004.h5", "epoch_0006.h5"]), "\(contents)")
+        XCTAssertEqual(try String(contentsOfFile: (output as NSString).appendingPathComponent("config.yaml"), encoding: .utf8),
+                       tinyYAML(epochs: 6))
+        let events = try FileManager.default.contentsOfDirectory(atPath: (output as NSString).appendingPathComponent("logs"))
+        XCTAssertEqual(events.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1)
+
+        let csv = try String(contentsOfFile: (output as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv.count, 7, csv.joined(separator: "\n"))
+        XCTAssertEqual(csv[0], "epoch,train_total,train_reconstruction,train_kl,train_xy,train_scale,train_rotation,train_colour,"
+                       + "val_total,val_reconstruction,val_kl,val_xy,val_scale,val_rotation,val_colour,beta,learning_rate,seconds")
+        XCTAssertTrue(csv[1].hasPrefix("1,"))
+        XCTAssertEqual(csv[6].split(separator: ",").count, 18)
+
+        // The contract with the inference commands.
+        let state = try Checkpoint.readTrainingState(from: (output as NSString).appendingPathComponent("best.h5"))
+        XCTAssertEqual(state.model, "gaussvae")
+        XCTAssertEqual(state.config, tinyYAML(epochs: 6))
+        let statistics = try GaussianDatasetFile(opening: dataset).statistics()
+        let mean = try XCTUnwrap(state.extras["data.normalization.mean"]), std = try XCTUnwrap(state.extras["data.normalization.std"])
+        XCTAssertEqual(mean.shape, [8])
+        for column in 0..<8 {
+            XCTAssertEqual(mean.scalars[column], statistics.mean[column], accuracy: 1e-6 * max(1, abs(statistics.mean[column])))
+            XCTAssertEqual(std.scalars[column], statistics.std[column], accuracy: 1e-5 * statistics.std[column])
+        }
+        // At the end the model holds the best epoch's parameters, which best.h5 holds too.
+        let best = try loadVAE(from: (output as NSString).appendingPathComponent("best.h5"))
+        XCTAssertEqual(tensors(best.model.store), tensors(trainer.model.store))
+    }
+
+    // MARK: - Resuming bit for bit
+
+    /// Runs `yaml` straight through, and again stopped where `stop` says and resumed in a new
+    /// trainer from last.h5: both end with identical parameters, buffers, last.h5 and metrics.
+    private func assertResumeIsExact(yaml: String, stop: @escaping (VAETrainer) -> Bool, expectedPosition: (epoch: Int, batch: Int),
+                                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let dataset = try makeDataset()
+        let straight = try makeTrainer(yaml: yaml, dataset: dataset, output: path("straight"))
+        let straightResult = try straight.run()
+
+        let output = path("stopped-\(expectedPosition.epoch)-\(expectedPosition.batch)")
+        let first = try makeTrainer(yaml: yaml, dataset: dataset, output: output)
+        let interrupted = try first.run(shouldStop: { [unowned first] in stop(first) })
+        XCTAssertFalse(interrupted.finished, file: file, line: line)
+        XCTAssertEqual(interrupted.epoch, expectedPosition.epoch, file: file, line: line)
+        XCTAssertEqual(interrupted.batch, expectedPosition.batch, file: file, line: line)
+        let last = (output as NSString).appendingPathComponent("last.h5")
+        let second = try makeTrainer(yaml: yaml, dataset: dataset, output: output, resumingFrom: last)
+        XCTAssertEqual(second.epoch, expectedPosition.epoch, file: file, line: line)
+        XCTAssertEqual(second.batch, expectedPosition.batch, file: file, line: line)
+        let resumedResult = try second.run()
+        XCTAssertTrue(resumedResult.finished, file: file, line: line)
+
+        XCTAssertEqual(tensors(second.model.store), tensors(straight.model.store), "final (best-restored) parameters",
+                       file: file, line: line)
+        let straightLast = try loadVAE(from: (path("straight") as NSString).appendingPathComponent("last.h5"))
+        let resumedLast = try loadVAE(from: last)
+        XCTAssertEqual(tensors(resumedLast.model.store), tensors(straightLast.model.store), "last.h5", file: file, line: line)
+        XCTAssertEqual(second.optimizer.learningRate, straight.optimizer.learningRate, file: file, line: line)
+        XCTAssertEqual(second.optimizer.step, straight.optimizer.step, file: file, line: line)
+        let ended = interrupted.history + resumedResult.history
+        XCTAssertEqual(ended.map(\.train), straightResult.history.map(\.train), "training means, even of a split epoch",
+                       file: file, line: line)
+        XCTAssertEqual(ended.map(\.validation), straightResult.history.map(\.validation), file: file, line: line)
+        let csv = try String(contentsOfFile: (output as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + straightResult.history.count, "header and one row per epoch, none twice",
+                       file: file, line: line)
+    }
+
+    func testResumeAfterAnEpochIsBitExact() throws {
+        try assertResumeIsExact(yaml: tinyYAML(), stop: { $0.epoch == 1 && $0.batch == 0 }, expectedPosition: (1, 0))
+    }
+
+    func testResumeMidEpochIsBitExact() throws {
+        try assertResumeIsExact(yaml: tinyYAML(), stop: { $0.epoch == 1 && $0.batch == 2 }, expectedPosition: (1, 2))
+    }
+
+    /// Stopped after an epoch's last batch, before its validation: resuming validates first.
+    func testResumeBeforeValidationIsBitExact() throws {
+        try assertResumeIsExact(yaml: tinyYAML(), stop: { $0.epoch == 0 && $0.batch == 5 }, expectedPosition: (0, 5))
+    }
+
+    /// The canonical representation with the render loss: the rendering path resumes exactly too.
+    func testCanonicalWithRenderLossResumesBitExact() throws {
+        try assertResumeIsExact(yaml: tinyYAML(representation: "canonical", render: 0.5, epochs: 2),
+                                stop: { $0.epoch == 0 && $0.batch == 3 }, expectedPosition: (0, 3))
+        let csv = try String(contentsOfFile: (path("straight") as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("epoch,train_total,train_reconstruction,train_kl,train_xy,train_scale,train_rotation,"
+                                    + "train_colour,train_render,val_total"), csv)
+        let best = try loadVAE(from: (path("straight") as NSString).appendingPathComponent("best.h5"))
+        XCTAssertEqual(best.representation, .canonical)
+        XCTAssertEqual(best.normalization.mean.count, 9)
+    }
+
+    func testSameSeedSameRunOtherSeedOtherRun() throws {
+        let dataset = try makeDataset()
+        let a = try makeTrainer(yaml: tinyYAML(epochs: 1), dataset: dataset, output: path("a"))
+        let b = try makeTrainer(yaml: tinyYAML(epochs: 1), dataset: dataset, output: path("b"))
+        let seeded = try VAEConfig.overriding(yaml: tinyYAML(epochs: 1), sourceName: "tiny.yaml", seed: 4)
+        let c = try makeTrainer(yaml: seeded.text, dataset: dataset, output: path("c"))
+        try a.run()
+        try b.run()
+        try c.run()
+        XCTAssertEqual(tensors(a.model.store), tensors(b.model.store))
+        XCTAssertNotEqual(tensors(a.model.store), tensors(c.model.store))
+    }
+
+    // MARK: - Errors
+
+    private func assertFileError(_ body: @autoclosure () throws -> Any, mentions fragments: [String],
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try body(), file: file, line: line) { error in
+            let text = "\(error)"
+            for fragment in fragments { XCTAssertTrue(text.contains(fragment), "'\(fragment)' not in: \(text)", file: file, line: line) }
+        }
+    }
+
+    func testBadDatasetsAndConfigsFailClearly() throws {
+        assertFileError(try VAETrainingData.open(dataset: path("missing.h5")), mentions: ["missing.h5", "no such dataset",
+                                                                                          "splatkit dataset build"])
+        let incomplete = try makeDataset(named: "incomplete.h5", finish: false)
+        assertFileError(try VAETrainingData.open(dataset: incomplete), mentions: ["incomplete", "24 sets", "rerun"])
+        let noValidation = try makeDataset(named: "novalidation.h5", splits: [1, 0, 0])
+        assertFileError(try VAETrainingData.open(dataset: noValidation), mentions: ["validation split is empty", "--splits"])
+
+        let dataset = try makeDataset()
+        let wider = tinyYAML(gaussians: 32, reshape: "[16, 2]")
+        assertFileError(try makeTrainer(yaml: wider, dataset: dataset, output: path("x")),
+                        mentions: ["16 Gaussians", "num_gaussians is 32", "--gaussians 32"])
+
+        let config = try VAEConfig.decode(yaml: tinyYAML(), sourceName: "tiny.yaml")
+        assertFileError(try VAETrainingData.datasetPath(commandLine: nil, config: config), mentions: ["--data"])
+        var npz = config
+        npz.data.trainDir = "data/delaunay/npz/train"
+        assertFileError(try VAETrainingData.datasetPath(commandLine: nil, config: npz), mentions: ["import-npz", "--data"])
+        npz.data.trainDir = "data/sets.h5"
+        XCTAssertEqual(try VAETrainingData.datasetPath(commandLine: nil, config: npz), "data/sets.h5")
+        XCTAssertEqual(try VAETrainingData.datasetPath(commandLine: "x.h5", config: npz), "x.h5")
+
+        assertFileError(try VAEConfig.decode(yaml: tinyYAML().replacingOccurrences(of: "  max_beta: 0.01", with:
+                                                                                       "  max_beta: 0.01\n  gradient_clip_norm: -1"),
+                                             sourceName: "clip.yaml"),
+                        mentions: ["clip.yaml", "training.gradient_clip_norm", "must be positive"])
+
+        // Resuming with another config, or onto another dataset, is refused before anything loads.
+        let trainer = try makeTrainer(yaml: tinyYAML(epochs: 1), dataset: dataset, output: path("run"))
+        try trainer.run()
+        let last = (path("run") as NSString).appendingPathComponent("last.h5")
+        assertFileError(try makeTrainer(yaml: tinyYAML(render: 1), dataset: dataset, output: path("run"), resumingFrom: last),
+                        mentions: ["last.h5", "another configuration", "--epochs"])
+        let other = try makeDataset(named: "other.h5", sets: 28)
+        assertFileError(try makeTrainer(yaml: tinyYAML(), dataset: other, output: path("run"), resumingFrom: last),
+                        mentions: ["train_count is 18", "other.h5 has 21", "--data"])
+        // Extending a finished run is allowed: --epochs is the one key that may change.
+        let longer = try makeTrainer(yaml: tinyYAML(epochs: 2), dataset: dataset, output: path("run"), resumingFrom: last)
+        XCTAssertEqual(longer.epoch, 1)
+        XCTAssertEqual(try longer.run().history.map(\.epoch), [2])
+    }
+
+    // MARK: - The inference commands' loader
+
+    func testLoadVAERoundTrip() throws {
+        let dataset = try makeDataset()
+        let trainer = try makeTrainer(yaml: tinyYAML(epochs: 2), dataset: dataset, output: path("run"))
+        try trainer.run()
+        let loaded = try loadVAE(from: (path("run") as NSString).appendingPathComponent("best.h5"))
+        XCTAssertEqual(loaded.config, trainer.config)
+        XCTAssertEqual(loaded.representation, .plain)
+        XCTAssertEqual(loaded.normalization, trainer.normalization)
+
+        let rows = try DatasetSplit(GaussianDatasetFile(opening: dataset), split: "validation").read(indices: [0, 1, 2])
+        let sets = Tensor(shape: [3, 16, 8], scalars: rows)
+        let input = loaded.normalization.modelInput(sets, representation: loaded.representation)
+        let before = withoutGradients { trainer.model.encode(input, training: false).mean }
+        let after = withoutGradients { loaded.model.encode(input, training: false).mean }
+        XCTAssertEqual(after.shape, [3, 4])
+        XCTAssertEqual(after.scalars, before.scalars, "μ of the same input, bit for bit")
+
+        assertFileError(try loadVAE(from: path("nothing.h5")), mentions: ["nothing.h5", "no such file"])
+        let store = ParameterStore(seed: 0)
+        _ = store.root.parameter("w", shape: [2], initializer: .zeros)
+        let foreign = path("foreign.h5")
+        try Checkpoint.save(to: foreign, store: store, optimizer: nil, state: TrainingState(model: "unet"))
+        assertFileError(try loadVAE(from: foreign), mentions: ["foreign.h5", "\"unet\"", "gaussvae"])
+    }
+
+    // MARK: - Pieces
+
+    func testCommandLineOverridesEditTheYAML() throws {
+        let yaml = tinyYAML()
+        let edited = try VAEConfig.overriding(yaml: yaml, sourceName: "tiny.yaml", seed: 9, epochs: 7)
+        XCTAssertEqual(edited.config.seed, 9)
+        XCTAssertEqual(edited.config.training.epochs, 7)
+        XCTAssertTrue(edited.text.contains("# tiny test config"), "comments are kept")
+        XCTAssertTrue(edited.text.contains("\n  epochs: 7\n"), edited.text)
+        XCTAssertTrue(edited.text.contains("\nseed: 9\n"), edited.text)
+        XCTAssertEqual(try VAEConfig.decode(yaml: edited.text, sourceName: "edited"), edited.config)
+        XCTAssertEqual(try VAEConfig.overriding(yaml: yaml, sourceName: "tiny.yaml").text, yaml, "no overrides, no change")
+
+        // Keys the file leaves out are added; a flow-style group falls back to the full config as JSON.
+        let bare = "model: {name: tiny_flow, latent_dim: 4, num_gaussians: 16, encoder_filters: [4], encoder_pool_sizes: [null], "
+            + "encoder_kernel_sizes: [3], encoder_dropout_rates: [0.0], decoder_kernel_sizes: [3], decoder_dropout_rates: [0.0], "
+            + "decoder_dense_units: [32], decoder_reshape_target: [16, 2], decoder_filters: [4], decoder_upsample_sizes: [null]}\n"
+            + "training: {batch_size: 2}\n"
+        let flow = try VAEConfig.overriding(yaml: bare, sourceName: "flow.yaml", seed: 2, epochs: 5)
+        XCTAssertEqual(flow.config.seed, 2)
+        XCTAssertEqual(flow.config.training.epochs, 5)
+        XCTAssertEqual(flow.config.training.batchSize, 2)
+        XCTAssertEqual(try VAEConfig.decode(yaml: flow.text, sourceName: "flow"), flow.config)
+    }
+
+    /// The render loss's canonical screen features are those of the canonical rows decoded to
+    /// Image-GS rows (atan2 and all), computed without atan2.
+    func testCanonicalScreenFeaturesMatchDecodedRows() {
+        var generator = RandomGenerator(seed: 8)
+        var rows: [Float] = []
+        for _ in 0..<12 {
+            rows += [generator.nextUniform(), generator.nextUniform(), 0.05 + generator.nextUniform(), 0.05 + generator.nextUniform(),
+                     10 * generator.nextUniform() - 5, generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
+        }
+        let canonical = SetRepresentation.canonical.encode(rows)
+        let direct = screenFeatures(Tensor(shape: [2, 6, 9], scalars: canonical), representation: .canonical, size: 64)
+        let decoded = imageGSScreenFeatures(Tensor(shape: [2, 6, 8], scalars: SetRepresentation.canonical.decode(canonical)),
+                                            width: 64, height: 64)
+        XCTAssertEqual(direct.shape, [2, 6, 8])
+        for (a, b) in zip(direct.scalars, decoded.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+    }
+}

@@ -1,0 +1,230 @@
+"""PyTorch CPU reference benchmark for SplatKit's VAE training step (float32).
+
+Run from the repository root:
+
+    python3 scripts/reference/bench_vae.py --threads 2 --json .build/bench/torch-vae.json
+
+and compare with the SplatKit side at the same thread count:
+
+    .build/release/splatkit bench vae --config configs/conv1d_512d.yaml --batch 32 --threads 2
+    .build/release/splatkit bench vae --config configs/resnet_conv1d_512d.yaml --batch 16 --threads 2
+
+Needs only `torch` (`scripts/install-deps --torch`).
+
+The two models are GaussVAE's, with the layer structure SplatKit builds from
+configs/conv1d_512d.yaml and configs/resnet_conv1d_512d.yaml (Sources/Models/GaussianSetVAE.swift):
+
+  conv1d_512d_b32            input (32, 512, 8), latent 512
+    encoder  3 × [Conv1d(k5, same) → BatchNorm1d → ELU → Dropout(0.1, 0.15, 0.2)]
+             with MaxPool1d(2), MaxPool1d(2), then AdaptiveAvgPool1d(1);
+             Linear(128 → 512) → ELU → BatchNorm1d → Dropout(0.2); z_mean, z_log_var Linear(512 → 512)
+    decoder  Linear(512 → 512) → ELU → BN; Linear(512 → 2048) → ELU → BN;
+             reshape to (128 steps, 16 channels) channels-last, as Keras, then NCL;
+             3 × [Conv1d(k5) → BN → ELU] with Upsample(×2, nearest), Upsample(×2), none;
+             Conv1d(16 → 8, k1)
+  resnet_conv1d_512d_b16     input (16, 512, 8), latent 512
+    encoder  5 residual blocks 8→32→64→128→256→256 (k5), each
+             conv1 → BN → ELU → Dropout(0) → conv2 → BN, + 1×1 projection (bias, no BN) when
+             the width changes, then ELU; MaxPool1d(2) after the first four, AdaptiveAvgPool1d(1)
+             after the last; Linear(256 → 512) → ELU → BN; z_mean, z_log_var Linear(512 → 512)
+    decoder  Linear(512 → 512) → ELU → BN; Linear(512 → 16384) → ELU → BN; reshape (32, 512);
+             5 residual blocks 512→256→128→64→32→16 with Upsample(×2) after the first four;
+             Conv1d(16 → 8, k1)
+
+BatchNorm1d(momentum=0.01, eps=1e-3) is Keras's BatchNormalization (momentum 0.99, ε 1e-3).
+Parameter counts are printed Keras-style (trainable + BN running mean and variance) to cross-check
+SplatKit's 1,989,144 and 12,241,784 (`splatkit summary --config …`).
+
+One training step: forward in train mode, loss = Σ_g MSE_g + β·KL (β = 1, groups xy, scale,
+rotation, colour) with the reparameterisation z = μ + exp(½ log σ²)·ε, backward, Adam
+(eps 1e-7, Keras's), zero_grad. Input: standard-normal "normalised" sets. WARMUP steps, then
+R timed ones (time.perf_counter); the median in ms and samples/s = batch / median.
+
+JSON written with --json (the layout of `splatkit bench vae --json`):
+    {"implementation": "pytorch <version>", "threads": N,
+     "cases": [{"name", "shape", "median_ms", "samples_per_s", "peak_memory_mb", "parameters"}, ...]}
+peak_memory_mb is the process's VmHWM (peak resident set) after the case, in MB (10^6 bytes);
+it accumulates over cases, as the process runs them in order.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+WARMUP = 2
+
+
+def batch_norm(channels):
+    return nn.BatchNorm1d(channels, momentum=0.01, eps=1e-3)
+
+
+class ConvBlock(nn.Module):
+    """Conv1d(k, same) → BN → ELU → Dropout (the dropout only when `dropout` is not None)."""
+
+    def __init__(self, cin, cout, k, dropout):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, cout, k, padding=k // 2)
+        self.bn = batch_norm(cout)
+        self.dropout = nn.Dropout(dropout) if dropout is not None else nn.Identity()
+
+    def forward(self, x):
+        return self.dropout(F.elu(self.bn(self.conv(x))))
+
+
+class ResidualBlock(nn.Module):
+    """conv1 → BN → ELU → Dropout → conv2 → BN, + identity or 1×1 projection, then ELU."""
+
+    def __init__(self, cin, cout, k, dropout=0.0):
+        super().__init__()
+        self.conv1 = nn.Conv1d(cin, cout, k, padding=k // 2)
+        self.bn1 = batch_norm(cout)
+        self.dropout = nn.Dropout(dropout)
+        self.conv2 = nn.Conv1d(cout, cout, k, padding=k // 2)
+        self.bn2 = batch_norm(cout)
+        self.projection = nn.Conv1d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x):
+        h = self.bn2(self.conv2(self.dropout(F.elu(self.bn1(self.conv1(x))))))
+        return F.elu(h + self.projection(x))
+
+
+class GaussianSetVAE(nn.Module):
+    def __init__(self, resnet, columns, latent, enc_filters, enc_dropouts, pools, enc_dense, enc_dense_dropout,
+                 dec_dense, reshape, dec_filters, upsamples, k=5):
+        super().__init__()
+        layers, cin = [], columns
+        for f, rate, pool in zip(enc_filters, enc_dropouts, pools):
+            layers.append(ResidualBlock(cin, f, k, rate) if resnet else ConvBlock(cin, f, k, rate))
+            layers.append(nn.MaxPool1d(pool) if pool else nn.AdaptiveAvgPool1d(1))
+            cin = f
+        layers += [nn.Flatten(), nn.Linear(cin, enc_dense), nn.ELU(), batch_norm(enc_dense), nn.Dropout(enc_dense_dropout)]
+        self.encoder = nn.Sequential(*layers)
+        self.z_mean = nn.Linear(enc_dense, latent)
+        self.z_log_var = nn.Linear(enc_dense, latent)
+        dense, width = [], latent
+        for units in dec_dense:
+            dense += [nn.Linear(width, units), nn.ELU(), batch_norm(units)]
+            width = units
+        self.decoder_dense = nn.Sequential(*dense)
+        self.reshape = reshape
+        blocks, cin = [], reshape[1]
+        for f, up in zip(dec_filters, upsamples):
+            blocks.append(ResidualBlock(cin, f, k) if resnet else ConvBlock(cin, f, k, None))
+            if up:
+                blocks.append(nn.Upsample(scale_factor=up, mode="nearest"))
+            cin = f
+        blocks.append(nn.Conv1d(cin, columns, 1))
+        self.decoder_blocks = nn.Sequential(*blocks)
+
+    def forward(self, x):                                     # x: (B, N, P)
+        h = self.encoder(x.transpose(1, 2))                   # (B, P, N) → (B, enc_dense)
+        mean, log_var = self.z_mean(h), self.z_log_var(h)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        d = self.decoder_dense(z).view(-1, *self.reshape)     # Keras reshape: (B, steps, channels)
+        out = self.decoder_blocks(d.transpose(1, 2))          # (B, P, N)
+        return out.transpose(1, 2), mean, log_var
+
+
+def conv1d_512d():
+    return GaussianSetVAE(False, 8, 512, [32, 64, 128], [0.1, 0.15, 0.2], [2, 2, None], 512, 0.2,
+                          [512, 2048], (128, 16), [64, 32, 16], [2, 2, None])
+
+
+def resnet_conv1d_512d():
+    return GaussianSetVAE(True, 8, 512, [32, 64, 128, 256, 256], [0.0] * 5, [2, 2, 2, 2, None], 512, 0.0,
+                          [512, 16384], (32, 512), [256, 128, 64, 32, 16], [2, 2, 2, 2, None])
+
+
+def keras_count(model):
+    """Trainable parameters plus BN running mean and variance (Keras's non-trainable weights)."""
+    trainable = sum(p.numel() for p in model.parameters())
+    moving = sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
+    return trainable + moving, trainable, moving
+
+
+GROUPS = [(0, 2), (2, 4), (4, 5), (5, 8)]  # xy, scale, rotation, colour
+
+
+def vae_loss(recon, target, mean, log_var, beta=1.0):
+    reconstruction = sum(F.mse_loss(recon[..., a:b], target[..., a:b]) for a, b in GROUPS)
+    kl = (-0.5 * (1 + log_var - mean.pow(2) - log_var.exp())).mean()
+    return reconstruction + beta * kl
+
+
+def peak_memory_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
+    return None
+
+
+def bench_case(name, make, batch, steps):
+    torch.manual_seed(0)
+    model = make()
+    total, trainable, moving = keras_count(model)
+    print(f"  {name}: {total:,} parameters ({trainable:,} trainable + {moving:,} BN moving statistics)")
+    model.train()
+    x = torch.randn(batch, 512, 8)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+    def step():
+        recon, mean, log_var = model(x)
+        vae_loss(recon, x, mean, log_var).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    for _ in range(WARMUP):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    ms = statistics.median(times)
+    peak = peak_memory_mb()
+    print(f"  {name:<26} {ms:10.1f} ms  {batch / (ms / 1e3):8.1f} samples/s  peak {peak or 0:.0f} MB  [({batch},512,8)]")
+    return {"name": name, "shape": f"({batch},512,8)", "median_ms": round(ms, 3),
+            "samples_per_s": round(batch / (ms / 1e3), 3), "peak_memory_mb": peak, "parameters": total}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch.set_num_threads (default: all CPUs)")
+    p.add_argument("--steps", type=int, default=10, help="timed training steps per model (after 2 warm-up steps)")
+    p.add_argument("--only", help="run only the cases whose names start with this text (conv1d, resnet)")
+    p.add_argument("--json", metavar="PATH", help="write results as JSON here")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    impl = f"pytorch {torch.__version__}"
+    print(f"{impl}, threads={threads}, float32, one VAE training step (forward, backward, Adam)")
+
+    cases = []
+    for name, make, batch in (("conv1d_512d_b32", conv1d_512d, 32),
+                              ("resnet_conv1d_512d_b16", resnet_conv1d_512d, 16)):
+        if args.only and not name.startswith(args.only):
+            continue
+        cases.append(bench_case(name, make, batch, args.steps))
+
+    if args.json:
+        d = os.path.dirname(args.json)
+        if d:
+            os.makedirs(d, exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump({"implementation": impl, "threads": threads, "cases": cases}, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
