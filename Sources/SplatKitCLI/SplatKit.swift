@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TensorCore
 
 /// Entry point: process-wide set-up (BLAS kernels, allocator), then the command line.
@@ -6,6 +7,7 @@ import TensorCore
 enum Main {
     static func main() {
         ProcessSetup.configure()
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in logs and pipes
         SplatKit.main()
     }
 }
