@@ -52,7 +52,7 @@ struct DatasetImagesCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        try createFolder(output)
+        try createOutputFolder(output)
         let indices = start..<(start + count)
         let digits = Swift.max(5, String(indices.upperBound - 1).count)
         func path(_ index: Int) -> String {
@@ -70,78 +70,13 @@ struct DatasetImagesCommand: ParsableCommand {
             return
         }
 
-        let started = monotonicSeconds()
-        let progress = ProgressReporter(total: missing.count, started: started)
-        let lock = NSLock()
-        var firstError: Error?
-        parallelItems(missing.count) { item in
-            lock.lock()
-            let failed = firstError != nil
-            lock.unlock()
-            if failed { return }
-            let index = missing[item]
-            do {
-                try ProceduralArt.image(index: index, size: size, seed: seed).writePNG(to: path(index))
-            } catch {
-                lock.lock()
-                if firstError == nil { firstError = error }
-                lock.unlock()
-                return
-            }
+        let progress = BatchProgress(total: missing.count, unit: "images")
+        try writeInParallel(missing) { index in
+            try ProceduralArt.image(index: index, size: size, seed: seed).writePNG(to: path(index))
             progress.finishedOne()
         }
-        if let firstError { throw firstError }
-        let seconds = monotonicSeconds() - started
+        let seconds = progress.elapsed
         print(String(format: "wrote %d images in %.1f s (%.1f images/s) → %@", missing.count, seconds,
                      Double(missing.count) / Swift.max(seconds, 1e-9), output as NSString))
-    }
-
-    /// Creates `folder` (and its parents) unless it exists; a file in the way is an error.
-    private func createFolder(_ folder: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw FileError(folder, "exists and is not a folder") }
-            return
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw FileError(folder, "cannot create the folder: \(error.localizedDescription)")
-        }
-    }
-}
-
-/// Thread-safe progress lines for a batch of equal items: "done/total, items/s, ETA", printed
-/// every 50 items or 2 s, whichever comes first, but at most twice a second, and at the end.
-private final class ProgressReporter: @unchecked Sendable {
-    private let total: Int
-    private let started: Double
-    private let lock = NSLock()
-    private var done = 0
-    private var lastPrintedCount = 0
-    private var lastPrintedTime: Double
-
-    init(total: Int, started: Double) {
-        self.total = total
-        self.started = started
-        lastPrintedTime = started
-    }
-
-    func finishedOne() {
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        let now = monotonicSeconds()
-        let sinceLast = now - lastPrintedTime
-        let due = done == total || (sinceLast >= 0.5 && (done - lastPrintedCount >= 50 || sinceLast >= 2))
-        guard due else { return }
-        lastPrintedCount = done
-        lastPrintedTime = now
-        let rate = Double(done) / Swift.max(now - started, 1e-9)
-        let eta = Double(total - done) / rate
-        let width = String(total).count
-        let counter = String(repeating: " ", count: Swift.max(0, width - String(done).count)) + "\(done)/\(total)"
-        print(String(format: "  %@ images  %7.1f images/s  ETA %@", counter as NSString, rate, formatDuration(eta) as NSString))
-        fflush(stdout)
     }
 }

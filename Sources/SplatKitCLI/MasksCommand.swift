@@ -43,7 +43,7 @@ struct MasksCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        try createMaskFolder(output)
+        try createOutputFolder(output)
         let digits = Swift.max(5, String(count - 1).count)
         func path(_ index: Int) -> String {
             let number = String(index)
@@ -61,89 +61,37 @@ struct MasksCommand: ParsableCommand {
         }
 
         let generator = MaskGenerator(width: size, height: size, seed: seed)
-        let started = monotonicSeconds()
-        let progress = MaskProgress(total: missing.count, started: started)
-        let lock = NSLock()
-        var firstError: Error?
-        parallelItems(missing.count) { item in
-            lock.lock()
-            let failed = firstError != nil
-            lock.unlock()
-            if failed { return }
-            let index = missing[item]
+        let progress = BatchProgress(total: missing.count, unit: "masks", every: 200)
+        let ratios = HoleRatioSum()
+        try writeInParallel(missing) { index in
             let mask = generator.mask(index: index, kind: kind)
-            do {
-                try HoleMask.write(mask, width: size, height: size, to: path(index))
-            } catch {
-                lock.lock()
-                if firstError == nil { firstError = error }
-                lock.unlock()
-                return
-            }
-            progress.finished(holeRatio: holeRatio(mask))
+            try HoleMask.write(mask, width: size, height: size, to: path(index))
+            ratios.add(holeRatio(mask))
+            progress.finishedOne { done in String(format: "  mean hole %.3f", ratios.mean) }
         }
-        if let firstError { throw firstError }
-        let seconds = monotonicSeconds() - started
+        let seconds = progress.elapsed
         print(String(format: "wrote %d masks in %.1f s (%.1f masks/s), mean hole ratio %.3f → %@", missing.count, seconds,
-                     Double(missing.count) / Swift.max(seconds, 1e-9), progress.meanHoleRatio, output as NSString))
+                     Double(missing.count) / Swift.max(seconds, 1e-9), ratios.mean, output as NSString))
     }
 }
 
 extension MaskKind: ExpressibleByArgument {}
 
-/// Creates `folder` (and its parents) unless it exists; a file in the way is an error.
-private func createMaskFolder(_ folder: String) throws {
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-        guard isFolder.boolValue else { throw FileError(folder, "exists and is not a folder") }
-        return
-    }
-    do {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    } catch {
-        throw FileError(folder, "cannot create the folder: \(error.localizedDescription)")
-    }
-}
-
-/// Thread-safe progress lines: "done/total masks, masks/s, mean hole ratio, ETA", printed every
-/// 200 masks or 2 s, whichever comes first, but at most twice a second, and at the end.
-private final class MaskProgress: @unchecked Sendable {
-    private let total: Int
-    private let started: Double
+/// A thread-safe running mean of hole ratios.
+private final class HoleRatioSum: @unchecked Sendable {
     private let lock = NSLock()
-    private var done = 0
-    private var ratioSum = 0.0
-    private var lastPrintedCount = 0
-    private var lastPrintedTime: Double
+    private var sum = 0.0, count = 0
 
-    init(total: Int, started: Double) {
-        self.total = total
-        self.started = started
-        lastPrintedTime = started
+    func add(_ ratio: Float) {
+        lock.lock()
+        sum += Double(ratio)
+        count += 1
+        lock.unlock()
     }
 
-    var meanHoleRatio: Double {
+    var mean: Double {
         lock.lock()
         defer { lock.unlock() }
-        return ratioSum / Double(Swift.max(done, 1))
-    }
-
-    func finished(holeRatio: Float) {
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        ratioSum += Double(holeRatio)
-        let now = monotonicSeconds()
-        let sinceLast = now - lastPrintedTime
-        let due = done == total || (sinceLast >= 0.5 && (done - lastPrintedCount >= 200 || sinceLast >= 2))
-        guard due else { return }
-        lastPrintedCount = done
-        lastPrintedTime = now
-        let rate = Double(done) / Swift.max(now - started, 1e-9)
-        let width = String(total).count
-        let counter = String(repeating: " ", count: Swift.max(0, width - String(done).count)) + "\(done)/\(total)"
-        print(String(format: "  %@ masks  %7.1f masks/s  mean hole %.3f  ETA %@", counter as NSString, rate,
-                     ratioSum / Double(done), formatDuration(Double(total - done) / rate) as NSString))
-        fflush(stdout)
+        return sum / Double(Swift.max(count, 1))
     }
 }
