@@ -78,13 +78,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SplatIOTests", dependencies: ["SplatIO"]),
-        .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer"]),
+        // Helpers shared by the test targets (random inputs, gradient assertions, python3 runner).
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SplatIOTests", dependencies: ["SplatIO", "TestSupport"]),
+        .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer", "TestSupport"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import Foundation
 import NeuralNetwork
 import SplatIO
 import TensorCore
+import TestSupport
 import XCTest
 
 // Checkpoints: a bit-exact round trip, exact resumption of a run interrupted mid-epoch,
@@ -502,20 +503,4 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
-    private func runPython(_ script: String, arguments: [String] = []) throws
-        -> (status: Int32, standardOutput: String, standardError: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        // Read both pipes before waiting so a large output cannot block the child.
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-                String(decoding: errorData, as: UTF8.self))
-    }
 }

@@ -9,14 +9,10 @@
 
 import NeuralNetwork
 import TensorCore
+import TestSupport
 import XCTest
 
 /// A tensor of `shape` with values uniform in `range`, requiring gradients.
-private func randomInput(_ shape: [Int], seed: UInt64, in range: ClosedRange<Float> = -1...1) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    return Tensor.uniform(shape, low: range.lowerBound, high: range.upperBound, using: &generator, requiresGrad: true)
-}
-
 /// Gives a layer's γ and β non-trivial values (so their gradients are not the defaults').
 private func randomize(_ tensors: [Tensor?], seed: UInt64) {
     var generator = RandomGenerator(seed: seed)
@@ -33,11 +29,7 @@ private func assertGradientsMatch(
 ) {
     let checked = inputs.compactMap { $0 }
     XCTAssertEqual(checked.count, inputs.count, "a parameter to check is missing", file: file, line: line)
-    let report = GradientCheck.run(checked, epsilon: epsilon) { function($0[0]) }
-    XCTAssertGreaterThan(report.checked, 0, "no element was checked", file: file, line: line)
-    XCTAssertLessThanOrEqual(report.maximumError, tolerance, "\(report)", file: file, line: line)
-    XCTAssertLessThanOrEqual(report.skippedAtKinks * 5, report.checked + report.skippedAtKinks,
-                             "over 20% of points skipped as kinks: \(report)", file: file, line: line)
+    TestSupport.assertGradientsMatch(checked, epsilon: epsilon, tolerance: tolerance, file: file, line: line) { function($0[0]) }
 }
 
 final class NormalizationGradientTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import SplatIO
+import TestSupport
 import XCTest
 
 /// h5py as a real client, both ways: h5py reads what SplatKit writes, and SplatKit reads what
@@ -216,22 +217,4 @@ final class HDF5PythonInteropTests: TemporaryDirectoryTestCase {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
-    /// Runs `python3 -c script arguments…` and collects its exit status and output.
-    private func runPython(
-        _ script: String, arguments: [String] = []
-    ) throws -> (status: Int32, standardOutput: String, standardError: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        // Read both pipes before waiting so a large output cannot block the child.
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-                String(decoding: errorData, as: UTF8.self))
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SplatIO
+import TestSupport
 import XCTest
 
 /// `.npy` / `.npz` reading and writing: round trips, byte-for-byte agreement with numpy's
@@ -430,29 +431,7 @@ final class NPZTests: TemporaryDirectoryTestCase {
         }
     }
 
-    private func runPython(
-        _ script: String, arguments: [String] = []
-    ) throws -> (status: Int32, standardOutput: String, standardError: String) {
-        try Self.runPython(script, arguments: arguments)
-    }
 
-    /// Runs `python3 -c script arguments…` and collects its exit status and output.
-    private static func runPython(
-        _ script: String, arguments: [String] = []
-    ) throws -> (status: Int32, standardOutput: String, standardError: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-                String(decoding: errorData, as: UTF8.self))
-    }
 }
 
 /// SplitMix64: a seeded generator for the damage test (SplatIO's tests do not see TensorCore's).

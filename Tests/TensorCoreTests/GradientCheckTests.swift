@@ -1,36 +1,10 @@
 import XCTest
 @testable import TensorCore
+import TestSupport
 
 // Finite-difference checks of every differentiable op. Each test builds small random inputs,
 // applies the op (with the hyperparameters that exercise its edge cases) and requires the
 // analytic gradients to match central differences.
-
-/// A tensor of `shape` with values uniform in `range`, requiring gradients.
-func randomInput(_ shape: [Int], seed: UInt64, in range: ClosedRange<Float> = -1...1) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    return Tensor.uniform(shape, low: range.lowerBound, high: range.upperBound, using: &generator, requiresGrad: true)
-}
-
-/// A tensor of `shape` whose values are distinct and at least `spacing` apart (a shuffled
-/// ramp), so max/min selections have no ties or near-ties within a finite-difference step.
-func distinctInput(_ shape: [Int], seed: UInt64, spacing: Float = 0.05) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    let count = shape.reduce(1, *)
-    let values = generator.permutation(count).map { (Float($0) - Float(count) / 2) * spacing }
-    return Tensor(shape: shape, scalars: values, requiresGrad: true)
-}
-
-/// Runs the checker and fails unless the worst error is below `tolerance` and few points were kinks.
-func assertGradientsMatch(
-    _ inputs: [Tensor], epsilon: Float = 1e-2, tolerance: Float = 1e-2, file: StaticString = #filePath,
-    line: UInt = #line, _ function: ([Tensor]) -> Tensor
-) {
-    let report = GradientCheck.run(inputs, epsilon: epsilon, function)
-    XCTAssertGreaterThan(report.checked, 0, "no element was checked", file: file, line: line)
-    XCTAssertLessThanOrEqual(report.maximumError, tolerance, "\(report)", file: file, line: line)
-    XCTAssertLessThanOrEqual(report.skippedAtKinks * 5, report.checked + report.skippedAtKinks,
-                             "over 20% of points skipped as kinks: \(report)", file: file, line: line)
-}
 
 final class ElementwiseGradientTests: XCTestCase {
     func testBroadcastArithmetic() {
