@@ -29,7 +29,10 @@ import SplatIO
 //   training
 //     learning_rate (2e-4), optimizer adamw | adam, weight_decay (0.01), gradient_clip (1, global
 //     norm; 0 disables), batch_size, steps, crop_size (128 CPU, 256 paper), ssim_weight (0.2),
-//     mask_ratio_start → mask_ratio_end (0.2 → 0.6: the hole-ratio curriculum, see Masks.swift)
+//     mask_ratio_start → mask_ratio_end (0.2 → 0.6: the hole-ratio curriculum, see Masks.swift),
+//     checkpoint_every (250 steps: last.h5), validation_every (500 steps: scores of the held-out
+//     images, best.h5), validation_images (10 held out of the folder), validation_size (256 px
+//     centre crops); see InpaintingTrainer.swift
 //   seed                        parameter initialisation and data order (0)
 //
 // Why the CPU dictionary is smaller: each Gaussian's covariance is a softmax over the whole
@@ -225,11 +228,21 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
     public var maskRatioStart = 0.2
     /// …rising linearly to this at the end (`MaskCurriculum`).
     public var maskRatioEnd = 0.6
+    /// Write last.h5 every this many steps (and when interrupted or done).
+    public var checkpointEvery = 250
+    /// Score the held-out images every this many steps (best.h5 keeps the best hole PSNR).
+    public var validationEvery = 500
+    /// How many images of the folder are held out for validation.
+    public var validationImages = 10
+    /// Side of the held-out images' centre crops (a multiple of the network's stride).
+    public var validationSize = 256
 
     enum CodingKeys: String, CodingKey {
         case learningRate = "learning_rate", optimizer, weightDecay = "weight_decay", gradientClip = "gradient_clip"
         case batchSize = "batch_size", steps, cropSize = "crop_size", ssimWeight = "ssim_weight"
         case maskRatioStart = "mask_ratio_start", maskRatioEnd = "mask_ratio_end"
+        case checkpointEvery = "checkpoint_every", validationEvery = "validation_every"
+        case validationImages = "validation_images", validationSize = "validation_size"
     }
 
     /// The CPU-sized defaults.
@@ -259,6 +272,10 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         ssimWeight = try value(.ssimWeight, ssimWeight)
         maskRatioStart = try value(.maskRatioStart, maskRatioStart)
         maskRatioEnd = try value(.maskRatioEnd, maskRatioEnd)
+        checkpointEvery = try value(.checkpointEvery, checkpointEvery)
+        validationEvery = try value(.validationEvery, validationEvery)
+        validationImages = try value(.validationImages, validationImages)
+        validationSize = try value(.validationSize, validationSize)
 
         try ensure(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")
         try ensure(weightDecay >= 0, .weightDecay, in: c, "must not be negative, got \(weightDecay)")
@@ -271,6 +288,10 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
                    "must lie in (0, 1), got \(maskRatioStart)")
         try ensure(maskRatioEnd >= maskRatioStart && maskRatioEnd < 1, .maskRatioEnd, in: c,
                    "must lie in [mask_ratio_start, 1), got \(maskRatioEnd)")
+        try ensure(checkpointEvery >= 1, .checkpointEvery, in: c, "must be at least 1, got \(checkpointEvery)")
+        try ensure(validationEvery >= 1, .validationEvery, in: c, "must be at least 1, got \(validationEvery)")
+        try ensure(validationImages >= 0, .validationImages, in: c, "must not be negative, got \(validationImages)")
+        try ensure(validationSize >= 16, .validationSize, in: c, "must be at least 16, got \(validationSize)")
     }
 
     /// The hole-ratio curriculum these keys describe.

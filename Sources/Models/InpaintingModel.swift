@@ -61,8 +61,10 @@ public struct InpaintingModel {
     }
 
     /// The network's stride, lcm(P, 8): H and W are padded to multiples of it.
-    public var stride: Int {
-        let P = config.patchSize
+    public var stride: Int { Self.stride(patchSize: config.patchSize) }
+
+    /// lcm(P, 8) for patch size P.
+    public static func stride(patchSize P: Int) -> Int {
         var (a, b) = (P, InpaintingUNet.stride)
         while b != 0 { (a, b) = (b, a % b) }
         return P / a * InpaintingUNet.stride

@@ -144,45 +144,19 @@ public enum VAETrainingError: Error, CustomStringConvertible {
 
 /// `metrics.csv`: a header and one row per epoch, appended as epochs end.
 struct MetricsLog {
-    let path: String
-    let header: [String]
+    private let log: CSVLog
 
-    /// Opens the log for a run that has completed `completedEpochs` epochs: rows of later epochs
-    /// (left by a run that went further before the checkpoint being resumed) are dropped. A log
-    /// with another header is an error.
+    /// Opens the log for a run that has completed `completedEpochs` epochs (see `CSVLog`).
     init(path: String, groupNames: [String], includingRender: Bool, completedEpochs: Int) throws {
-        self.path = path
         let losses = ["total", "reconstruction", "kl"] + groupNames + (includingRender ? ["render"] : [])
-        header = ["epoch"] + losses.map { "train_\($0)" } + losses.map { "val_\($0)" } + ["beta", "learning_rate", "seconds"]
-        let headerLine = header.joined(separator: ",")
-        var lines = [headerLine]
-        if FileManager.default.fileExists(atPath: path) {
-            let existing = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
-            guard existing.first == nil || existing.first == headerLine else {
-                throw FileError(path, "has other columns than this run writes (\(existing.first!)); move it away")
-            }
-            lines += existing.dropFirst().filter { line in
-                Int(line.prefix { $0 != "," }).map { $0 <= completedEpochs } ?? false
-            }
-        }
-        let text = lines.joined(separator: "\n") + "\n"
-        try writeAtomically(to: path) { temporary in try text.write(toFile: temporary, atomically: false, encoding: .utf8) }
+        let header = ["epoch"] + losses.map { "train_\($0)" } + losses.map { "val_\($0)" } + ["beta", "learning_rate", "seconds"]
+        log = try CSVLog(path: path, header: header, keepingRowsThrough: completedEpochs)
     }
 
     /// Appends the row of `metrics`.
     func append(_ metrics: VAEEpochMetrics, includingRender: Bool) throws {
-        let values = metrics.train.row(includingRender: includingRender) + metrics.validation.row(includingRender: includingRender)
-        let cells = ["\(metrics.epoch)"] + values.map { String(format: "%.8g", $0) }
-            + [String(format: "%.8g", Double(metrics.beta)), String(format: "%.8g", Double(metrics.learningRate)),
-               String(format: "%.3f", metrics.seconds)]
-        precondition(cells.count == header.count, "MetricsLog: \(cells.count) cells for \(header.count) columns")
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw FileError(path, "cannot open to append") }
-        defer { try? handle.close() }
-        do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data((cells.joined(separator: ",") + "\n").utf8))
-        } catch {
-            throw FileError(path, "cannot append: \(error.localizedDescription)")
-        }
+        try log.append([Double(metrics.epoch)] + metrics.train.row(includingRender: includingRender)
+                       + metrics.validation.row(includingRender: includingRender)
+                       + [Double(metrics.beta), Double(metrics.learningRate), metrics.seconds])
     }
 }

@@ -82,6 +82,19 @@ func gaussianFiltered(_ images: Tensor, options: SSIMOptions) -> Tensor {
 ///   - x, y: images (N, C, H, W) with H, W ≥ S.
 /// - Returns: `ssim` and `contrastStructure`, each (N, C): the means over (H', W').
 func ssimComponents(_ x: Tensor, _ y: Tensor, options: SSIMOptions) -> (ssim: Tensor, contrastStructure: Tensor) {
+    let maps = ssimMaps(x, y, options: options)
+    return (maps.ssim.mean(alongAxes: [2, 3]), maps.contrastStructure.mean(alongAxes: [2, 3]))
+}
+
+/// The SSIM map of two batches of images: (N, C, H − S + 1, W − S + 1); value (i, j) belongs
+/// to the window whose top-left pixel is (i, j), i.e. centred on pixel (i + S/2, j + S/2).
+/// For scores over a region (e.g. the holes of an inpainting mask), average it there.
+public func ssimMap(_ x: Tensor, _ y: Tensor, options: SSIMOptions = SSIMOptions()) -> Tensor {
+    ssimMaps(x, y, options: options).ssim
+}
+
+/// The SSIM and contrast-structure maps, each (N, C, H', W').
+private func ssimMaps(_ x: Tensor, _ y: Tensor, options: SSIMOptions) -> (ssim: Tensor, contrastStructure: Tensor) {
     precondition(x.rank == 4 && x.shape == y.shape, "ssim: images \(x.shape) and \(y.shape) must both be (N, C, H, W)")
     let C = x.shape[1]
     precondition(x.shape[2] >= options.windowSize && x.shape[3] >= options.windowSize,
@@ -97,8 +110,7 @@ func ssimComponents(_ x: Tensor, _ y: Tensor, options: SSIMOptions) -> (ssim: Te
     let c1 = options.c1, c2 = options.c2
     let contrastStructure = (2 * covariance + c2) / (varianceX + varianceY + c2)
     let luminance = (2 * meanXY + c1) / (meanXSquared + meanYSquared + c1)
-    let ssimMap = luminance * contrastStructure
-    return (ssimMap.mean(alongAxes: [2, 3]), contrastStructure.mean(alongAxes: [2, 3]))
+    return (luminance * contrastStructure, contrastStructure)
 }
 
 /// Structural similarity of two batches of images, differentiable in both.

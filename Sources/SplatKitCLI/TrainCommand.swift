@@ -5,9 +5,6 @@ import NeuralNetwork
 import SplatIO
 import TensorCore
 
-/// Set by SIGINT: training finishes its current batch, saves last.h5 with the exact position and stops.
-nonisolated(unsafe) private var trainInterruptRequested: Int32 = 0
-
 /// `splatkit train`: trains a Gaussian-set VAE (Conv1D or ResNet Conv1D) from a YAML config.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,9 +47,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (configText, configName) = try sourceConfig()
+        let (configText, configName) = try trainingConfigSource(config: config, resume: resume)
         let (text, vaeConfig) = try VAEConfig.overriding(yaml: configText, sourceName: configName, seed: seed, epochs: epochs)
-        try checkOutputFolder()
+        try checkRunFolder(output, resuming: resume != nil)
         let dataPath = try VAETrainingData.datasetPath(commandLine: data, config: vaeConfig)
         let trainingData = try VAETrainingData.open(dataset: dataPath)
         try trainingData.checkSetSize(against: vaeConfig)
@@ -76,11 +73,8 @@ struct TrainCommand: ParsableCommand {
         print("model: \(groupedCount(summary.parameterCount)) parameters (\(groupedCount(summary.trainableCount)) trainable); "
               + "batch \(vaeConfig.training.batchSize), \(trainer.batchesPerEpoch) batches per epoch, \(vaeConfig.training.epochs) epochs")
 
-        signal(SIGINT) { _ in
-            if trainInterruptRequested != 0 { _exit(130) }  // a second Ctrl-C: stop at once
-            trainInterruptRequested = 1
-        }
-        let result = try trainer.run(shouldStop: { trainInterruptRequested != 0 }) { event in
+        TrainingInterrupt.install()
+        let result = try trainer.run(shouldStop: { TrainingInterrupt.requested }) { event in
             switch event {
             case .progress(let p):
                 print(String(format: "  epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s  ETA %@", p.epoch, p.epochs, p.batch,
@@ -108,29 +102,6 @@ struct TrainCommand: ParsableCommand {
                : "done: ") + "\(best) → \((output as NSString).appendingPathComponent(VAETrainer.bestCheckpointName))")
         if result.history.isEmpty && result.epoch >= vaeConfig.training.epochs {
             print("nothing to do: the checkpoint already ran \(result.epoch) epochs; pass --epochs N (more) to train longer")
-        }
-    }
-
-    /// The config's YAML text and its name for messages: --config, else the checkpoint's own.
-    private func sourceConfig() throws -> (text: String, name: String) {
-        if let config {
-            guard FileManager.default.fileExists(atPath: config) else { throw FileError(config, "no such config file") }
-            return (try String(contentsOfFile: config, encoding: .utf8), config)
-        }
-        let checkpoint = resume!
-        guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such checkpoint") }
-        return (try Checkpoint.readTrainingState(from: checkpoint).config, "\(checkpoint) (saved config)")
-    }
-
-    /// Refuses to train into a folder that holds files, unless resuming.
-    private func checkOutputFolder() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else { throw FileError(output, "exists and is not a folder") }
-        let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
-        if resume == nil && !contents.isEmpty {
-            throw FileError(output, "is not empty (\(contents.count) entries); refusing to overwrite an earlier run: choose another "
-                            + "--output, delete it, or continue it with --resume \((output as NSString).appendingPathComponent("last.h5"))")
         }
     }
 }

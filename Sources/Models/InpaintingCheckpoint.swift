@@ -1,0 +1,59 @@
+import Foundation
+import NeuralNetwork
+import SplatIO
+import TensorCore
+
+// Inpainting checkpoints (the generic layout of docs/FORMATS.md, "Checkpoints"):
+//   root attribute `model`    "gs-inpainting"
+//   root attribute `config`   the full YAML text of the InpaintingConfig the run used
+//   /extra/schedules/progress step, steps, best_hole_psnr, best_step
+// last.h5 and best.h5 also hold AdamW's state; model.h5 (what ships in models/) holds only the
+// parameters, so it is a third of the size.
+//
+// The model `splatkit inpaint` uses without --model is models/inpaint_cpu.h5 of the repository,
+// found beside the executable (…/.build/<config>/splatkit → …/models), then in the current folder.
+
+public enum InpaintingCheckpoint {
+    /// The checkpoint's root `model` attribute.
+    public static let modelKind = "gs-inpainting"
+    /// The shipped model's path inside the repository.
+    public static let shippedModelPath = "models/inpaint_cpu.h5"
+
+    /// Where the shipped model is looked for, in order: the repository holding the running
+    /// executable (two and three folders up), then the current folder.
+    public static func shippedModelCandidates(executable: String = CommandLine.arguments[0]) -> [String] {
+        let resolved = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        var candidates: [String] = []
+        var folder = resolved
+        for _ in 0..<4 {
+            folder = folder.deletingLastPathComponent()
+            candidates.append(folder.appendingPathComponent(shippedModelPath).path)
+        }
+        candidates.append(FileManager.default.currentDirectoryPath + "/" + shippedModelPath)
+        return candidates
+    }
+}
+
+/// The training state of an inpainting checkpoint, checked to be one.
+func readInpaintingState(from path: String) throws -> TrainingState {
+    guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such checkpoint") }
+    let state = try Checkpoint.readTrainingState(from: path)
+    guard state.model == InpaintingCheckpoint.modelKind else {
+        throw FileError(path, "checkpoint is for model \"\(state.model)\", not an inpainting model (\"\(InpaintingCheckpoint.modelKind)\")")
+    }
+    return state
+}
+
+/// An inpainting model written by `splatkit train-inpaint` (model.h5, best.h5 or last.h5): the
+/// network rebuilt from the saved config with the saved parameters.
+///
+/// - Throws: `FileError` naming the file: missing, not a checkpoint, another model's checkpoint,
+///   a config that no longer decodes, tensors that do not fit the config.
+public func loadInpaintingModel(from path: String) throws -> (model: InpaintingModel, config: InpaintingConfig, store: ParameterStore) {
+    let state = try readInpaintingState(from: path)
+    let config = try InpaintingConfig.decode(yaml: state.config, sourceName: "\(path) (saved config)")
+    let store = ParameterStore(seed: config.initializationSeed)
+    let model = InpaintingModel(config: config.model, store: store)
+    try Checkpoint.load(from: path, into: store, optimizer: nil, model: InpaintingCheckpoint.modelKind)
+    return (model, config, store)
+}

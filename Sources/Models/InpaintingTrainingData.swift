@@ -1,0 +1,144 @@
+import Foundation
+import SplatIO
+import TensorCore
+
+// The images an inpainting model trains and validates on, and the seeded batches drawn from them.
+//
+// A folder of PNGs (any sizes; sorted by name) is split once: every k-th file (k = count /
+// validation count, starting at k − 1) is held out for validation, the rest train. The split is
+// a function of the sorted names and the validation count, so `train-inpaint` can name the
+// held-out files (validation.txt in the run folder) and `evaluate-inpaint --list` can use them.
+//
+// Training batch `step` (from 0) is a pure function of (seed, step): item b draws an image,
+// a crop position, a horizontal flip and a mask from a generator seeded with (seed, step, b). No
+// state needs saving to resume exactly. Images smaller than the crop are first scaled up (area
+// preserving aspect) so their short side equals the crop. Masks follow the hole-ratio
+// curriculum: at progress p = step / steps the target ratio is `curriculum.holeRatio(p)` ± 0.1;
+// one item in five uses rectangles, the rest irregular strokes (Masks.swift).
+//
+// Validation: each held-out image's centre square (side `validationSize`, scaled up first if
+// needed) with two fixed masks, one small and one large, from `MaskGenerator(seed: 0)`.
+
+/// An image folder split into training and validation images, all decoded in memory.
+public struct InpaintingImageSet {
+    /// The folder the images came from.
+    public let folder: String
+    /// File names (not paths) of the training images, sorted.
+    public let trainNames: [String]
+    /// File names of the held-out images, sorted.
+    public let validationNames: [String]
+    public let train: [RGBImage]
+    public let validation: [RGBImage]
+
+    /// Reads every .png of `folder`, holding out `validationCount` of them.
+    ///
+    /// - Throws: `FileError` naming the folder (missing, too few images) or a file that does not decode.
+    public init(folder: String, validationCount: Int) throws {
+        let names = try Self.pngNames(in: folder)
+        guard names.count > validationCount else {
+            throw FileError(folder, "has \(names.count) PNG images; need more than the \(validationCount) held out for validation")
+        }
+        let held = Set(Self.heldOutIndices(count: names.count, validationCount: validationCount))
+        self.folder = folder
+        trainNames = names.indices.filter { !held.contains($0) }.map { names[$0] }
+        validationNames = names.indices.filter { held.contains($0) }.map { names[$0] }
+        let path = { (name: String) in (folder as NSString).appendingPathComponent(name) }
+        train = try trainNames.map { try RGBImage(contentsOfPNG: path($0)) }
+        validation = try validationNames.map { try RGBImage(contentsOfPNG: path($0)) }
+    }
+
+    /// Sorted names of the PNG files in `folder`.
+    public static func pngNames(in folder: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FileError(folder, "no such folder")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        return names.filter { $0.lowercased().hasSuffix(".png") }.sorted()
+    }
+
+    /// Indices k − 1, 2k − 1, … (k = count / validationCount) of `validationCount` held-out files.
+    static func heldOutIndices(count: Int, validationCount: Int) -> [Int] {
+        guard validationCount > 0 else { return [] }
+        let every = count / validationCount
+        return (0..<validationCount).map { ($0 + 1) * every - 1 }
+    }
+}
+
+/// Seeded training batches and the fixed validation batch of an `InpaintingImageSet`.
+public struct InpaintingBatchSampler {
+    public let images: InpaintingImageSet
+    public let cropSize: Int
+    public let batchSize: Int
+    public let seed: UInt64
+    public let curriculum: MaskCurriculum
+
+    public init(images: InpaintingImageSet, cropSize: Int, batchSize: Int, seed: UInt64, curriculum: MaskCurriculum) {
+        precondition(!images.train.isEmpty, "InpaintingBatchSampler: no training images")
+        self.images = images
+        self.cropSize = cropSize
+        self.batchSize = batchSize
+        self.seed = seed
+        self.curriculum = curriculum
+    }
+
+    /// Batch `step` of a run of `steps`: images (B, 3, S, S) in [0, 1] and masks (B, 1, S, S), 1 = hole.
+    public func batch(step: Int, steps: Int) -> (images: Tensor, masks: Tensor) {
+        let S = cropSize
+        let ratios = curriculum.holeRatioRange(progress: Double(step) / Double(max(steps, 1)))
+        let masks = MaskGenerator(width: S, height: S, seed: seed ^ 0x4D41_534B)
+        var pixels: [Float] = [], holes: [Float] = []
+        pixels.reserveCapacity(batchSize * 3 * S * S)
+        for item in 0..<batchSize {
+            var generator = RandomGenerator(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(item) &* 0xD1B5_4A32_D192_ED03)
+            let source = covering(images.train[generator.nextInt(below: images.train.count)], side: S)
+            let left = generator.nextInt(below: source.width - S + 1), top = generator.nextInt(below: source.height - S + 1)
+            let flip = generator.nextUniform() < 0.5
+            let crop = source.cropped(left: left, top: top, width: S, height: S)
+            pixels += flip ? Self.planar(Self.flippedHorizontally(crop)) : Self.planar(crop)
+            let index = step * batchSize + item
+            holes += masks.mask(index: index, holeRatio: ratios, style: index % 5 == 4 ? .boxes : .irregular)
+        }
+        return (Tensor(shape: [batchSize, 3, S, S], scalars: pixels), Tensor(shape: [batchSize, 1, S, S], scalars: holes))
+    }
+
+    /// The validation batch: each held-out image's centre square of side `size`, twice, with a
+    /// small then a large mask: images (2V, 3, size, size), masks (2V, 1, size, size).
+    public func validationBatch(size: Int) -> (images: Tensor, masks: Tensor) {
+        let masks = MaskGenerator(width: size, height: size, seed: 0)
+        var pixels: [Float] = [], holes: [Float] = []
+        for (index, image) in images.validation.enumerated() {
+            let square = covering(image, side: size)
+            let crop = square.cropped(left: (square.width - size) / 2, top: (square.height - size) / 2, width: size, height: size)
+            for kind in [MaskKind.small, .large] {
+                pixels += Self.planar(crop)
+                holes += masks.mask(index: index, kind: kind)
+            }
+        }
+        let count = 2 * images.validation.count
+        return (Tensor(shape: [count, 3, size, size], scalars: pixels), Tensor(shape: [count, 1, size, size], scalars: holes))
+    }
+
+    /// RGBImage's interleaved pixels as planes (3·H·W).
+    static func planar(_ image: RGBImage) -> [Float] { image.tensor().scalars }
+
+    static func flippedHorizontally(_ image: RGBImage) -> RGBImage {
+        var pixels = image.pixels
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let (from, to) = (3 * (y * image.width + x), 3 * (y * image.width + image.width - 1 - x))
+                for c in 0..<3 { pixels[to + c] = image.pixels[from + c] }
+            }
+        }
+        return RGBImage(width: image.width, height: image.height, pixels: pixels)
+    }
+}
+
+/// `image` scaled up (keeping its aspect) so both sides are at least `side`; unchanged if they are.
+func covering(_ image: RGBImage, side: Int) -> RGBImage {
+    let shortSide = min(image.width, image.height)
+    guard shortSide < side else { return image }
+    let scale = Double(side) / Double(shortSide)
+    return image.resized(width: max(side, Int((Double(image.width) * scale).rounded(.up))),
+                         height: max(side, Int((Double(image.height) * scale).rounded(.up))))
+}

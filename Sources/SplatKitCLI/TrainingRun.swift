@@ -1,0 +1,43 @@
+import Foundation
+import NeuralNetwork
+import SplatIO
+
+// What the training commands (train, train-inpaint) share: the output-folder check and Ctrl-C.
+
+/// Set by SIGINT: training finishes its current step, saves last.h5 with the exact position and stops.
+nonisolated(unsafe) private var interruptRequested: Int32 = 0
+
+enum TrainingInterrupt {
+    /// Installs the handler: the first Ctrl-C asks the run to stop after its step, a second exits at once.
+    static func install() {
+        signal(SIGINT) { _ in
+            if interruptRequested != 0 { _exit(130) }
+            interruptRequested = 1
+        }
+    }
+
+    static var requested: Bool { interruptRequested != 0 }
+}
+
+/// Refuses to train into a folder that holds files, unless resuming; `output` may be absent.
+func checkRunFolder(_ output: String, resuming: Bool) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
+    guard isDirectory.boolValue else { throw FileError(output, "exists and is not a folder") }
+    let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+    if !resuming && !contents.isEmpty {
+        throw FileError(output, "is not empty (\(contents.count) entries); refusing to overwrite an earlier run: choose another "
+                        + "--output, delete it, or continue it with --resume \((output as NSString).appendingPathComponent("last.h5"))")
+    }
+}
+
+/// The config's YAML text and its name for messages: `config`, else the checkpoint `resume`'s own.
+func trainingConfigSource(config: String?, resume: String?) throws -> (text: String, name: String) {
+    if let config {
+        guard FileManager.default.fileExists(atPath: config) else { throw FileError(config, "no such config file") }
+        return (try String(contentsOfFile: config, encoding: .utf8), config)
+    }
+    guard let checkpoint = resume else { throw FileError("-", "give --config (or --resume CHECKPOINT)") }
+    guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such checkpoint") }
+    return (try Checkpoint.readTrainingState(from: checkpoint).config, "\(checkpoint) (saved config)")
+}
