@@ -75,8 +75,7 @@ public final class GaussianDatasetFile {
         try file.createExtendableDataset("psnr", of: Float.self, rowShape: [], chunkShape: [1024])
         try file.createExtendableDataset("ssim", of: Float.self, rowShape: [], chunkShape: [1024])
         try file.createExtendableDataset("source_size", of: Int32.self, rowShape: [2], chunkShape: [1024, 2])
-        try file.setAttribute("format", to: Self.format)
-        try file.setAttribute("format_version", to: Self.formatVersion)
+        try file.setFormat(Self.format, version: Self.formatVersion)
         try file.setAttribute("set_size", to: N)
         try file.setAttribute("image_size", to: settings.imageSize)
         try file.setAttribute("steps", to: settings.steps)
@@ -92,14 +91,7 @@ public final class GaussianDatasetFile {
     public init(opening path: String, forWriting: Bool = false) throws {
         self.path = path
         file = try HDF5File(opening: path, mode: forWriting ? .readWrite : .readOnly)
-        let format = (try? file.stringAttribute("format")) ?? ""
-        guard format == Self.format else {
-            throw FileError(path, "not a SplatKit Gaussian dataset (format attribute is '\(format)', expected '\(Self.format)')")
-        }
-        let version = try file.int64Attribute("format_version")
-        guard version <= Self.formatVersion else {
-            throw FileError(path, "dataset format version \(version) is newer than this splatkit reads (\(Self.formatVersion)); upgrade splatkit")
-        }
+        try file.checkFormat(Self.format, newestVersion: Self.formatVersion, kind: "Gaussian dataset")
         settings = DatasetSettings(
             setSize: Int(try file.int64Attribute("set_size")), imageSize: Int(try file.int64Attribute("image_size")),
             steps: Int(try file.int64Attribute("steps")), recipe: try file.stringAttribute("recipe"),

@@ -41,8 +41,7 @@ public struct GaussianSet {
         try writeAtomically(to: path) { temporary in
             let file = try HDF5File(creating: temporary)
             try file.write(gaussians.detached(), to: "gaussians")
-            try file.setAttribute("format", to: GaussianSet.format)
-            try file.setAttribute("format_version", to: GaussianSet.formatVersion)
+            try file.setFormat(GaussianSet.format, version: GaussianSet.formatVersion)
             try file.setAttribute("convention", to: "imagegs")
             try file.setAttribute("width", to: width)
             try file.setAttribute("height", to: height)
@@ -58,14 +57,7 @@ public struct GaussianSet {
     public init(contentsOf path: String) throws {
         let file = try HDF5File(opening: path)
         defer { try? file.close() }
-        let format = (try? file.stringAttribute("format")) ?? ""
-        guard format == GaussianSet.format else {
-            throw FileError(path, "not a SplatKit Gaussian set (format attribute is '\(format)', expected '\(GaussianSet.format)')")
-        }
-        let version = try file.int64Attribute("format_version")
-        guard version <= GaussianSet.formatVersion else {
-            throw FileError(path, "Gaussian set format version \(version) is newer than this splatkit reads (\(GaussianSet.formatVersion)); upgrade splatkit")
-        }
+        try file.checkFormat(GaussianSet.format, newestVersion: GaussianSet.formatVersion, kind: "Gaussian set")
         let convention = try file.stringAttribute("convention")
         guard convention == "imagegs" else { throw FileError(path, "unknown Gaussian convention '\(convention)'") }
         let tensor = try file.readTensor(from: "gaussians")

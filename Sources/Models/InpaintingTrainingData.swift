@@ -91,7 +91,7 @@ public struct InpaintingBatchSampler {
         pixels.reserveCapacity(batchSize * 3 * S * S)
         for item in 0..<batchSize {
             var generator = RandomGenerator(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(item) &* 0xD1B5_4A32_D192_ED03)
-            let source = covering(images.train[generator.nextInt(below: images.train.count)], side: S)
+            let source = covering(images.train[generator.nextInt(below: images.train.count)], width: S, height: S)
             let left = generator.nextInt(below: source.width - S + 1), top = generator.nextInt(below: source.height - S + 1)
             let flip = generator.nextUniform() < 0.5
             let crop = source.cropped(left: left, top: top, width: S, height: S)
@@ -108,8 +108,7 @@ public struct InpaintingBatchSampler {
         let masks = MaskGenerator(width: size, height: size, seed: 0)
         var pixels: [Float] = [], holes: [Float] = []
         for (index, image) in images.validation.enumerated() {
-            let square = covering(image, side: size)
-            let crop = square.cropped(left: (square.width - size) / 2, top: (square.height - size) / 2, width: size, height: size)
+            let crop = centreFitted(image, width: size, height: size)
             for kind in [MaskKind.small, .large] {
                 pixels += Self.planar(crop)
                 holes += masks.mask(index: index, kind: kind)
@@ -134,11 +133,17 @@ public struct InpaintingBatchSampler {
     }
 }
 
-/// `image` scaled up (keeping its aspect) so both sides are at least `side`; unchanged if they are.
-func covering(_ image: RGBImage, side: Int) -> RGBImage {
-    let shortSide = min(image.width, image.height)
-    guard shortSide < side else { return image }
-    let scale = Double(side) / Double(shortSide)
-    return image.resized(width: max(side, Int((Double(image.width) * scale).rounded(.up))),
-                         height: max(side, Int((Double(image.height) * scale).rounded(.up))))
+/// `image` scaled up (keeping its aspect) so it covers width × height; unchanged if it does.
+func covering(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    let scale = max(Double(width) / Double(image.width), Double(height) / Double(image.height))
+    guard scale > 1 else { return image }
+    return image.resized(width: max(width, Int((Double(image.width) * scale).rounded(.up))),
+                         height: max(height, Int((Double(image.height) * scale).rounded(.up))))
+}
+
+/// `image` unchanged at width × height, else scaled to cover it and centre-cropped.
+func centreFitted(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    if image.width == width && image.height == height { return image }
+    let cover = covering(image, width: width, height: height)
+    return cover.cropped(left: (cover.width - width) / 2, top: (cover.height - height) / 2, width: width, height: height)
 }

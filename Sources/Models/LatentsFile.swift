@@ -87,8 +87,7 @@ public struct LatentsFile {
             let file = try HDF5File(creating: temporary)
             try file.write(latents.detached(), to: "latents")
             try file.write(nameBytes, shape: [count, Self.nameLength], to: "names")
-            try file.setAttribute("format", to: Self.format)
-            try file.setAttribute("format_version", to: Self.formatVersion)
+            try file.setFormat(Self.format, version: Self.formatVersion)
             try file.setAttribute("model", to: checkpoint)
             try file.setAttribute("representation", to: representation.rawValue)
             try file.setAttribute("sampled", to: Int64(sampled ? 1 : 0))
@@ -110,15 +109,9 @@ public struct LatentsFile {
         guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such file") }
         let file = try HDF5File(opening: path)
         defer { try? file.close() }
-        let format = (try? file.stringAttribute("format")) ?? ""
-        guard format == Self.format else {
-            let hint = format == GaussianDatasetFile.format || format == GaussianSet.format
+        try file.checkFormat(Self.format, newestVersion: Self.formatVersion, kind: "latents file") { found in
+            found == GaussianDatasetFile.format || found == GaussianSet.format
                 ? "; it holds Gaussian sets: encode it first with `splatkit encode`" : ""
-            throw FileError(path, "not a SplatKit latents file (format attribute is '\(format)', expected '\(Self.format)')\(hint)")
-        }
-        let version = try file.int64Attribute("format_version")
-        guard version <= Self.formatVersion else {
-            throw FileError(path, "latents format version \(version) is newer than this splatkit reads (\(Self.formatVersion)); upgrade splatkit")
         }
         let latents = try file.readTensor(from: "latents")
         guard latents.rank == 2, latents.shape[1] >= 1 else {

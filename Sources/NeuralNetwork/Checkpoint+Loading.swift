@@ -67,19 +67,7 @@ extension Checkpoint {
     /// Checks format and version and reads the root attributes (schedules and extras empty).
     private static func readHeader(_ file: HDF5File) throws -> TrainingState {
         let path = file.path
-        guard try file.hasAttribute("format") else {
-            throw FileError(path, "not a SplatKit checkpoint: the root has no 'format' attribute")
-        }
-        let found = try file.stringAttribute("format")
-        guard found == format else {
-            throw FileError(path, "not a SplatKit checkpoint: format is \"\(found)\", expected \"\(format)\"")
-        }
-        let version = try file.int64Attribute("format_version")
-        guard version <= formatVersion else {
-            throw FileError(path, "checkpoint format version \(version) is newer than this SplatKit reads "
-                            + "(up to \(formatVersion)); upgrade SplatKit to load it")
-        }
-        guard version >= 1 else { throw FileError(path, "invalid checkpoint format version \(version)") }
+        try file.checkFormat(format, newestVersion: formatVersion, kind: "checkpoint")
         let step = try file.int64Attribute("step"), epoch = try file.int64Attribute("epoch")
         guard step >= 0, epoch >= 0 else { throw FileError(path, "invalid step \(step) or epoch \(epoch) in checkpoint") }
         return TrainingState(model: try file.stringAttribute("model"), config: try file.stringAttribute("config"),

@@ -94,8 +94,7 @@ public enum Checkpoint {
     // MARK: - Writing the sections
 
     private static func writeHeader(_ state: TrainingState, to file: HDF5File) throws {
-        try file.setAttribute("format", to: format)
-        try file.setAttribute("format_version", to: formatVersion)
+        try file.setFormat(format, version: formatVersion)
         try file.setAttribute("model", to: state.model)
         try file.setAttribute("config", to: state.config)
         try file.setAttribute("step", to: Int64(state.step))

@@ -326,7 +326,7 @@ final class CheckpointTests: XCTestCase {
         let file = try HDF5File(opening: path, mode: .readWrite)
         try file.setAttribute("format_version", to: Int64(2))
         try file.close()
-        assertLoadFails(path, reasonContains: ["format version 2 is newer", "upgrade SplatKit"])
+        assertLoadFails(path, reasonContains: ["format version 2 is newer", "upgrade splatkit"])
     }
 
     func testWrongModelKindThrows() throws {

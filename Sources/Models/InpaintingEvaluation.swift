@@ -1,0 +1,100 @@
+import Foundation
+import SplatIO
+import TensorCore
+
+// Evaluating an inpainting model on a folder of images with hole masks.
+//
+// Items. Images are the folder's PNGs (sorted; optionally only the names of a list file, e.g.
+// the validation.txt a training run wrote). Masks come either from a folder of mask PNGs
+// (sorted; image i gets mask i mod count) or are generated per image and class (MaskGenerator
+// with the given seed: image i gets mask i of each class). Every image is brought to the
+// mask's size: unchanged when it already has it, else scaled up if needed to cover it and
+// centre-cropped (so photos of any shape can be scored against square masks).
+//
+// Each item is inpainted, scored (InpaintingScores.swift) and compared with a classical fill
+// of the same holes (push-pull diffusion, ClassicalFill.swift), so a reader can see what the
+// network adds over smooth interpolation.
+
+/// One image with one mask, ready to inpaint.
+public struct InpaintingEvaluationItem {
+    /// The image's file name.
+    public let imageName: String
+    /// The mask's file name, or its class ("small", "large", "box") when generated.
+    public let maskName: String
+    /// The group the item's scores are averaged in: the mask class, or "masks" for a folder.
+    public let group: String
+    /// (3, H, W) in [0, 1].
+    public let image: Tensor
+    /// (H·W), 1 = hole.
+    public let mask: [Float]
+}
+
+/// What evaluating one item gave.
+public struct InpaintingEvaluationResult {
+    public let item: InpaintingEvaluationItem
+    public let output: InpaintedImage
+    public let scores: InpaintingScores
+    /// The classical fill's scores on the same holes.
+    public let baselineScores: InpaintingScores
+}
+
+/// Builds evaluation items (see the file comment).
+public enum InpaintingEvaluationSet {
+    /// - Parameters:
+    ///   - images: folder of PNG images.
+    ///   - list: a file of image names, one per line (blank lines and `#` comments ignored), or nil for all.
+    ///   - masks: folder of mask PNGs (white = hole), or nil to generate masks of `kinds`.
+    ///   - kinds, size, seed: the generated masks' classes, side and seed.
+    ///   - limit: at most this many images (the first in sorted order).
+    public static func items(images: String, list: String? = nil, masks: String? = nil, kinds: [MaskKind] = [.small, .large],
+                             size: Int = 256, seed: UInt64 = 0, limit: Int? = nil) throws -> [InpaintingEvaluationItem] {
+        var names = try InpaintingImageSet.pngNames(in: images)
+        if let list {
+            let wanted = try listedNames(in: list)
+            let missing = wanted.filter { !names.contains($0) }
+            guard missing.isEmpty else { throw FileError(list, "names images not in \(images): \(missing.prefix(3).joined(separator: ", "))") }
+            names = wanted
+        }
+        if let limit { names = Array(names.prefix(limit)) }
+        guard !names.isEmpty else { throw FileError(images, "has no PNG images to evaluate") }
+        let path = { (folder: String, name: String) in (folder as NSString).appendingPathComponent(name) }
+        if let masks {
+            let maskNames = try InpaintingImageSet.pngNames(in: masks)
+            guard !maskNames.isEmpty else { throw FileError(masks, "has no PNG masks") }
+            return try names.enumerated().map { index, name in
+                let maskName = maskNames[index % maskNames.count]
+                let (mask, width, height) = try HoleMask.read(from: path(masks, maskName))
+                let image = try centreFitted(RGBImage(contentsOfPNG: path(images, name)), width: width, height: height)
+                return InpaintingEvaluationItem(imageName: name, maskName: maskName, group: "masks", image: image.tensor(), mask: mask)
+            }
+        }
+        let generator = MaskGenerator(width: size, height: size, seed: seed)
+        return try names.enumerated().flatMap { index, name -> [InpaintingEvaluationItem] in
+            let image = try centreFitted(RGBImage(contentsOfPNG: path(images, name)), width: size, height: size).tensor()
+            return kinds.map { kind in
+                InpaintingEvaluationItem(imageName: name, maskName: kind.rawValue, group: kind.rawValue, image: image,
+                                         mask: generator.mask(index: index, kind: kind))
+            }
+        }
+    }
+
+    /// Names listed in `path`, one per line.
+    static func listedNames(in path: String) throws -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw FileError(path, "cannot read the image list") }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+}
+
+extension InpaintingModel {
+    /// Inpaints and scores `item`, with the classical fill's scores beside.
+    public func evaluate(_ item: InpaintingEvaluationItem) -> InpaintingEvaluationResult {
+        let (H, W) = (item.image.shape[1], item.image.shape[2])
+        let output = inpaint(item.image, mask: item.mask)
+        let target = item.image.reshaped([1, 3, H, W]), mask = Tensor(shape: [1, 1, H, W], scalars: item.mask)
+        let scores = inpaintingScores(output: output.image.reshaped([1, 3, H, W]), target: target, mask: mask)[0]
+        let fill = Tensor(shape: [1, 3, H, W], scalars: pushPullFill(item.image.scalars, mask: item.mask, width: W, height: H))
+        let baseline = inpaintingScores(output: fill, target: target, mask: mask)[0]
+        return InpaintingEvaluationResult(item: item, output: output, scores: scores, baselineScores: baseline)
+    }
+}

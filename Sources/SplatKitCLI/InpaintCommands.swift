@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Models
+import SplatIO
+import TensorCore
+
+/// The model of `--model`, else the shipped models/inpaint_cpu.h5.
+func resolvedInpaintingModel(_ path: String?) throws -> (model: InpaintingModel, config: InpaintingConfig, path: String) {
+    if let path {
+        let loaded = try loadInpaintingModel(from: path)
+        return (loaded.model, loaded.config, path)
+    }
+    let candidates = InpaintingCheckpoint.shippedModelCandidates()
+    guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        throw FileError(InpaintingCheckpoint.shippedModelPath,
+                        "the shipped model was not found (looked in \(candidates.joined(separator: ", "))); pass --model M.h5")
+    }
+    let loaded = try loadInpaintingModel(from: found)
+    return (loaded.model, loaded.config, found)
+}
+
+/// `splatkit inpaint`: fills the holes of one image with the Gaussians a trained model predicts.
+struct InpaintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inpaint",
+        abstract: "Fill the holes of an image (mask PNG: white = hole) with predicted 2D Gaussians.",
+        discussion: """
+            Any image size: the network pads to its stride (16) by reflection and crops back. Known pixels \
+            are kept exactly. Without --model, uses the shipped models/inpaint_cpu.h5 (see models/README.md).
+            """)
+
+    @Option(help: "The image (PNG).")
+    var image: String
+
+    @Option(help: "The hole mask (PNG of the image's size, white = hole).")
+    var mask: String
+
+    @Option(help: "The inpainted image (PNG).")
+    var output: String
+
+    @Option(help: "An inpainting model (model.h5 or a checkpoint of train-inpaint); default: the shipped one.")
+    var model: String?
+
+    @Option(help: "Also write the predicted patch Gaussians (HDF5; layout in docs/FORMATS.md).")
+    var gaussians: String?
+
+    @Option(help: "Also write the render of all predicted Gaussians, known pixels included (PNG).")
+    var render: String?
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        let picture = try RGBImage(contentsOfPNG: image)
+        guard picture.width * picture.height <= InpaintingModel.maximumPixels else {
+            throw FileError(image, "is \(picture.width)×\(picture.height); inpaint accepts at most \(InpaintingModel.maximumPixels) pixels")
+        }
+        let holes = try HoleMask.read(from: mask, width: picture.width, height: picture.height, imageName: image)
+        let (network, _, modelPath) = try resolvedInpaintingModel(model)
+        let start = monotonicSeconds()
+        let result = network.inpaint(picture.tensor(), mask: holes)
+        let seconds = monotonicSeconds() - start
+        try RGBImage(tensor: result.image.clamped(min: 0, max: 1)).writePNG(to: output)
+        if let render { try RGBImage(tensor: result.render.clamped(min: 0, max: 1)).writePNG(to: render) }
+        if let gaussians { try result.gaussians.write(to: gaussians) }
+        let count = result.gaussians.gaussians.shape[0] * result.gaussians.gaussians.shape[1]
+        print(String(format: "inpainted %@ (%d×%d, %.1f %% hole) with %@: %@ Gaussians in %.0f ms → %@", image as NSString,
+                     picture.width, picture.height, 100 * Double(holeRatio(holes)), modelPath as NSString,
+                     groupedCount(count) as NSString, seconds * 1000, output as NSString))
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import NeuralNetwork
+import SplatIO
+import TensorCore
+import XCTest
+@testable import Models
+
+// Training and evaluating the inpainting model on a tiny folder of pictures: seeded batches,
+// the trainer's files, exact resume, scores against hand values, the classical fill, the patch
+// Gaussian file, evaluation items.
+
+/// A tiny model and recipe: c = 4, one block, P = 16 with pad 2, 32 × 32 crops, batch 2.
+private func tinyTrainingConfig(steps: Int = 6) -> InpaintingConfig {
+    var model = InpaintingModelConfig()
+    (model.baseChannels, model.residualBlocks, model.groupNormGroups, model.featureChannels) = (4, 1, 2, 3)
+    (model.patchPadding, model.patchEmbeddingChannels, model.mlpHidden, model.choleskyValues) = (2, 8, 8, 3)
+    (model.semanticFeatures, model.globalChannels) = (8, 4)
+    var training = InpaintingTrainingConfig()
+    (training.batchSize, training.steps, training.cropSize, training.learningRate) = (2, steps, 32, 1e-3)
+    (training.checkpointEvery, training.validationEvery, training.validationImages, training.validationSize) = (2, 3, 2, 32)
+    return InpaintingConfig(model: model, training: training, seed: 3)
+}
+
+/// The config as YAML text (JSON is YAML).
+private func yamlText(_ config: InpaintingConfig) throws -> String {
+    String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+}
+
+final class InpaintingTrainerTests: XCTestCase {
+    private var folder: String!
+
+    /// Six smooth pictures of different sizes (some smaller than the crop) in a temporary folder.
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("inpaint-train-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/images", withIntermediateDirectories: true)
+        for index in 0..<6 {
+            let (width, height) = (24 + 8 * index, 40 - 2 * index)
+            var pixels: [Float] = []
+            for y in 0..<height {
+                for x in 0..<width {
+                    for c in 0..<3 {
+                        pixels.append(0.5 + 0.4 * Foundation.sin(Float(x) / 5 + Float(y * (c + 1)) / 7 + Float(index)))
+                    }
+                }
+            }
+            try RGBImage(width: width, height: height, pixels: pixels).writePNG(to: folder + "/images/picture_\(index).png")
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+
+    private func images(config: InpaintingConfig) throws -> InpaintingImageSet {
+        try InpaintingImageSet(folder: folder + "/images", validationCount: config.training.validationImages)
+    }
+
+    func testSplitAndBatchesAreSeededFunctionsOfTheStep() throws {
+        let config = tinyTrainingConfig()
+        let set = try images(config: config)
+        XCTAssertEqual(set.validationNames, ["picture_2.png", "picture_5.png"])  // every 3rd, from the 3rd
+        XCTAssertEqual(set.trainNames.count, 4)
+        let sampler = InpaintingBatchSampler(images: set, cropSize: 32, batchSize: 3, seed: 5, curriculum: MaskCurriculum())
+        let (a, masks) = sampler.batch(step: 7, steps: 10)
+        let again = sampler.batch(step: 7, steps: 10)
+        XCTAssertEqual(a.shape, [3, 3, 32, 32])
+        XCTAssertEqual(masks.shape, [3, 1, 32, 32])
+        XCTAssertEqual(a.scalars, again.images.scalars)
+        XCTAssertEqual(masks.scalars, again.masks.scalars)
+        XCTAssertNotEqual(a.scalars, sampler.batch(step: 8, steps: 10).images.scalars)
+        XCTAssertTrue(a.scalars.allSatisfy { (0...1).contains($0) })
+        // Masks follow the curriculum: at progress 0.7 the target is 0.48 ± 0.1.
+        let range = MaskCurriculum().holeRatioRange(progress: 0.7)
+        for item in 0..<3 {
+            let ratio = holeRatio(Array(masks.scalars[(item * 1024)..<((item + 1) * 1024)]))
+            XCTAssertTrue(range.contains(ratio), "item \(item): \(ratio) outside \(range)")
+        }
+        let validation = sampler.validationBatch(size: 32)
+        XCTAssertEqual(validation.images.shape, [4, 3, 32, 32])
+        XCTAssertEqual(validation.images.sliced(0..<1, alongAxis: 0).scalars, validation.images.sliced(1..<2, alongAxis: 0).scalars)
+        XCTAssertTrue(MaskKind.small.holeRatioRange.contains(holeRatio(Array(validation.masks.scalars[0..<1024]))))
+        XCTAssertTrue(MaskKind.large.holeRatioRange.contains(holeRatio(Array(validation.masks.scalars[1024..<2048]))))
+    }
+
+    func testTrainingWritesItsFilesAndResumesBitForBit() throws {
+        let config = tinyTrainingConfig()
+        let text = try yamlText(config)
+        let straight = try InpaintingTrainer(config: config, configText: text, images: try images(config: config),
+                                             outputDirectory: folder + "/straight")
+        var validations: [InpaintingScores] = []
+        XCTAssertTrue(try straight.run { event in
+            if case let .validated(_, small, large, _) = event { validations += [small, large] }
+        })
+        XCTAssertEqual(validations.count, 4)  // steps 3 and 6, small and large
+        XCTAssertTrue(validations.allSatisfy { $0.holePSNR.isFinite && $0.psnr > $0.holePSNR })
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder + "/straight"))
+        XCTAssertTrue(files.isSuperset(of: ["config.yaml", "validation.txt", "last.h5", "best.h5", "model.h5", "train.csv",
+                                            "validation.csv", "logs"]), "\(files)")
+        let validationCSV = try String(contentsOfFile: folder + "/straight/validation.csv", encoding: .utf8)
+        XCTAssertEqual(validationCSV.split(separator: "\n").count, 3)
+
+        // Interrupted after step 4 (a checkpoint step is not needed: last.h5 is written on stop).
+        let first = try InpaintingTrainer(config: config, configText: text, images: try images(config: config),
+                                          outputDirectory: folder + "/resumed")
+        XCTAssertFalse(try first.run(shouldStop: { first.step == 4 }))
+        let second = try InpaintingTrainer(resumingFrom: folder + "/resumed/last.h5", config: config, configText: text,
+                                           images: try images(config: config), outputDirectory: folder + "/resumed")
+        XCTAssertEqual(second.step, 4)
+        XCTAssertTrue(try second.run())
+        for ((name, a), (_, b)) in zip(straight.store.parameters, second.store.parameters) {
+            XCTAssertEqual(a.scalars, b.scalars, "parameter \(name) differs after resuming")
+        }
+        XCTAssertEqual(second.bestStep, straight.bestStep)
+        XCTAssertEqual(try String(contentsOfFile: folder + "/resumed/validation.csv", encoding: .utf8), validationCSV)
+
+        // model.h5 loads with the best parameters and no optimizer state.
+        let loaded = try loadInpaintingModel(from: folder + "/straight/model.h5")
+        XCTAssertEqual(loaded.config, config)
+        let best = try loadInpaintingModel(from: folder + "/straight/best.h5")
+        XCTAssertEqual(loaded.store.parameters.map(\.tensor.scalars), best.store.parameters.map(\.tensor.scalars))
+        let modelSize = try FileManager.default.attributesOfItem(atPath: folder + "/straight/model.h5")[.size] as! Int
+        let lastSize = try FileManager.default.attributesOfItem(atPath: folder + "/straight/last.h5")[.size] as! Int
+        XCTAssertLessThan(modelSize, lastSize / 2)
+    }
+
+    func testResumingWithAnotherConfigOrAnotherModelsCheckpointNamesTheFile() throws {
+        let config = tinyTrainingConfig(steps: 2)
+        let trainer = try InpaintingTrainer(config: config, configText: try yamlText(config), images: try images(config: config),
+                                            outputDirectory: folder + "/run")
+        try trainer.run()
+        var other = config
+        other.training.learningRate = 5e-4
+        let last = folder + "/run/last.h5"
+        XCTAssertThrowsError(try InpaintingTrainer(resumingFrom: last, config: other, configText: try yamlText(other),
+                                                   images: try images(config: other), outputDirectory: folder + "/run")) { error in
+            XCTAssertTrue("\(error)".contains(last) && "\(error)".contains("another configuration"), "\(error)")
+        }
+        XCTAssertThrowsError(try loadInpaintingModel(from: folder + "/images/picture_0.png")) { error in
+            XCTAssertTrue("\(error)".contains("picture_0.png"), "\(error)")
+        }
+    }
+
+    // MARK: Scores and the classical fill
+
+    func testScoresMatchHandValues() {
+        let (H, W) = (16, 16)
+        let target = Tensor(shape: [1, 3, H, W], scalars: (0..<(3 * H * W)).map { Float($0 % 7) / 10 })
+        var maskValues = [Float](repeating: 0, count: H * W)
+        let holes = (6 * W)..<(10 * W)  // rows 6–9: a quarter of the pixels, where windows are centred
+        for p in holes { maskValues[p] = 1 }
+        let mask = Tensor(shape: [1, 1, H, W], scalars: maskValues)
+        var output = target.scalars
+        for c in 0..<3 { for p in holes { output[c * H * W + p] += 0.1 } }
+        let scores = inpaintingScores(output: Tensor(shape: [1, 3, H, W], scalars: output), target: target, mask: mask)[0]
+        XCTAssertEqual(scores.holePSNR, 20, accuracy: 1e-4)  // MSE 0.01 in the holes
+        XCTAssertEqual(scores.holeL1, 0.1, accuracy: 1e-6)
+        XCTAssertEqual(scores.l1, 0.025, accuracy: 1e-6)
+        XCTAssertEqual(scores.psnr, 10 * log10(1 / 0.0025), accuracy: 1e-4)
+        XCTAssertLessThan(scores.holeSSIM, scores.ssim)  // the windows centred in the holes are the changed ones
+        let perfect = inpaintingScores(output: target, target: target, mask: mask)[0]
+        XCTAssertEqual([perfect.psnr, perfect.holePSNR, perfect.ssim, perfect.holeL1], [100, 100, 1, 0])
+        let noHoles = inpaintingScores(output: target, target: target, mask: Tensor.zeros([1, 1, H, W]))[0]
+        XCTAssertTrue(noHoles.holePSNR.isNaN && noHoles.holeSSIM.isNaN)
+        XCTAssertEqual(InpaintingScores.mean([noHoles, scores]).holePSNR, 20, accuracy: 1e-4)  // NaNs skipped
+    }
+
+    func testPushPullFillKeepsKnownPixelsAndInterpolatesSmoothly() {
+        let (W, H) = (20, 12)
+        var pixels: [Float] = []
+        for c in 0..<3 { for _ in 0..<H { for x in 0..<W { pixels.append(Float(x) / Float(W - 1) * Float(c + 1) / 3) } } }
+        var mask = [Float](repeating: 0, count: W * H)
+        for y in 3..<9 { for x in 6..<14 { mask[y * W + x] = 1 } }
+        let filled = pushPullFill(pixels, mask: mask, width: W, height: H, smoothing: 200)
+        for i in 0..<(3 * W * H) where mask[i % (W * H)] < 0.5 { XCTAssertEqual(filled[i], pixels[i]) }
+        // A horizontal ramp is harmonic: many sweeps recover it inside the hole.
+        var worst: Float = 0
+        for i in 0..<(3 * W * H) where mask[i % (W * H)] >= 0.5 { worst = max(worst, abs(filled[i] - pixels[i])) }
+        XCTAssertLessThan(worst, 0.02)
+        let constant = pushPullFill([Float](repeating: 0.3, count: 3 * W * H), mask: mask, width: W, height: H)
+        XCTAssertTrue(constant.allSatisfy { abs($0 - 0.3) < 1e-6 })
+        let allHoles = pushPullFill(pixels, mask: [Float](repeating: 1, count: W * H), width: W, height: H)
+        XCTAssertTrue(allHoles.allSatisfy { $0 == 0.5 })
+    }
+
+    // MARK: Inference files and evaluation items
+
+    func testPatchGaussianFileRoundTripsAndRendersTheInpaintedImage() throws {
+        let config = tinyTrainingConfig()
+        let model = InpaintingModel(config: config.model, store: ParameterStore(seed: 1))
+        let picture = try RGBImage(contentsOfPNG: folder + "/images/picture_1.png")  // 32 × 38: padded to 32 × 48
+        let mask = MaskGenerator(width: picture.width, height: picture.height, seed: 2).mask(index: 0, kind: .small)
+        let result = model.inpaint(picture.tensor(), mask: mask)
+        XCTAssertEqual(result.image.shape, [3, 38, 32])
+        XCTAssertEqual([result.gaussians.width, result.gaussians.height], [32, 48])
+        let path = folder + "/gaussians.h5"
+        try result.gaussians.write(to: path)
+        let read = try PatchGaussianSet(contentsOf: path)
+        XCTAssertEqual(read.gaussians.scalars, result.gaussians.gaussians.scalars)
+        XCTAssertEqual(read.render().scalars, result.render.scalars)
+        XCTAssertThrowsError(try PatchGaussianSet(contentsOf: folder + "/straight-missing.h5")) { error in
+            XCTAssertTrue("\(error)".contains("straight-missing.h5"), "\(error)")
+        }
+    }
+
+    func testEvaluationItemsPairImagesWithMasksAndCheckTheList() throws {
+        let generated = try InpaintingEvaluationSet.items(images: folder + "/images", kinds: [.small, .box], size: 32, limit: 2)
+        XCTAssertEqual(generated.map(\.group), ["small", "box", "small", "box"])
+        XCTAssertTrue(generated.allSatisfy { $0.image.shape == [3, 32, 32] && $0.mask.count == 1024 })
+        try FileManager.default.createDirectory(atPath: folder + "/masks", withIntermediateDirectories: true)
+        for index in 0..<2 {
+            try HoleMask.write(MaskGenerator(width: 16, height: 24, seed: 4).mask(index: index, kind: .large), width: 16, height: 24,
+                               to: folder + "/masks/m\(index).png")
+        }
+        let list = folder + "/list.txt"
+        try "# held out\npicture_3.png\n\npicture_4.png\npicture_5.png\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let paired = try InpaintingEvaluationSet.items(images: folder + "/images", list: list, masks: folder + "/masks")
+        XCTAssertEqual(paired.map(\.imageName), ["picture_3.png", "picture_4.png", "picture_5.png"])
+        XCTAssertEqual(paired.map(\.maskName), ["m0.png", "m1.png", "m0.png"])
+        XCTAssertTrue(paired.allSatisfy { $0.image.shape == [3, 24, 16] })
+        try "picture_9.png\n".write(toFile: list, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try InpaintingEvaluationSet.items(images: folder + "/images", list: list)) { error in
+            XCTAssertTrue("\(error)".contains(list) && "\(error)".contains("picture_9.png"), "\(error)")
+        }
+    }
+}
