@@ -29,6 +29,7 @@ import SplatIO
 //   training
 //     learning_rate (2e-4), optimizer adamw | adam, weight_decay (0.01), gradient_clip (1, global
 //     norm; 0 disables), batch_size, steps, crop_size (128 CPU, 256 paper), ssim_weight (0.2),
+//     hole_l1_weight (0: the extra weight of the hole pixels' L1, see InpaintingTrainer.swift),
 //     mask_ratio_start → mask_ratio_end (0.2 → 0.6: the hole-ratio curriculum, see Masks.swift),
 //     checkpoint_every (250 steps: last.h5), validation_every (500 steps: scores of the held-out
 //     images, best.h5), validation_images (10 held out of the folder), validation_size (256 px
@@ -224,6 +225,8 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
     public var cropSize = 128
     /// w in L = L1 + w·(1 − SSIM).
     public var ssimWeight = 0.2
+    /// h in L = L1 + w·(1 − SSIM) + h·L1_holes: extra weight on the hole pixels' L1.
+    public var holeL1Weight = 0.0
     /// The hole ratio at the start of training…
     public var maskRatioStart = 0.2
     /// …rising linearly to this at the end (`MaskCurriculum`).
@@ -239,7 +242,7 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case learningRate = "learning_rate", optimizer, weightDecay = "weight_decay", gradientClip = "gradient_clip"
-        case batchSize = "batch_size", steps, cropSize = "crop_size", ssimWeight = "ssim_weight"
+        case batchSize = "batch_size", steps, cropSize = "crop_size", ssimWeight = "ssim_weight", holeL1Weight = "hole_l1_weight"
         case maskRatioStart = "mask_ratio_start", maskRatioEnd = "mask_ratio_end"
         case checkpointEvery = "checkpoint_every", validationEvery = "validation_every"
         case validationImages = "validation_images", validationSize = "validation_size"
@@ -270,6 +273,7 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         steps = try value(.steps, steps)
         cropSize = try value(.cropSize, cropSize)
         ssimWeight = try value(.ssimWeight, ssimWeight)
+        holeL1Weight = try value(.holeL1Weight, holeL1Weight)
         maskRatioStart = try value(.maskRatioStart, maskRatioStart)
         maskRatioEnd = try value(.maskRatioEnd, maskRatioEnd)
         checkpointEvery = try value(.checkpointEvery, checkpointEvery)
@@ -284,6 +288,7 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         try ensure(steps >= 1, .steps, in: c, "must be at least 1, got \(steps)")
         try ensure(cropSize >= 16, .cropSize, in: c, "must be at least 16, got \(cropSize)")
         try ensure(ssimWeight >= 0, .ssimWeight, in: c, "must not be negative, got \(ssimWeight)")
+        try ensure(holeL1Weight >= 0, .holeL1Weight, in: c, "must not be negative, got \(holeL1Weight)")
         try ensure(maskRatioStart > 0 && maskRatioStart < 1, .maskRatioStart, in: c,
                    "must lie in (0, 1), got \(maskRatioStart)")
         try ensure(maskRatioEnd >= maskRatioStart && maskRatioEnd < 1, .maskRatioEnd, in: c,

@@ -7,7 +7,9 @@ import TensorCore
 //
 // Per step s (from 0), with the batch of `InpaintingBatchSampler.batch(step: s)`:
 //   prediction = model.predict(I, mask: M, training: true)
-//   loss = L1(render, I) + w·(1 − SSIM(render, I))          (w = training.ssim_weight)
+//   loss = L1(render, I) + w·(1 − SSIM(render, I)) + h·L1_holes(render, I)
+//   (w = training.ssim_weight, h = training.hole_l1_weight; L1_holes is the mean |render − I|
+//   over the hole pixels' values only)
 //   backward; global-norm clipping (training.gradient_clip); AdamW (or Adam); zero the gradients
 // The loss is on the whole render, not only the holes: the Gaussians must reproduce the known
 // pixels they are given and predict the hidden ones, so `--gaussians` files render the whole
@@ -132,7 +134,11 @@ public final class InpaintingTrainer {
         while step < steps {
             let (images, masks) = sampler.batch(step: step, steps: steps)
             let prediction = model.predict(images, mask: masks, training: true)
-            let (loss, ssim) = l1SSIMLoss(prediction.render, images, ssimWeight: Float(training.ssimWeight))
+            var (loss, ssim) = l1SSIMLoss(prediction.render, images, ssimWeight: Float(training.ssimWeight))
+            let wholeLoss = Double(loss.item)
+            if training.holeL1Weight > 0 {
+                loss = loss + Float(training.holeL1Weight) * holeL1(prediction.render, images, masks: masks)
+            }
             let lossValue = Double(loss.item)
             guard lossValue.isFinite else { throw InpaintingTrainingError.nonFiniteLoss(step: step + 1, value: lossValue) }
             loss.backward()
@@ -143,7 +149,7 @@ public final class InpaintingTrainer {
             window.steps += 1
             window.loss += lossValue
             window.ssim += Double(ssim)
-            window.l1 += lossValue - training.ssimWeight * (1 - Double(ssim))
+            window.l1 += wholeLoss - training.ssimWeight * (1 - Double(ssim))
 
             if step % max(progressInterval, 1) == 0 || step == steps {
                 let seconds = monotonicSeconds() - window.start
@@ -251,6 +257,14 @@ public final class InpaintingTrainer {
                             optimizer: nil, model: InpaintingCheckpoint.modelKind)
         try Checkpoint.save(to: path(Self.modelFileName), store: store, optimizer: nil, state: trainingState())
     }
+}
+
+/// The mean |prediction − target| over the hole pixels' values: Σ|p − t|·M / (3·ΣM) for masks
+/// (B, 1, H, W) broadcast over the 3 channels; 0 without holes.
+func holeL1(_ prediction: Tensor, _ target: Tensor, masks: Tensor) -> Tensor {
+    let holes = masks.scalars.reduce(0, +)
+    guard holes > 0 else { return Tensor(shape: [], scalars: [0]) }
+    return ((prediction - target).abs() * masks).sum() / (3 * holes)
 }
 
 public enum InpaintingTrainingError: Error, CustomStringConvertible {

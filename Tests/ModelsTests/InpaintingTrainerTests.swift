@@ -152,6 +152,7 @@ final class InpaintingTrainerTests: XCTestCase {
         let scores = inpaintingScores(output: Tensor(shape: [1, 3, H, W], scalars: output), target: target, mask: mask)[0]
         XCTAssertEqual(scores.holePSNR, 20, accuracy: 1e-4)  // MSE 0.01 in the holes
         XCTAssertEqual(scores.holeL1, 0.1, accuracy: 1e-6)
+        XCTAssertEqual(holeL1(Tensor(shape: [1, 3, H, W], scalars: output), target, masks: mask).item, 0.1, accuracy: 1e-6)  // the loss term
         XCTAssertEqual(scores.l1, 0.025, accuracy: 1e-6)
         XCTAssertEqual(scores.psnr, 10 * log10(1 / 0.0025), accuracy: 1e-4)
         XCTAssertLessThan(scores.holeSSIM, scores.ssim)  // the windows centred in the holes are the changed ones
