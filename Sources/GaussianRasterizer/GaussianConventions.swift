@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 // Parameterisations of a 2-D Gaussian set and their maps to screen features.
@@ -36,4 +37,26 @@ public func imageGSScreenFeatures(_ parameters: Tensor, width: Int, height: Int)
 /// (B, G, 8) → (B, 3, H, W). Differentiable with respect to every parameter.
 public func renderImageGS(_ parameters: Tensor, width: Int, height: Int, options: TopKOptions = TopKOptions()) -> Tensor {
     rasterizeTopK(imageGSScreenFeatures(parameters, width: width, height: height), width: width, height: height, options: options)
+}
+
+/// Image-GS parameters (G, 8) of screen features [mx, my, a, b, c, r, g, b] (G, 8) for an image
+/// of width × height: the inverse of `imageGSScreenFeatures` up to the symmetries of the
+/// parameterisation (θ in (−π/2, π/2], sx² ≥ sy² the conic's larger eigenvalue first). The conic
+/// [[a, b], [b, c]] must be positive definite; its eigenvalues are the inverse variances along
+/// the Gaussian's axes. Not differentiable (for files and drawings).
+public func imageGSParameters(fromScreenFeatures screen: Tensor, width: Int, height: Int) -> Tensor {
+    precondition(screen.rank == 2 && screen.shape[1] == 8, "imageGSParameters: expected (G, 8), got \(screen.shape)")
+    let values = screen.scalars
+    var rows = [Float](repeating: 0, count: values.count)
+    for g in 0..<screen.shape[0] {
+        let f = values[(g * 8)..<(g * 8 + 8)].map(Double.init)
+        let (a, b, c) = (f[2], f[3], f[4])
+        // Eigenvalues of the symmetric conic; θ rotates x onto the eigenvector of the larger one.
+        let mean = (a + c) / 2, radius = ((a - c) * (a - c) / 4 + b * b).squareRoot()
+        let (larger, smaller) = (mean + radius, max(mean - radius, 0))
+        let theta = 0.5 * atan2(2 * b, a - c)
+        let row = [f[0] / Double(width), f[1] / Double(height), larger.squareRoot(), smaller.squareRoot(), theta, f[5], f[6], f[7]]
+        for column in 0..<8 { rows[g * 8 + column] = Float(row[column]) }
+    }
+    return Tensor(shape: screen.shape, scalars: rows)
 }

@@ -51,4 +51,24 @@ final class GaussianSetFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("not a SplatKit Gaussian set"), "\(error)")
         }
     }
+
+    /// Screen features → Image-GS parameters → screen features is the identity (conics from
+    /// random rotations and scales, both orders of the axes).
+    func testImageGSParametersFromScreenFeaturesInvertsTheConic() {
+        let parameters = randomInput([12, 8], seed: 5)
+        var rows = parameters.scalars
+        for g in 0..<12 {
+            rows[g * 8 + 2] = 0.2 + abs(rows[g * 8 + 2])  // nonzero inverse scales
+            rows[g * 8 + 3] = 0.3 + abs(rows[g * 8 + 3])
+            rows[g * 8 + 4] *= 3                           // rotations beyond ±π/2
+        }
+        let screen = imageGSScreenFeatures(Tensor(shape: [12, 8], scalars: rows), width: 40, height: 30)
+        let recovered = imageGSParameters(fromScreenFeatures: screen, width: 40, height: 30)
+        let again = imageGSScreenFeatures(recovered, width: 40, height: 30)
+        for (x, y) in zip(again.scalars, screen.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(y))) }
+        for g in 0..<12 {
+            XCTAssertGreaterThanOrEqual(recovered.scalars[g * 8 + 2], recovered.scalars[g * 8 + 3])
+            XCTAssertLessThanOrEqual(abs(recovered.scalars[g * 8 + 4]), Float.pi / 2 + 1e-6)
+        }
+    }
 }
