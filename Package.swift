@@ -69,7 +69,7 @@ let package = Package(
         ),
         .target(
             name: "Reports",
-            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianData"]
+            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianData", "Models"]
         ),
         .executableTarget(
             name: "SplatKitCLI",

@@ -73,8 +73,8 @@ public struct ModelSummary: CustomStringConvertible {
     }
 }
 
-/// 1234567 → "1,234,567".
-func groupedDigits(_ value: Int) -> String {
+/// An integer with its digits grouped in threes by commas: 1234567 → "1,234,567".
+public func groupedDigits(_ value: Int) -> String {
     let digits = String(value.magnitude)
     var grouped = ""
     for (index, digit) in digits.enumerated() {

@@ -150,6 +150,12 @@ public struct VAEInference {
         decodeNormalized(posterior(normalized: input).mean)
     }
 
+    /// The deterministic reconstruction of Image-GS sets (k, N, 8) in model order: encode,
+    /// decode μ, convert back: (k, N, 8) → (k, N, 8).
+    public func reconstruct(_ sets: Tensor) -> Tensor {
+        imageGSSets(normalized: reconstructNormalized(normalizedInput(sets)))
+    }
+
     // MARK: Batching
 
     private func batches(_ count: Int) -> [Range<Int>] {
@@ -240,6 +246,16 @@ public struct ImageComparison: Sendable {
     /// Mean per-image PSNR in dB (+∞ if an image equals its reference); nil with no pairs.
     public var meanPSNR: Double? { count > 0 ? psnrValues.reduce(0, +) / Double(count) : nil }
     public var meanSSIM: Double? { count > 0 ? ssimValues.reduce(0, +) / Double(count) : nil }
+}
+
+/// The side sets are taken to have been fitted at when their file does not say (sets
+/// imported from GaussVAE record none).
+public let defaultFittedImageSize = 256
+
+extension GaussianDatasetFile {
+    /// The side of the square images the sets were fitted at: the dataset's `image_size`, or
+    /// `defaultFittedImageSize` when it records none.
+    public var fittedImageSize: Int { settings.imageSize >= 1 ? settings.imageSize : defaultFittedImageSize }
 }
 
 /// How a set is drawn: the rasterizer its fit was optimised for.

@@ -98,8 +98,8 @@ func addSampleRenders(to report: inout HTMLReport, file: GaussianDatasetFile, it
         let source = try sourceImage(name: name, item: item, settings: settings, images: images)
         rows.append((name, item, try file.quality("psnr", item..<(item + 1))[0], RGBImage(tensor: rendered), source))
     }
-    let displaySize = Swift.max(192, Swift.min(size, 256))
-    let pixelated = size < displaySize
+    let shownSide = displaySize(forImageSide: size)
+    let pixelated = size < shownSide
     let withSources = rows.contains { $0.source != nil }
     var cells: [ReportImage] = []
     for row in rows {
@@ -124,7 +124,13 @@ func addSampleRenders(to report: inout HTMLReport, file: GaussianDatasetFile, it
         : "Renders of the stored Gaussians at \(size) × \(size) px. Source images are not stored in the dataset; "
             + "pass --images DIR to show them next to the renders."
     report.paragraph(note)
-    try report.imageGrid(cells, columns: withSources ? 3 : Swift.min(4, cells.count), displaySize: displaySize)
+    try report.imageGrid(cells, columns: withSources ? 3 : Swift.min(4, cells.count), displaySize: shownSide)
+}
+
+/// The side images of side `side` are shown at in a grid: their own, within 192…256 px (small
+/// renders are enlarged, with sharp pixels).
+func displaySize(forImageSide side: Int) -> Int {
+    Swift.max(192, Swift.min(side, 256))
 }
 
 /// The source image of item `item` at the dataset's image size, and where it came from:

@@ -25,16 +25,32 @@ public struct LineSeries: Sendable {
     }
 }
 
+/// A labelled vertical line across a chart's plot area (the best epoch of a run).
+public struct ChartMarker: Sendable {
+    /// Where, in data x.
+    public var x: Double
+    /// Shown at the top of the line.
+    public var label: String
+
+    public init(x: Double, label: String) {
+        self.x = x
+        self.label = label
+    }
+}
+
 extension SVGChart {
     /// A line chart of `series` (colours from `palette`, in order) with a legend of their names.
     ///
     /// - Parameters:
     ///   - logY: log10 y axis; points with y ≤ 0 are skipped.
     ///   - markers: dots on every point (default: when no series has more than 30 points).
-    public static func lineChart(_ series: [LineSeries], options: ChartOptions, logY: Bool = false, markers: Bool? = nil) -> String {
+    ///   - integerX: x ticks at whole numbers only (epochs, steps).
+    ///   - marker: a dashed vertical line with a label, drawn when its x is inside the axis.
+    public static func lineChart(_ series: [LineSeries], options: ChartOptions, logY: Bool = false, markers: Bool? = nil,
+                                 integerX: Bool = false, marker: ChartMarker? = nil) -> String {
         let xs = series.flatMap { $0.points.filter { $0.isFinite && (!logY || $0.y > 0) }.map(\.x) }
         let ys = series.flatMap { $0.points.filter { $0.isFinite }.map(\.y) }
-        let xAxis = ChartAxis.linear(xs, count: options.tickCount)
+        let xAxis = ChartAxis.linear(xs, count: options.tickCount, integer: integerX)
         let yAxis = logY ? ChartAxis.logarithmic(ys, count: options.tickCount) : ChartAxis.linear(ys, count: options.tickCount)
         let named = series.enumerated().filter { !$0.element.name.isEmpty }
         let legendEntries = named.map { (name: $0.element.name, colour: palette[$0.offset % palette.count]) }
@@ -56,9 +72,26 @@ extension SVGChart {
             }
             svg += "</g>"
         }
+        if let marker, xAxis.hasData, marker.x.isFinite, marker.x >= xAxis.lower, marker.x <= xAxis.upper {
+            svg += verticalMarker(marker, frame: frame)
+        }
         if !(xAxis.hasData && yAxis.hasData) { svg += frame.noDataNote() }
         svg += frame.legend(legendEntries)
         return svg + "</svg>"
+    }
+
+    /// A dashed grey line from the top to the bottom of the plot at `marker.x`, its label just
+    /// right of the line's top (left of it in the right half, so it stays inside the plot).
+    private static func verticalMarker(_ marker: ChartMarker, frame: PlotFrame) -> String {
+        let x = frame.x(marker.x)
+        let inRightHalf = x > (frame.left + frame.right) / 2
+        var svg = "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(frame.top))\" x2=\"\(svgNumber(x))\" y2=\"\(svgNumber(frame.bottom))\" "
+            + "stroke=\"#555555\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"/>"
+        if !marker.label.isEmpty {
+            svg += "<text x=\"\(svgNumber(x + (inRightHalf ? -4 : 4)))\" y=\"\(svgNumber(frame.top + 14))\" "
+                + "text-anchor=\"\(inRightHalf ? "end" : "start")\" font-size=\"11\" fill=\"#333333\">\(xmlEscaped(marker.label))</text>"
+        }
+        return svg
     }
 
     /// The SVG positions of `points`, split into runs at points the frame cannot draw.

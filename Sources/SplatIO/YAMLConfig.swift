@@ -16,16 +16,7 @@ import Yams
 
 /// Decodes the YAML file at `path` into `type`. See the notes above for the strictness rules.
 public func decodeYAMLConfig<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw FileError(path, "no such file")
-    }
-    let text: String
-    do {
-        text = try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
-        throw FileError(path, "cannot read as UTF-8 text: \(error.localizedDescription)")
-    }
-    return try decodeYAMLConfig(type, yaml: text, sourceName: path)
+    try decodeYAMLConfig(type, yaml: try readTextFile(path), sourceName: path)
 }
 
 /// Decodes YAML text into `type`; errors name `sourceName` (a file path or e.g. "--config").

@@ -1,13 +1,20 @@
 import ArgumentParser
 import Foundation
 import GaussianRasterizer
+import Reports
 import SplatIO
 import TensorCore
 
-/// `splatkit render GAUSSIANS --output OUT.png`: renders a Gaussian set at any resolution.
+/// `splatkit render GAUSSIANS --output OUT.png`: renders a Gaussian set at any resolution, or
+/// with `--visualize` a diagnostic picture of it (Reports/GaussianVisualization.swift).
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "render", abstract: "Render a Gaussian set (HDF5) to a PNG at any resolution.")
+        commandName: "render", abstract: "Render a Gaussian set (HDF5) to a PNG at any resolution.",
+        discussion: """
+            --visualize ellipses draws the render lightened halfway to white with every Gaussian's \
+            --sigma·σ contour (default 2σ) outlined 1 px in black; --visualize ids renders every Gaussian \
+            in a random identity colour (seeded by --seed) with the chosen rasterizer.
+            """)
 
     @Argument(help: "The Gaussian set (HDF5, as written by `splatkit fit`).")
     var gaussians: String
@@ -24,7 +31,25 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Rasterizer: topk (Image-GS) or additive (GaussianImage).")
     var rasterizer: RasterizerKind = .topk
 
+    @Option(help: "Draw a diagnostic picture instead: ellipses (σ contours) or ids (identity colours).")
+    var visualize: Visualization?
+
+    @Option(help: "With --visualize ellipses: the contour drawn, in standard deviations.")
+    var sigma: Double = 2
+
+    @Option(help: "With --visualize ids: the seed of the identity colours.")
+    var seed: UInt64 = 0
+
     @OptionGroup var compute: ComputeOptions
+
+    /// The diagnostic pictures of `--visualize`.
+    enum Visualization: String, ExpressibleByArgument, CaseIterable {
+        case ellipses, ids
+    }
+
+    func validate() throws {
+        guard sigma > 0 && sigma.isFinite else { throw ValidationError("--sigma must be positive, got \(sigma)") }
+    }
 
     func run() throws {
         try compute.apply()
@@ -41,11 +66,14 @@ struct RenderCommand: ParsableCommand {
             scaled[g * 8 + ImageGSColumn.scaleX] /= magnification
             scaled[g * 8 + ImageGSColumn.scaleY] /= Float(outputHeight) / Float(set.height)
         }
-        let image = withoutGradients {
-            rasterizer.render(Tensor(shape: set.gaussians.shape, scalars: scaled), width: outputWidth, height: outputHeight)
-        }
-        try RGBImage(tensor: image).writePNG(to: output)
-        print("rendered \(set.gaussians.shape[0]) Gaussians at \(outputWidth)×\(outputHeight) → \(output)")
+        var parameters = Tensor(shape: set.gaussians.shape, scalars: scaled)
+        if visualize == .ids { parameters = identityColoured(parameters, seed: seed) }
+        let rendered = withoutGradients { rasterizer.render(parameters, width: outputWidth, height: outputHeight) }
+        var image = RGBImage(tensor: rendered)
+        if visualize == .ellipses { image = ellipseOutlines(parameters, on: image, sigmas: sigma) }
+        try image.writePNG(to: output)
+        let picture = visualize.map { $0 == .ellipses ? "\(formatNumber(sigma))σ ellipses of " : "identity colours of " } ?? ""
+        print("rendered \(picture)\(set.gaussians.shape[0]) Gaussians at \(outputWidth)×\(outputHeight) → \(output)")
     }
 
     func resolvedSize(sourceWidth: Int, sourceHeight: Int) -> (Int, Int) {

@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write static HTML reports (charts and images in one self-contained page).",
-        subcommands: [ReportDatasetCommand.self]
+        subcommands: [ReportDatasetCommand.self, ReportRunCommand.self]
     )
 }
 
@@ -46,10 +46,58 @@ struct ReportDatasetCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let command = (["splatkit"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
-        let page = try writeDatasetReport(dataset: dataset, output: output, samples: samples, images: images, command: command)
-        print("wrote \(page) (open it in a browser: file://\(URL(fileURLWithPath: page).path))")
+        let page = try writeDatasetReport(dataset: dataset, output: output, samples: samples, images: images,
+                                          command: invokedCommandLine())
+        printReportWritten(page)
     }
+}
+
+/// `splatkit report run runs/NAME --output notebooks-export/NAME/`: loss curves, schedules,
+/// model summary, reconstructions and per-group R².
+struct ReportRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Report on a VAE training run: loss curves, β and learning rate, model summary, reconstructions, R².",
+        discussion: """
+            RUN-FOLDER is the --output folder of `splatkit train` (config.yaml, metrics.csv, best.h5). The \
+            reconstructions and the per-group R² table use --data, else the config's data.train_dir when it \
+            names an existing .h5 dataset; they show the test split (validation when the test split is empty).
+            """)
+
+    @Argument(help: "The training run folder.")
+    var runFolder: String
+
+    @Option(help: "Report folder (created if needed); the page is OUTPUT/index.html.")
+    var output: String
+
+    @Option(help: "The Gaussian dataset (HDF5) to reconstruct from (default: the config's data.train_dir).")
+    var data: String?
+
+    @Option(help: "Sets in the reconstruction grid.")
+    var samples: Int = 6
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard samples >= 0 else { throw ValidationError("--samples must be at least 0, got \(samples)") }
+        guard !output.isEmpty else { throw ValidationError("--output must name a folder") }
+    }
+
+    func run() throws {
+        try compute.apply()
+        let page = try writeRunReport(run: runFolder, output: output, dataset: data, samples: samples, command: invokedCommandLine())
+        printReportWritten(page)
+    }
+}
+
+/// This process's command line as a shell command starting with "splatkit" (for report footers).
+private func invokedCommandLine() -> String {
+    (["splatkit"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+}
+
+/// The line a report command prints when its page is written.
+private func printReportWritten(_ page: String) {
+    print("wrote \(page) (open it in a browser: file://\(URL(fileURLWithPath: page).path))")
 }
 
 /// `text` as one POSIX shell word: unchanged when it holds only safe characters, else single-quoted.

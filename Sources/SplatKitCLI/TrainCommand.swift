@@ -70,7 +70,7 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.progressInterval = progressEvery
         let summary = trainer.model.summary()
-        print("model: \(groupedCount(summary.parameterCount)) parameters (\(groupedCount(summary.trainableCount)) trainable); "
+        print("model: \(groupedDigits(summary.parameterCount)) parameters (\(groupedDigits(summary.trainableCount)) trainable); "
               + "batch \(vaeConfig.training.batchSize), \(trainer.batchesPerEpoch) batches per epoch, \(vaeConfig.training.epochs) epochs")
 
         TrainingInterrupt.install()
@@ -104,15 +104,4 @@ struct TrainCommand: ParsableCommand {
             print("nothing to do: the checkpoint already ran \(result.epoch) epochs; pass --epochs N (more) to train longer")
         }
     }
-}
-
-/// 1234567 → "1,234,567".
-func groupedCount(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var grouped = ""
-    for (index, digit) in digits.enumerated() {
-        if index > 0, (digits.count - index) % 3 == 0 { grouped.append(",") }
-        grouped.append(digit)
-    }
-    return (value < 0 ? "-" : "") + grouped
 }

@@ -70,7 +70,7 @@ struct TrainInpaintCommand: ParsableCommand {
             trainer = try InpaintingTrainer(config: inpaintingConfig, configText: configText, images: imageSet, outputDirectory: output)
         }
         trainer.progressInterval = progressEvery
-        print("model: \(groupedCount(trainer.store.parameterCount)) parameters; batch \(training.batchSize) × \(training.cropSize)², "
+        print("model: \(groupedDigits(trainer.store.parameterCount)) parameters; batch \(training.batchSize) × \(training.cropSize)², "
               + "\(training.steps) steps, \(training.optimizer.rawValue) lr \(training.learningRate)")
 
         TrainingInterrupt.install()

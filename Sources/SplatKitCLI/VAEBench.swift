@@ -47,7 +47,7 @@ struct VAEBench: ParsableCommand {
         let summary = model.summary()
         let name = ((config as NSString).lastPathComponent as NSString).deletingPathExtension + "_b\(batchSize)"
         print("splatkit \(SplatKit.version) VAE training step: \(vaeConfig.model.name) (\(vaeConfig.model.architecture.rawValue)), "
-              + "\(groupedCount(summary.parameterCount)) parameters, input \(shape), \(ComputeThreads.count) threads")
+              + "\(groupedDigits(summary.parameterCount)) parameters, input \(shape), \(ComputeThreads.count) threads")
         let result = runBenchmark(name, shape: "(\(shape.map(String.init).joined(separator: ",")))", warmup: warmup,
                                   repeats: steps) {
             let output = model(input, training: true)

@@ -11,10 +11,8 @@ import TensorCore
 // functions of Models/VAEInference.swift.
 //
 // Image sizes: a dataset records the size its images were fitted at (`image_size`); sets
-// imported from GaussVAE record none, and are then taken to have been fitted at 256 × 256.
-
-/// The size sets are taken to have been fitted at when their file does not say.
-let defaultFittedImageSize = 256
+// imported from GaussVAE record none, and are then taken to have been fitted at 256 × 256
+// (`defaultFittedImageSize`, `GaussianDatasetFile.fittedImageSize` in Models).
 
 /// `splatkit encode`: Gaussian sets → latent codes.
 struct EncodeCommand: ParsableCommand {
@@ -239,10 +237,10 @@ struct ReconstructCommand: ParsableCommand {
         let names = try indices.map { try dataset.names(source.items[$0]..<(source.items[$0] + 1))[0] }
         let sources = SourceImages.detect(dataset: dataset, names: names, folder: images)
         let renderer = SetRenderer(recipe: dataset.settings.recipe)
-        let fittedSize = dataset.settings.imageSize >= 1 ? dataset.settings.imageSize : defaultFittedImageSize
+        let fittedSize = dataset.fittedImageSize
 
         let sets = Tensor(shape: [indices.count, vae.setSize, 8], scalars: try source.read(indices: indices))
-        let decoded = vae.imageGSSets(normalized: vae.reconstructNormalized(vae.normalizedInput(sets)))
+        let decoded = vae.reconstruct(sets)
         do { try FileManager.default.createDirectory(atPath: render, withIntermediateDirectories: true) } catch {
             throw FileError(render, "cannot create the output folder: \(error.localizedDescription)")
         }
@@ -324,7 +322,7 @@ struct EvaluateCommand: ParsableCommand {
         let source = try DatasetSplit(dataset, split: split)
         try vae.checkSetSize(source.setSize, in: data)
         guard source.count > 0 else { throw FileError(data, "the '\(split)' split holds no sets") }
-        let fittedSize = dataset.settings.imageSize >= 1 ? dataset.settings.imageSize : defaultFittedImageSize
+        let fittedSize = dataset.fittedImageSize
         let imageSize = size ?? fittedSize
         let total = Swift.min(source.count, limit ?? source.count)
         let names = try dataset.names(0..<(try dataset.itemCount()))

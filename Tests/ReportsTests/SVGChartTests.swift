@@ -218,4 +218,24 @@ final class SVGChartTests: XCTestCase {
         XCTAssertEqual(ColourScale.viridis.colour(at: -3), ColourScale.viridis.colour(at: 0))
         XCTAssertEqual(ColourScale.viridis.colour(at: .nan), ColourScale.viridis.colour(at: 0))
     }
+
+    func testMarkerLineAndIntegerTicks() {
+        let series = [LineSeries(name: "val", values: [30, 10, 20], xs: [1, 2, 3])]  // y ticks 10, 15, …, 30
+        let options = ChartOptions(title: "loss", xLabel: "epoch", width: 400, height: 300, tickCount: 5)
+        let marked = SVGChart.lineChart(series, options: options, integerX: true, marker: ChartMarker(x: 2, label: "best <2>"))
+        XCTAssertEqual(XMLCheck.wellFormed(marked).elementCounts["line"].map { $0 > 0 }, true)
+        XCTAssertEqual(occurrences(of: "stroke-dasharray", in: marked), 1)
+        XCTAssertTrue(marked.contains(">best &lt;2&gt;</text>"))
+        // The dashed line sits at the x of the series' middle point (epoch 2), top to bottom.
+        let circles = marked.components(separatedBy: "<circle cx=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        let dashed = marked.components(separatedBy: "stroke-dasharray")[0].components(separatedBy: "<line x1=\"").last!
+        XCTAssertEqual(String(dashed.prefix { $0 != "\"" }), String(circles[1]))
+        // Whole-number x ticks only: 1, 2, 3, never 1.5.
+        XCTAssertTrue(marked.contains(">2</text>"))
+        XCTAssertFalse(marked.contains(">1.5</text>"))
+        XCTAssertTrue(SVGChart.lineChart(series, options: options).contains(">1.5</text>"))
+        // Outside the axis, or with no data, no marker.
+        XCTAssertFalse(SVGChart.lineChart(series, options: options, marker: ChartMarker(x: 9, label: "far")).contains("far"))
+        XCTAssertFalse(SVGChart.lineChart([], options: options, marker: ChartMarker(x: 0.5, label: "no data marker")).contains("no data marker"))
+    }
 }
