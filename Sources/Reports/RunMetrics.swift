@@ -23,13 +23,18 @@ public struct RunMetrics: Sendable {
     public let rows: [[Double]]
 
     /// Reads and checks `path` (see the file comment).
-    public init(contentsOf path: String) throws {
-        let text = try readTextFile(path, missingHint: "; `splatkit train` writes metrics.csv into its --output folder")
-        try self.init(csv: text, path: path)
+    ///
+    /// - Parameters:
+    ///   - position: the first column's name: "epoch" for `splatkit train`'s metrics.csv, "step"
+    ///     for the train.csv and validation.csv of `splatkit train-inpaint`.
+    ///   - required: columns the header must hold.
+    public init(contentsOf path: String, position: String = "epoch", required: [String] = ["train_total", "val_total"]) throws {
+        let text = try readTextFile(path, missingHint: "; the training commands write their logs into their --output folder")
+        try self.init(csv: text, path: path, position: position, required: required)
     }
 
     /// Parses CSV `text`; `path` names the source in errors.
-    public init(csv text: String, path: String) throws {
+    public init(csv text: String, path: String, position: String = "epoch", required: [String] = ["train_total", "val_total"]) throws {
         self.path = path
         // (line number from 1, cells) of every non-blank line; "\n", "\r\n" and "\r" end lines.
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
@@ -38,14 +43,14 @@ public struct RunMetrics: Sendable {
                 .map { $0.trimmingCharacters(in: .whitespaces) })
         }
         guard let header = lines.first else {
-            throw FileError(path, "is empty; expected a header line (epoch,train_total,…,val_total,…) and one row per epoch")
+            throw FileError(path, "is empty; expected a header line (\(([position] + required).joined(separator: ",")),…) and a row per \(position)")
         }
         let columns = header.cells
-        guard columns.first == "epoch" else {
-            throw FileError(path, "line \(header.number): the header must start with 'epoch', found '\(columns[0])'; "
-                            + "is this the metrics.csv of a `splatkit train` run?")
+        guard columns.first == position else {
+            throw FileError(path, "line \(header.number): the header must start with '\(position)', found '\(columns[0])'; "
+                            + "is this a log of the training command that writes it?")
         }
-        for required in ["train_total", "val_total"] where !columns.contains(required) {
+        for required in required where !columns.contains(required) {
             throw FileError(path, "line \(header.number): the header has no '\(required)' column")
         }
         if let repeated = columns.enumerated().first(where: { columns[..<$0.offset].contains($0.element) }) {
@@ -63,7 +68,7 @@ public struct RunMetrics: Sendable {
             }
         }
         if let bad = rows.firstIndex(where: { !$0[0].isFinite }) {
-            throw FileError(path, "line \(lines[bad + 1].number): the epoch is \(rows[bad][0]), not a number of epochs")
+            throw FileError(path, "line \(lines[bad + 1].number): the \(position) is \(rows[bad][0]), not a number")
         }
         self.columns = columns
         self.rows = rows
@@ -74,8 +79,11 @@ public struct RunMetrics: Sendable {
         columns.firstIndex(of: column).map { index in rows.map { $0[index] } }
     }
 
-    /// The epoch of each row (from 1).
-    public var epochs: [Double] { rows.map { $0[0] } }
+    /// The epoch of each row (from 1) of an epoch-indexed log.
+    public var epochs: [Double] { positions }
+
+    /// The first column of each row (epochs or steps).
+    public var positions: [Double] { rows.map { $0[0] } }
 
     /// The loss groups logged for both training and validation besides total, reconstruction
     /// and KL, in column order: xy, scale, rotation, colour (plain representation), and render

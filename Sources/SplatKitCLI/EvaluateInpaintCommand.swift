@@ -18,26 +18,7 @@ struct EvaluateInpaintCommand: ParsableCommand {
     @Option(help: "An inpainting model; default: the shipped models/inpaint_cpu.h5.")
     var model: String?
 
-    @Option(help: "Folder of PNG images.")
-    var images: String
-
-    @Option(help: "Folder of mask PNGs (white = hole); without it masks are generated.")
-    var masks: String?
-
-    @Option(help: "Only the images named in this file, one per line (e.g. validation.txt of a train-inpaint run).")
-    var list: String?
-
-    @Option(parsing: .upToNextOption, help: "Generated mask classes (small, large, box).")
-    var kind: [MaskKind] = [.small, .large]
-
-    @Option(help: "Side of generated masks (images are scaled and centre-cropped to it).")
-    var size: Int = 256
-
-    @Option(help: "Seed of generated masks.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Evaluate at most this many images.")
-    var limit: Int?
+    @OptionGroup var selection: InpaintingItemOptions
 
     @Option(help: "Write per-item scores as CSV here.")
     var csv: String?
@@ -50,19 +31,12 @@ struct EvaluateInpaintCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
-    func validate() throws {
-        guard (16...4096).contains(size) else { throw ValidationError("--size must be in 16…4096, got \(size)") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard !kind.isEmpty else { throw ValidationError("--kind needs at least one class") }
-    }
-
     func run() throws {
         try compute.apply()
         let (network, _, modelPath) = try resolvedInpaintingModel(model)
-        let items = try InpaintingEvaluationSet.items(images: images, list: list, masks: masks, kinds: kind, size: size,
-                                                      seed: seed, limit: limit)
+        let items = try selection.items()
         if let outputImages { try createOutputFolder(outputImages) }
-        print("evaluate-inpaint: \(modelPath) on \(items.count) items from \(images)\(list.map { " (\($0))" } ?? ""), "
+        print("evaluate-inpaint: \(modelPath) on \(items.count) items from \(selection.images)\(selection.list.map { " (\($0))" } ?? ""), "
               + "\(ComputeThreads.count) threads")
         var results: [InpaintingEvaluationResult] = []
         var seconds = 0.0
@@ -91,7 +65,8 @@ struct EvaluateInpaintCommand: ParsableCommand {
         print(String(format: "%.0f ms per item (inpainting and scoring)", 1000 * seconds / Double(max(items.count, 1))))
         if let csv { try writeCSV(results, to: csv) }
         if let json {
-            let report = InpaintingEvaluationReport(model: modelPath, images: images, list: list, masks: masks, groups: summary)
+            let report = InpaintingEvaluationReport(model: modelPath, images: selection.images, list: selection.list,
+                                                    masks: selection.masks, groups: summary)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let data = try encoder.encode(report)

@@ -47,7 +47,7 @@ struct InpaintBench: ParsableCommand {
         let (batchSize, cropSize) = (batch ?? settings.training.batchSize, crop ?? settings.training.cropSize)
         let store = ParameterStore(seed: 0)
         let model = InpaintingModel(config: settings.model, store: store)
-        print("splatkit \(SplatKit.version) inpainting: \(groupedCount(store.parameterCount)) parameters, "
+        print("splatkit \(SplatKit.version) inpainting: \(groupedDigits(store.parameterCount)) parameters, "
               + "\(ComputeThreads.count) threads")
 
         let (image, mask) = benchmarkInput(batch: 1, size: size, seed: 1)

@@ -66,6 +66,40 @@ struct InpaintCommand: ParsableCommand {
         let count = result.gaussians.gaussians.shape[0] * result.gaussians.gaussians.shape[1]
         print(String(format: "inpainted %@ (%d×%d, %.1f %% hole) with %@: %@ Gaussians in %.0f ms → %@", image as NSString,
                      picture.width, picture.height, 100 * Double(holeRatio(holes)), modelPath as NSString,
-                     groupedCount(count) as NSString, seconds * 1000, output as NSString))
+                     groupedDigits(count) as NSString, seconds * 1000, output as NSString))
+    }
+}
+
+/// Which images and masks `evaluate-inpaint` and `report inpaint` use (InpaintingEvaluation.swift).
+struct InpaintingItemOptions: ParsableArguments {
+    @Option(help: "Folder of PNG images.")
+    var images: String
+
+    @Option(help: "Folder of mask PNGs (white = hole); without it masks are generated.")
+    var masks: String?
+
+    @Option(help: "Only the images named in this file, one per line (e.g. validation.txt of a train-inpaint run).")
+    var list: String?
+
+    @Option(parsing: .upToNextOption, help: "Generated mask classes (small, large, box).")
+    var kind: [MaskKind] = [.small, .large]
+
+    @Option(help: "Side of generated masks (images are scaled and centre-cropped to it).")
+    var size: Int = 256
+
+    @Option(help: "Seed of generated masks.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Use at most this many images (the first in name order).")
+    var limit: Int?
+
+    func validate() throws {
+        guard (16...4096).contains(size) else { throw ValidationError("--size must be in 16…4096, got \(size)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard !kind.isEmpty else { throw ValidationError("--kind needs at least one class") }
+    }
+
+    func items() throws -> [InpaintingEvaluationItem] {
+        try InpaintingEvaluationSet.items(images: images, list: list, masks: masks, kinds: kind, size: size, seed: seed, limit: limit)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Reports
 
 /// `splatkit report`: static HTML reports (inline SVG charts, embedded PNG images) that open
@@ -8,7 +9,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write static HTML reports (charts and images in one self-contained page).",
-        subcommands: [ReportDatasetCommand.self, ReportRunCommand.self]
+        subcommands: [ReportDatasetCommand.self, ReportRunCommand.self, ReportInpaintCommand.self]
     )
 }
 
@@ -86,6 +87,47 @@ struct ReportRunCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         let page = try writeRunReport(run: runFolder, output: output, dataset: data, samples: samples, command: invokedCommandLine())
+        printReportWritten(page)
+    }
+}
+
+/// `splatkit report inpaint --images DIR [--masks DIR] --output notebooks-export/NAME/`: scores
+/// against a classical fill, a gallery with the predicted Gaussians, training curves.
+struct ReportInpaintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inpaint",
+        abstract: "Report on an inpainting model: scores vs a classical fill, a gallery with its Gaussians, training curves.",
+        discussion: """
+            Items are built as by `splatkit evaluate-inpaint` (--masks, or generated masks of each --kind at             --size); --run adds the curves of a train-inpaint output folder.
+            """)
+
+    @Option(help: "An inpainting model; default: the shipped models/inpaint_cpu.h5.")
+    var model: String?
+
+    @OptionGroup var selection: InpaintingItemOptions
+
+    @Option(help: "Items shown in the gallery.")
+    var gallery: Int = 8
+
+    @Option(name: .customLong("run"), help: "A train-inpaint output folder, for training curves.")
+    var runFolder: String?
+
+    @Option(help: "Report folder (created if needed); the page is OUTPUT/index.html.")
+    var output: String
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard gallery >= 0 else { throw ValidationError("--gallery must be at least 0") }
+        guard !output.isEmpty else { throw ValidationError("--output must name a folder") }
+    }
+
+    func run() throws {
+        try compute.apply()
+        let (network, _, modelPath) = try resolvedInpaintingModel(model)
+        let items = try selection.items()
+        let page = try writeInpaintingReport(model: network, modelPath: modelPath, items: items, gallery: gallery, run: runFolder,
+                                             output: output, command: invokedCommandLine())
         printReportWritten(page)
     }
 }

@@ -87,7 +87,7 @@ final class RunMetricsTests: XCTestCase {
         let missing = (NSTemporaryDirectory() as NSString).appendingPathComponent("no-such-run-\(UUID().uuidString)/metrics.csv")
         XCTAssertThrowsError(try RunMetrics(contentsOf: missing)) { error in
             XCTAssertEqual((error as? FileError)?.path, missing)
-            XCTAssertEqual((error as? FileError)?.reason.hasPrefix("no such file; `splatkit train` writes metrics.csv"), true)
+            XCTAssertEqual((error as? FileError)?.reason.hasPrefix("no such file; the training commands write their logs"), true)
         }
         XCTAssertThrowsError(try RunMetrics(contentsOf: NSTemporaryDirectory())) { error in
             XCTAssertEqual((error as? FileError)?.reason, "is a folder, not a file")
