@@ -9,8 +9,8 @@ import TensorCore
 /// outside the output folder): draw a seeded test picture, fit Gaussians to it, render them at
 /// the source size and at twice the size and check them; then build a small procedural dataset,
 /// train the demo VAE (configs/demo.yaml) on it, evaluate it on the test split, and write the
-/// HTML reports of the dataset and of the training run. The later stages run the CLI's own
-/// commands.
+/// HTML reports of the dataset and of the training run; last, fill holes in the test picture with
+/// the shipped inpainting model and write its report. The later stages run the CLI's own commands.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Run the end-to-end demo on a built-in picture (writes into --output).")
@@ -49,11 +49,11 @@ struct DemoCommand: ParsableCommand {
         let started = monotonicSeconds()
         func path(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 
-        print("1/9 drawing a \(size)×\(size) test picture (seed \(seed))")
+        print("1/10 drawing a \(size)×\(size) test picture (seed \(seed))")
         let picture = DemoPicture.draw(size: size, seed: seed)
         try picture.writePNG(to: path("picture.png"))
 
-        print("2/9 fitting \(gaussians) Gaussians (Image-GS recipe, ≤ \(steps) steps, \(ComputeThreads.count) threads)")
+        print("2/10 fitting \(gaussians) Gaussians (Image-GS recipe, ≤ \(steps) steps, \(ComputeThreads.count) threads)")
         var options = FitOptions()
         options.gaussians = gaussians
         options.steps = steps
@@ -69,7 +69,7 @@ struct DemoCommand: ParsableCommand {
                               ssim: Double(result.ssim), recipe: "imagegs", steps: result.steps)
         try set.write(to: path("gaussians.h5"))
 
-        print("3/9 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
+        print("3/10 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
         let reloaded = try GaussianSet(contentsOf: path("gaussians.h5"))
         let render = withoutGradients { renderImageGS(reloaded.gaussians, width: size, height: size) }
         try RGBImage(tensor: render).writePNG(to: path("render.png"))
@@ -83,7 +83,7 @@ struct DemoCommand: ParsableCommand {
         }
         try RGBImage(tensor: large).writePNG(to: path("render_2x.png"))
 
-        print("4/9 checking")
+        print("4/10 checking")
         let target = picture.tensor()
         let display = render.clamped(min: 0, max: 1)
         let quality = (psnr: psnr(display, target), ssim: withoutGradients { ssim(display.unsqueezed(0), target.unsqueezed(0)).item })
@@ -104,34 +104,52 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("demo check failed: render PSNR \(quality.psnr) dB is below 20 dB")
         }
         if datasetImages > 0 { try runPipeline(in: path) }
+        try runInpainting(in: path)
         print("demo OK → \(output)/ (total \(String(format: "%.1f", monotonicSeconds() - started)) s)")
     }
 
-    /// Stages 5–9: dataset → VAE training → evaluation → dataset and run reports, through the
-    /// CLI's own commands.
+    /// Stages 5–10: dataset → VAE training → evaluation → dataset and run reports → inpainting,
+    /// through the CLI's own commands.
     private func runPipeline(in path: (String) -> String) throws {
         let threads = ["--threads", String(ComputeThreads.count)]
-        print("5/9 building a dataset of \(datasetImages) procedural images (64 px, 512 Gaussians each)")
+        print("5/10 building a dataset of \(datasetImages) procedural images (64 px, 512 Gaussians each)")
         let build = try DatasetBuildCommand.parse(["--procedural", String(datasetImages), "--size", "64", "--gaussians", "512",
                                                     "--steps", "300", "--splits", "0.75,0.125,0.125", "--seed", String(seed),
                                                     "--output", path("dataset.h5")])
         try build.run()
-        print("6/9 training the demo VAE (\(vaeConfig))")
+        print("6/10 training the demo VAE (\(vaeConfig))")
         try? FileManager.default.removeItem(atPath: path("vae"))  // the demo owns this folder: train anew
         let train = try TrainCommand.parse(["--config", vaeConfig, "--data", path("dataset.h5"), "--output", path("vae"),
                                             "--seed", String(seed)] + threads)
         try train.run()
-        print("7/9 evaluating on the test split")
+        print("7/10 evaluating on the test split")
         let evaluate = try EvaluateCommand.parse(["--model", path("vae/best.h5"), "--data", path("dataset.h5"), "--split", "test",
                                                   "--json", path("evaluation.json")] + threads)
         try evaluate.run()
-        print("8/9 writing the dataset report")
+        print("8/10 writing the dataset report")
         let report = try ReportDatasetCommand.parse([path("dataset.h5"), "--output", path("report"), "--samples", "3"] + threads)
         try report.run()
-        print("9/9 writing the training run's report")
+        print("9/10 writing the training run's report")
         let runReport = try ReportRunCommand.parse([path("vae"), "--output", path("report-run"), "--data", path("dataset.h5"),
                                                     "--samples", "4"] + threads)
         try runReport.run()
+    }
+}
+
+extension DemoCommand {
+    /// Stage 10: the shipped inpainting model fills small, large and box holes in the test
+    /// picture, and `report inpaint` shows the result.
+    fileprivate func runInpainting(in path: (String) -> String) throws {
+        let threads = ["--threads", String(ComputeThreads.count)]
+        print("10/10 inpainting the test picture with the shipped model (models/inpaint_cpu.h5)")
+        let pictures = path("inpaint/images")
+        try FileManager.default.createDirectory(atPath: pictures, withIntermediateDirectories: true)
+        let copy = (pictures as NSString).appendingPathComponent("picture.png")
+        try? FileManager.default.removeItem(atPath: copy)  // the demo owns this folder
+        try FileManager.default.copyItem(atPath: path("picture.png"), toPath: copy)
+        let report = try ReportInpaintCommand.parse(["--images", pictures, "--size", String(size), "--kind", "small", "large", "box",
+                                                     "--output", path("report-inpaint")] + threads)
+        try report.run()
     }
 }
 
