@@ -98,18 +98,15 @@ struct TileConics {
     let meanX, meanY, a, twoB, c: UnsafeMutablePointer<Float>
     /// The (tile, Gaussian) pair index of each local Gaussian.
     let pair: UnsafeMutablePointer<Int32>
-    /// Scratch: q of the last pixel passed to `distances`.
-    let q: UnsafeMutablePointer<Float>
     private let storage: UnsafeMutablePointer<Float>
 
     /// Gathers pairs `start..<start+count` of `bins` from screen-feature rows, for the tile
     /// whose centre is (centreX, centreY).
     init(rows: UnsafePointer<Float>, bins: TileBins, start: Int, count: Int, centreX: Float, centreY: Float) {
         self.count = count
-        storage = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(6 * count, 1))
+        storage = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(5 * count, 1))
         pair = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(count, 1))
-        (meanX, meanY, a, twoB, c, q) = (storage, storage + count, storage + 2 * count, storage + 3 * count,
-                                         storage + 4 * count, storage + 5 * count)
+        (meanX, meanY, a, twoB, c) = (storage, storage + count, storage + 2 * count, storage + 3 * count, storage + 4 * count)
         let order = (0..<count).map { j -> (Float, Int) in
             let row = rows + Int(bins.gaussianIndices[start + j]) * ScreenColumn.count
             let dx = row[0] - centreX, dy = row[1] - centreY
@@ -126,13 +123,22 @@ struct TileConics {
         }
     }
 
-    /// Fills `q[j]` with the conic distance of pixel centre (px, py) to Gaussian j.
+    /// The conic distance q of pixel centre (px, py) to local Gaussian j.
     @inline(__always)
-    func distances(px: Float, py: Float) {
-        for j in 0..<count {
-            let dx = px - meanX[j], dy = py - meanY[j]
-            q[j] = a[j] * dx * dx + twoB[j] * dx * dy + c[j] * dy * dy
+    func distance(_ j: Int, px: Float, py: Float) -> Float {
+        let dx = px - meanX[j], dy = py - meanY[j]
+        return a[j] * dx * dx + twoB[j] * dx * dy + c[j] * dy * dy
+    }
+
+    /// The conic distances of (px, py) to local Gaussians j..<j+16 (j + 16 ≤ count), the same
+    /// bits as `distance` lane by lane (the same operations in the same order, no fused multiply-add).
+    @inline(__always)
+    func distances16(from j: Int, px: Float, py: Float) -> SIMD16<Float> {
+        func load(_ column: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+            UnsafeRawPointer(column + j).loadUnaligned(as: SIMD16<Float>.self)
         }
+        let dx = SIMD16<Float>(repeating: px) - load(meanX), dy = SIMD16<Float>(repeating: py) - load(meanY)
+        return load(a) * dx * dx + load(twoB) * dx * dy + load(c) * dy * dy
     }
 
     func deallocate() {

@@ -52,50 +52,29 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                             let centreX = Float(pixels.x0 + pixels.x1) / 2, centreY = Float(pixels.y0 + pixels.y1) / 2
                             let local = TileConics(rows: rows, bins: bins, start: start, count: count, centreX: centreX, centreY: centreY)
                             defer { local.deallocate() }
-                            let bestQ = UnsafeMutablePointer<Float>.allocate(capacity: K)
-                            let bestPair = UnsafeMutablePointer<Int32>.allocate(capacity: K)
-                            defer { bestQ.deallocate(); bestPair.deallocate() }
+                            var search = TopKSelection(k: K)
+                            defer { search.deallocate() }
                             for (px, py, p) in pixels {
-                                    let slot = (item * P + p) * K
-                                    local.distances(px: px, py: py)
-                                    // The K smallest (q, pair), unordered: fill, then replace the current worst.
-                                    // Pair indices break ties, so the kept set never depends on visiting order.
-                                    var filled = 0, worst = 0
-                                    for j in 0..<count {
-                                        let value = local.q[j], pair = local.pair[j]
-                                        if filled < K {
-                                            bestQ[filled] = value
-                                            bestPair[filled] = pair
-                                            filled += 1
-                                            if filled < K { continue }
-                                        } else if value < bestQ[worst] || (value == bestQ[worst] && pair < bestPair[worst]) {
-                                            bestQ[worst] = value
-                                            bestPair[worst] = pair
-                                        } else {
-                                            continue
-                                        }
-                                        worst = 0
-                                        for k in 1..<K where bestQ[k] > bestQ[worst] || (bestQ[k] == bestQ[worst] && bestPair[k] > bestPair[worst]) {
-                                            worst = k
-                                        }
-                                    }
-                                    for k in 0..<filled { sel[slot + k] = bestPair[k] }
-                                    var sum: Float = 0, red: Float = 0, green: Float = 0, blue: Float = 0
-                                    for k in 0..<filled {
-                                        let w = Foundation.exp(-0.5 * bestQ[k])
-                                        let row = rows + Int(bins.gaussianIndices[Int(sel[slot + k])]) * ScreenColumn.count
-                                        wts[slot + k] = w
-                                        sum += w
-                                        red += w * row[5]
-                                        green += w * row[6]
-                                        blue += w * row[7]
-                                    }
-                                    let d = sum + options.epsilon
-                                    den[item * P + p] = d
-                                    let image = out.baseAddress! + item * 3 * P
-                                    image[p] = red / d
-                                    image[P + p] = green / d
-                                    image[2 * P + p] = blue / d
+                                let slot = (item * P + p) * K
+                                search.search(local, px: px, py: py)
+                                let filled = search.count
+                                for k in 0..<filled { sel[slot + k] = search.pair[k] }
+                                var sum: Float = 0, red: Float = 0, green: Float = 0, blue: Float = 0
+                                for k in 0..<filled {
+                                    let w = Foundation.exp(-0.5 * search.q[k])
+                                    let row = rows + Int(bins.gaussianIndices[Int(sel[slot + k])]) * ScreenColumn.count
+                                    wts[slot + k] = w
+                                    sum += w
+                                    red += w * row[5]
+                                    green += w * row[6]
+                                    blue += w * row[7]
+                                }
+                                let d = sum + options.epsilon
+                                den[item * P + p] = d
+                                let image = out.baseAddress! + item * 3 * P
+                                image[p] = red / d
+                                image[P + p] = green / d
+                                image[2 * P + p] = blue / d
                             }
                         }
                     }
