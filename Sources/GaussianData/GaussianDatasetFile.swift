@@ -115,13 +115,11 @@ public final class GaussianDatasetFile {
     /// append may have left, then flushes.
     public func append(_ item: DatasetItem, at index: Int) throws {
         precondition(item.gaussians.count == settings.setSize * 8, "append: set of \(item.gaussians.count / 8) Gaussians, dataset holds \(settings.setSize)")
-        var nameBytes = Array(item.name.utf8.prefix(Self.nameLength))
-        nameBytes += [UInt8](repeating: 0, count: Self.nameLength - nameBytes.count)
         try writeRow(item.gaussians, to: "gaussians", at: index)
         try writeRow([item.psnr], to: "psnr", at: index)
         try writeRow([item.ssim], to: "ssim", at: index)
         try writeRow([Int32(item.sourceWidth), Int32(item.sourceHeight)], to: "source_size", at: index)
-        try writeRow(nameBytes, to: "names", at: index)
+        try writeRow(encodedNames([item.name], length: Self.nameLength), to: "names", at: index)
         try file.flush()
     }
 
@@ -135,11 +133,7 @@ public final class GaussianDatasetFile {
 
     /// Names of items `range`.
     public func names(_ range: Range<Int>) throws -> [String] {
-        let bytes = try file.readRows(UInt8.self, from: "names", range: range).values
-        return (0..<range.count).map { i in
-            let row = bytes[(i * Self.nameLength)..<((i + 1) * Self.nameLength)]
-            return String(decoding: row.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        decodedNames(try file.readRows(UInt8.self, from: "names", range: range).values, length: Self.nameLength)
     }
 
     /// Sets of items `range`: (count, N, 8) row-major.

@@ -27,6 +27,8 @@ public struct InpaintingEvaluationItem {
     public let image: Tensor
     /// (H·W), 1 = hole.
     public let mask: [Float]
+    /// The image's precomputed global features, for models with semantic_source: precomputed.
+    public let features: [Float]?
 }
 
 /// What evaluating one item gave.
@@ -46,8 +48,10 @@ public enum InpaintingEvaluationSet {
     ///   - masks: folder of mask PNGs (white = hole), or nil to generate masks of `kinds`.
     ///   - kinds, size, seed: the generated masks' classes, side and seed.
     ///   - limit: at most this many images (the first in sorted order).
+    ///   - features: each image's precomputed features, looked up by file name.
     public static func items(images: String, list: String? = nil, masks: String? = nil, kinds: [MaskKind] = [.small, .large],
-                             size: Int = 256, seed: UInt64 = 0, limit: Int? = nil) throws -> [InpaintingEvaluationItem] {
+                             size: Int = 256, seed: UInt64 = 0, limit: Int? = nil,
+                             features: ImageFeatures? = nil) throws -> [InpaintingEvaluationItem] {
         var names = try InpaintingImageSet.pngNames(in: images)
         if let list {
             let wanted = try listedNames(in: list)
@@ -65,15 +69,17 @@ public enum InpaintingEvaluationSet {
                 let maskName = maskNames[index % maskNames.count]
                 let (mask, width, height) = try HoleMask.read(from: path(masks, maskName))
                 let image = try centreFitted(RGBImage(contentsOfPNG: path(images, name)), width: width, height: height)
-                return InpaintingEvaluationItem(imageName: name, maskName: maskName, group: "masks", image: image.tensor(), mask: mask)
+                return InpaintingEvaluationItem(imageName: name, maskName: maskName, group: "masks", image: image.tensor(), mask: mask,
+                                                features: try features?.vector(for: name))
             }
         }
         let generator = MaskGenerator(width: size, height: size, seed: seed)
         return try names.enumerated().flatMap { index, name -> [InpaintingEvaluationItem] in
             let image = try centreFitted(RGBImage(contentsOfPNG: path(images, name)), width: size, height: size).tensor()
+            let vector = try features?.vector(for: name)
             return kinds.map { kind in
                 InpaintingEvaluationItem(imageName: name, maskName: kind.rawValue, group: kind.rawValue, image: image,
-                                         mask: generator.mask(index: index, kind: kind))
+                                         mask: generator.mask(index: index, kind: kind), features: vector)
             }
         }
     }
@@ -90,7 +96,7 @@ extension InpaintingModel {
     /// Inpaints and scores `item`, with the classical fill's scores beside.
     public func evaluate(_ item: InpaintingEvaluationItem) -> InpaintingEvaluationResult {
         let (H, W) = (item.image.shape[1], item.image.shape[2])
-        let output = inpaint(item.image, mask: item.mask)
+        let output = inpaint(item.image, mask: item.mask, features: item.features)
         let target = item.image.reshaped([1, 3, H, W]), mask = Tensor(shape: [1, 1, H, W], scalars: item.mask)
         let scores = inpaintingScores(output: output.image.reshaped([1, 3, H, W]), target: target, mask: mask)[0]
         let fill = Tensor(shape: [1, 3, H, W], scalars: pushPullFill(item.image.scalars, mask: item.mask, width: W, height: H))

@@ -78,8 +78,13 @@ public final class InpaintingTrainer {
 
     /// A run from scratch.
     public init(config: InpaintingConfig, configText: String, images: InpaintingImageSet, outputDirectory: String) throws {
-        guard config.model.semanticSource == .learned else {
-            throw FileError(images.folder, "training needs semantic_source: learned (precomputed features are not read per crop)")
+        if config.model.semanticSource == .precomputed {
+            guard let vectors = images.trainFeatures else {
+                throw FileError(images.folder, "the config's semantic_source is precomputed: give the images' features (--features FILE.h5)")
+            }
+            if let length = vectors.first?.count, length != config.model.semanticFeatures {
+                throw FileError(images.folder, "the features are \(length) long, but the config's semantic_features is \(config.model.semanticFeatures)")
+            }
         }
         let stride = InpaintingModel.stride(patchSize: config.model.patchSize)
         for (key, size) in [("crop_size", config.training.cropSize), ("validation_size", config.training.validationSize)]
@@ -132,8 +137,9 @@ public final class InpaintingTrainer {
         var window = (start: monotonicSeconds(), steps: 0, loss: 0.0, l1: 0.0, ssim: 0.0)
         var totalSeconds = 0.0, timedSteps = 0
         while step < steps {
-            let (images, masks) = sampler.batch(step: step, steps: steps)
-            let prediction = model.predict(images, mask: masks, training: true)
+            let batch = sampler.batch(step: step, steps: steps)
+            let (images, masks) = (batch.images, batch.masks)
+            let prediction = model.predict(images, mask: masks, features: modelFeatures(batch), training: true)
             var (loss, ssim) = l1SSIMLoss(prediction.render, images, ssimWeight: Float(training.ssimWeight))
             let wholeLoss = Double(loss.item)
             if training.holeL1Weight > 0 {
@@ -191,13 +197,15 @@ public final class InpaintingTrainer {
 
     /// Mean scores of the held-out crops with their small masks and with their large masks.
     private func validate() throws -> (small: InpaintingScores, large: InpaintingScores) {
-        let (images, masks) = sampler.validationBatch(size: config.training.validationSize)
+        let batch = sampler.validationBatch(size: config.training.validationSize)
+        let (images, masks) = (batch.images, batch.masks)
         var small: [InpaintingScores] = [], large: [InpaintingScores] = []
         try withoutGradients {
             for index in 0..<images.shape[0] / 2 {
                 let range = (2 * index)..<(2 * index + 2)  // one image with its small and large mask
                 let (image, mask) = (images.sliced(range, alongAxis: 0), masks.sliced(range, alongAxis: 0))
-                let output = model.predict(image, mask: mask, training: false).image
+                let features = modelFeatures(batch)?.sliced(range, alongAxis: 0)
+                let output = model.predict(image, mask: mask, features: features, training: false).image
                 let scores = inpaintingScores(output: output, target: image, mask: mask)
                 guard scores.allSatisfy({ $0.psnr.isFinite }) else {
                     throw InpaintingTrainingError.nonFiniteLoss(step: step, value: scores[0].psnr)
@@ -207,6 +215,11 @@ public final class InpaintingTrainer {
             }
         }
         return (InpaintingScores.mean(small), InpaintingScores.mean(large))
+    }
+
+    /// The batch's features when the model reads precomputed ones (nil for the learned encoder).
+    private func modelFeatures(_ batch: InpaintingBatch) -> Tensor? {
+        config.model.semanticSource == .precomputed ? batch.features : nil
     }
 
     // MARK: - Files

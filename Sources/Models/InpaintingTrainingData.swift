@@ -16,6 +16,9 @@ import TensorCore
 // curriculum: at progress p = step / steps the target ratio is `curriculum.holeRatio(p)` ± 0.1;
 // one item in five uses rectangles, the rest irregular strokes (Masks.swift).
 //
+// With precomputed features (semantic_source: precomputed), each batch item carries its source
+// image's vector from an `ImageFeatures` file, whatever the crop and flip.
+//
 // Validation: each held-out image's centre square (side `validationSize`, scaled up first if
 // needed) with two fixed masks, one small and one large, from `MaskGenerator(seed: 0)`.
 
@@ -29,11 +32,17 @@ public struct InpaintingImageSet {
     public let validationNames: [String]
     public let train: [RGBImage]
     public let validation: [RGBImage]
+    /// Precomputed global features of each training and validation image (semantic_source:
+    /// precomputed), in the same order; nil for the learned encoder.
+    public let trainFeatures: [[Float]]?
+    public let validationFeatures: [[Float]]?
 
-    /// Reads every .png of `folder`, holding out `validationCount` of them.
+    /// Reads every .png of `folder`, holding out `validationCount` of them, with each image's
+    /// vector of `features` when given.
     ///
-    /// - Throws: `FileError` naming the folder (missing, too few images) or a file that does not decode.
-    public init(folder: String, validationCount: Int) throws {
+    /// - Throws: `FileError` naming the folder (missing, too few images), a file that does not
+    ///   decode, or the features file when it lacks an image.
+    public init(folder: String, validationCount: Int, features: ImageFeatures? = nil) throws {
         let names = try Self.pngNames(in: folder)
         guard names.count > validationCount else {
             throw FileError(folder, "has \(names.count) PNG images; need more than the \(validationCount) held out for validation")
@@ -45,6 +54,9 @@ public struct InpaintingImageSet {
         let path = { (name: String) in (folder as NSString).appendingPathComponent(name) }
         train = try trainNames.map { try RGBImage(contentsOfPNG: path($0)) }
         validation = try validationNames.map { try RGBImage(contentsOfPNG: path($0)) }
+        let (trainNames, validationNames) = (trainNames, validationNames)
+        trainFeatures = try features.map { table in try trainNames.map { try table.vector(for: $0) } }
+        validationFeatures = try features.map { table in try validationNames.map { try table.vector(for: $0) } }
     }
 
     /// Sorted names of the PNG files in `folder`.
@@ -65,6 +77,14 @@ public struct InpaintingImageSet {
     }
 }
 
+/// Images (B, 3, S, S) in [0, 1], hole masks (B, 1, S, S) with 1 = hole, and each image's
+/// precomputed features (B, F) when the image set has them.
+public struct InpaintingBatch {
+    public let images: Tensor
+    public let masks: Tensor
+    public let features: Tensor?
+}
+
 /// Seeded training batches and the fixed validation batch of an `InpaintingImageSet`.
 public struct InpaintingBatchSampler {
     public let images: InpaintingImageSet
@@ -82,16 +102,17 @@ public struct InpaintingBatchSampler {
         self.curriculum = curriculum
     }
 
-    /// Batch `step` of a run of `steps`: images (B, 3, S, S) in [0, 1] and masks (B, 1, S, S), 1 = hole.
-    public func batch(step: Int, steps: Int) -> (images: Tensor, masks: Tensor) {
+    /// Batch `step` of a run of `steps`.
+    public func batch(step: Int, steps: Int) -> InpaintingBatch {
         let S = cropSize
         let ratios = curriculum.holeRatioRange(progress: Double(step) / Double(max(steps, 1)))
         let masks = MaskGenerator(width: S, height: S, seed: seed ^ 0x4D41_534B)
-        var pixels: [Float] = [], holes: [Float] = []
+        var pixels: [Float] = [], holes: [Float] = [], chosen: [Int] = []
         pixels.reserveCapacity(batchSize * 3 * S * S)
         for item in 0..<batchSize {
             var generator = RandomGenerator(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(item) &* 0xD1B5_4A32_D192_ED03)
-            let source = covering(images.train[generator.nextInt(below: images.train.count)], width: S, height: S)
+            chosen.append(generator.nextInt(below: images.train.count))
+            let source = covering(images.train[chosen[item]], width: S, height: S)
             let left = generator.nextInt(below: source.width - S + 1), top = generator.nextInt(below: source.height - S + 1)
             let flip = generator.nextUniform() < 0.5
             let crop = source.cropped(left: left, top: top, width: S, height: S)
@@ -99,12 +120,19 @@ public struct InpaintingBatchSampler {
             let index = step * batchSize + item
             holes += masks.mask(index: index, holeRatio: ratios, style: index % 5 == 4 ? .boxes : .irregular)
         }
-        return (Tensor(shape: [batchSize, 3, S, S], scalars: pixels), Tensor(shape: [batchSize, 1, S, S], scalars: holes))
+        return InpaintingBatch(images: Tensor(shape: [batchSize, 3, S, S], scalars: pixels),
+                               masks: Tensor(shape: [batchSize, 1, S, S], scalars: holes),
+                               features: images.trainFeatures.map { vectors in Self.featureBatch(chosen.map { vectors[$0] }) })
+    }
+
+    /// Vectors as a batch (B, F).
+    static func featureBatch(_ vectors: [[Float]]) -> Tensor {
+        Tensor(shape: [vectors.count, vectors.first?.count ?? 0], scalars: vectors.flatMap { $0 })
     }
 
     /// The validation batch: each held-out image's centre square of side `size`, twice, with a
-    /// small then a large mask: images (2V, 3, size, size), masks (2V, 1, size, size).
-    public func validationBatch(size: Int) -> (images: Tensor, masks: Tensor) {
+    /// small then a large mask: images (2V, 3, size, size), masks (2V, 1, size, size), features (2V, F).
+    public func validationBatch(size: Int) -> InpaintingBatch {
         let masks = MaskGenerator(width: size, height: size, seed: 0)
         var pixels: [Float] = [], holes: [Float] = []
         for (index, image) in images.validation.enumerated() {
@@ -115,7 +143,9 @@ public struct InpaintingBatchSampler {
             }
         }
         let count = 2 * images.validation.count
-        return (Tensor(shape: [count, 3, size, size], scalars: pixels), Tensor(shape: [count, 1, size, size], scalars: holes))
+        return InpaintingBatch(images: Tensor(shape: [count, 3, size, size], scalars: pixels),
+                               masks: Tensor(shape: [count, 1, size, size], scalars: holes),
+                               features: images.validationFeatures.map { Self.featureBatch($0.flatMap { [$0, $0] }) })
     }
 
     /// RGBImage's interleaved pixels as planes (3·H·W).

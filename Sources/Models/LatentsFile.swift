@@ -72,21 +72,10 @@ public struct LatentsFile {
     /// Writes the file atomically (temporary file, then rename). Names longer than 256 bytes
     /// are cut at a character boundary.
     public func write(to path: String) throws {
-        var nameBytes: [UInt8] = []
-        nameBytes.reserveCapacity(count * Self.nameLength)
-        for name in names {
-            var bytes: [UInt8] = []
-            for character in name {
-                let utf8 = Array(String(character).utf8)
-                guard bytes.count + utf8.count <= Self.nameLength else { break }
-                bytes += utf8
-            }
-            nameBytes += bytes + [UInt8](repeating: 0, count: Self.nameLength - bytes.count)
-        }
         try writeAtomically(to: path) { temporary in
             let file = try HDF5File(creating: temporary)
             try file.write(latents.detached(), to: "latents")
-            try file.write(nameBytes, shape: [count, Self.nameLength], to: "names")
+            try file.writeNames(names, to: "names", length: Self.nameLength)
             try file.setFormat(Self.format, version: Self.formatVersion)
             try file.setAttribute("model", to: checkpoint)
             try file.setAttribute("representation", to: representation.rawValue)
@@ -118,13 +107,7 @@ public struct LatentsFile {
             throw FileError(path, "dataset 'latents' has shape \(latents.shape), expected (k, L)")
         }
         guard latents.scalars.allSatisfy(\.isFinite) else { throw FileError(path, "dataset 'latents' holds NaN or infinite values") }
-        let bytes = try file.read(UInt8.self, from: "names")
-        guard bytes.shape == [latents.shape[0], Self.nameLength] else {
-            throw FileError(path, "dataset 'names' has shape \(bytes.shape), expected (\(latents.shape[0]), \(Self.nameLength))")
-        }
-        let names = (0..<latents.shape[0]).map { i in
-            String(decoding: bytes.values[(i * Self.nameLength)..<((i + 1) * Self.nameLength)].prefix { $0 != 0 }, as: UTF8.self)
-        }
+        let names = try file.readNames(from: "names", count: latents.shape[0], length: Self.nameLength)
         let representationName = try file.stringAttribute("representation")
         guard let representation = SetRepresentation(rawValue: representationName) else {
             throw FileError(path, "unknown representation '\(representationName)' (plain or canonical)")

@@ -33,8 +33,8 @@ struct EvaluateInpaintCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (network, _, modelPath) = try resolvedInpaintingModel(model)
-        let items = try selection.items()
+        let (network, modelPath, table) = try selection.model(model)
+        let items = try selection.items(features: table)
         if let outputImages { try createOutputFolder(outputImages) }
         print("evaluate-inpaint: \(modelPath) on \(items.count) items from \(selection.images)\(selection.list.map { " (\($0))" } ?? ""), "
               + "\(ComputeThreads.count) threads")

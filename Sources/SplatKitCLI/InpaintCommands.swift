@@ -4,19 +4,35 @@ import Models
 import SplatIO
 import TensorCore
 
-/// The model of `--model`, else the shipped models/inpaint_cpu.h5.
-func resolvedInpaintingModel(_ path: String?) throws -> (model: InpaintingModel, config: InpaintingConfig, path: String) {
+/// The model of `--model`, else the shipped models/inpaint_cpu.h5, and the features file it
+/// needs: `features` is required for models with semantic_source: precomputed and refused otherwise.
+func resolvedInpaintingModel(_ path: String?, features: String? = nil)
+    throws -> (model: InpaintingModel, config: InpaintingConfig, path: String, features: ImageFeatures?) {
+    let modelPath: String
     if let path {
-        let loaded = try loadInpaintingModel(from: path)
-        return (loaded.model, loaded.config, path)
+        modelPath = path
+    } else {
+        let candidates = InpaintingCheckpoint.shippedModelCandidates()
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw FileError(InpaintingCheckpoint.shippedModelPath,
+                            "the shipped model was not found (looked in \(candidates.joined(separator: ", "))); pass --model M.h5")
+        }
+        modelPath = found
     }
-    let candidates = InpaintingCheckpoint.shippedModelCandidates()
-    guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-        throw FileError(InpaintingCheckpoint.shippedModelPath,
-                        "the shipped model was not found (looked in \(candidates.joined(separator: ", "))); pass --model M.h5")
+    let loaded = try loadInpaintingModel(from: modelPath)
+    let model = loaded.config.model
+    switch (model.semanticSource, features) {
+    case (.precomputed, nil):
+        throw FileError(modelPath, "reads precomputed image features (semantic_source: precomputed); pass --features FILE.h5")
+    case (.learned, .some(let file)):
+        throw FileError(file, "--features given, but \(modelPath) computes its own global features (semantic_source: learned)")
+    case (.precomputed, .some(let file)):
+        let table = try ImageFeatures(contentsOf: file)
+        try table.check(dimensions: model.semanticFeatures)
+        return (loaded.model, loaded.config, modelPath, table)
+    case (.learned, nil):
+        return (loaded.model, loaded.config, modelPath, nil)
     }
-    let loaded = try loadInpaintingModel(from: found)
-    return (loaded.model, loaded.config, found)
 }
 
 /// `splatkit inpaint`: fills the holes of one image with the Gaussians a trained model predicts.
@@ -47,6 +63,9 @@ struct InpaintCommand: ParsableCommand {
     @Option(help: "Also write the render of all predicted Gaussians, known pixels included (PNG).")
     var render: String?
 
+    @Option(help: "Precomputed image features (HDF5, docs/FORMATS.md), for models with semantic_source: precomputed.")
+    var features: String?
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -56,9 +75,9 @@ struct InpaintCommand: ParsableCommand {
             throw FileError(image, "is \(picture.width)×\(picture.height); inpaint accepts at most \(InpaintingModel.maximumPixels) pixels")
         }
         let holes = try HoleMask.read(from: mask, width: picture.width, height: picture.height, imageName: image)
-        let (network, _, modelPath) = try resolvedInpaintingModel(model)
+        let (network, _, modelPath, table) = try resolvedInpaintingModel(model, features: features)
         let start = monotonicSeconds()
-        let result = network.inpaint(picture.tensor(), mask: holes)
+        let result = network.inpaint(picture.tensor(), mask: holes, features: try table?.vector(for: image))
         let seconds = monotonicSeconds() - start
         try RGBImage(tensor: result.image.clamped(min: 0, max: 1)).writePNG(to: output)
         if let render { try RGBImage(tensor: result.render.clamped(min: 0, max: 1)).writePNG(to: render) }
@@ -93,13 +112,23 @@ struct InpaintingItemOptions: ParsableArguments {
     @Option(help: "Use at most this many images (the first in name order).")
     var limit: Int?
 
+    @Option(help: "Precomputed image features (HDF5), for models with semantic_source: precomputed.")
+    var features: String?
+
     func validate() throws {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be in 16…4096, got \(size)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard !kind.isEmpty else { throw ValidationError("--kind needs at least one class") }
     }
 
-    func items() throws -> [InpaintingEvaluationItem] {
-        try InpaintingEvaluationSet.items(images: images, list: list, masks: masks, kinds: kind, size: size, seed: seed, limit: limit)
+    /// The model of `--model` (nil: the shipped one) with the features this selection names.
+    func model(_ path: String?) throws -> (model: InpaintingModel, path: String, features: ImageFeatures?) {
+        let resolved = try resolvedInpaintingModel(path, features: features)
+        return (resolved.model, resolved.path, resolved.features)
+    }
+
+    func items(features table: ImageFeatures?) throws -> [InpaintingEvaluationItem] {
+        try InpaintingEvaluationSet.items(images: images, list: list, masks: masks, kinds: kind, size: size, seed: seed, limit: limit,
+                                          features: table)
     }
 }

@@ -124,8 +124,8 @@ struct ReportInpaintCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (network, _, modelPath) = try resolvedInpaintingModel(model)
-        let items = try selection.items()
+        let (network, modelPath, table) = try selection.model(model)
+        let items = try selection.items(features: table)
         let page = try writeInpaintingReport(model: network, modelPath: modelPath, items: items, gallery: gallery, run: runFolder,
                                              output: output, command: invokedCommandLine())
         printReportWritten(page)

@@ -26,6 +26,9 @@ struct TrainInpaintCommand: ParsableCommand {
     @Option(help: "Folder of PNG images to train on (a fixed subset is held out for validation).")
     var images: String
 
+    @Option(help: "Precomputed image features (HDF5, docs/FORMATS.md), for configs with semantic_source: precomputed.")
+    var features: String?
+
     @Option(help: "Output folder (must be empty or absent, unless resuming).")
     var output: String
 
@@ -56,7 +59,10 @@ struct TrainInpaintCommand: ParsableCommand {
             configText = try overriddenConfigText(inpaintingConfig, sourceName: sourceName)
         }
         try checkRunFolder(output, resuming: resume != nil)
-        let imageSet = try InpaintingImageSet(folder: images, validationCount: inpaintingConfig.training.validationImages)
+        let table = try features.map { try ImageFeatures(contentsOf: $0) }
+        if let table { try table.check(dimensions: inpaintingConfig.model.semanticFeatures) }
+        let imageSet = try InpaintingImageSet(folder: images, validationCount: inpaintingConfig.training.validationImages,
+                                              features: table)
         let training = inpaintingConfig.training
         print("splatkit train-inpaint: \(ComputeThreads.count) threads, seed \(inpaintingConfig.seed)")
         print("images: \(images): \(imageSet.train.count) train, \(imageSet.validation.count) held out (validation.txt)")
@@ -90,7 +96,7 @@ struct TrainInpaintCommand: ParsableCommand {
         if !finished {
             print("interrupted at step \(trainer.step); saved \(last)")
             print("resume with: splatkit train-inpaint --resume \(last) --images \(images) --output \(output)"
-                  + (steps.map { " --steps \($0)" } ?? ""))
+                  + (features.map { " --features \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? ""))
             throw ExitCode(130)
         }
         let model = (output as NSString).appendingPathComponent(InpaintingTrainer.modelFileName)

@@ -59,7 +59,9 @@ final class InpaintingTrainerTests: XCTestCase {
         XCTAssertEqual(set.validationNames, ["picture_2.png", "picture_5.png"])  // every 3rd, from the 3rd
         XCTAssertEqual(set.trainNames.count, 4)
         let sampler = InpaintingBatchSampler(images: set, cropSize: 32, batchSize: 3, seed: 5, curriculum: MaskCurriculum())
-        let (a, masks) = sampler.batch(step: 7, steps: 10)
+        let first = sampler.batch(step: 7, steps: 10)
+        let (a, masks) = (first.images, first.masks)
+        XCTAssertNil(first.features)
         let again = sampler.batch(step: 7, steps: 10)
         XCTAssertEqual(a.shape, [3, 3, 32, 32])
         XCTAssertEqual(masks.shape, [3, 1, 32, 32])
@@ -135,6 +137,48 @@ final class InpaintingTrainerTests: XCTestCase {
         }
         XCTAssertThrowsError(try loadInpaintingModel(from: folder + "/images/picture_0.png")) { error in
             XCTAssertTrue("\(error)".contains("picture_0.png"), "\(error)")
+        }
+    }
+
+    /// semantic_source: precomputed reads each image's vector from an ImageFeatures file, for
+    /// training batches (by source image), validation, model loading and evaluation items.
+    func testPrecomputedFeaturesFlowFromTheFeaturesFile() throws {
+        var config = tinyTrainingConfig(steps: 3)
+        config.model.semanticSource = .precomputed
+        let names = try InpaintingImageSet.pngNames(in: folder + "/images")
+        let vectors = Tensor(shape: [names.count, 8], scalars: (0..<(names.count * 8)).map { Float($0 % 8) / 8 + Float($0 / 8) })
+        let featuresPath = folder + "/features.h5"
+        try ImageFeatures(names: names, features: vectors, source: "test").write(to: featuresPath)
+        let table = try ImageFeatures(contentsOf: featuresPath)
+        XCTAssertEqual(table.names, names)
+        XCTAssertEqual(try table.vector(for: "/any/folder/picture_1.png"), Array(vectors.scalars[8..<16]))
+
+        XCTAssertThrowsError(try InpaintingTrainer(config: config, configText: try yamlText(config), images: try images(config: config),
+                                                   outputDirectory: folder + "/nofeatures")) { error in
+            XCTAssertTrue("\(error)".contains("--features"), "\(error)")
+        }
+        let set = try InpaintingImageSet(folder: folder + "/images", validationCount: 2, features: table)
+        let batch = InpaintingBatchSampler(images: set, cropSize: 32, batchSize: 3, seed: 1, curriculum: MaskCurriculum())
+            .batch(step: 0, steps: 3)
+        XCTAssertEqual(batch.features?.shape, [3, 8])
+        for item in 0..<3 {  // every row is one of the training images' vectors
+            let row = Array(batch.features!.scalars[(item * 8)..<((item + 1) * 8)])
+            XCTAssertTrue(set.trainFeatures!.contains(row))
+        }
+        let trainer = try InpaintingTrainer(config: config, configText: try yamlText(config), images: set,
+                                            outputDirectory: folder + "/precomputed")
+        XCTAssertTrue(try trainer.run())
+        let loaded = try loadInpaintingModel(from: folder + "/precomputed/model.h5")
+        let items = try InpaintingEvaluationSet.items(images: folder + "/images", kinds: [.small], size: 32, limit: 2, features: table)
+        XCTAssertEqual(items[1].features, Array(vectors.scalars[8..<16]))
+        XCTAssertTrue(loaded.model.evaluate(items[0]).scores.psnr.isFinite)
+
+        let partial = folder + "/partial.h5"
+        try ImageFeatures(names: ["picture_0.png"], features: Tensor(shape: [1, 8], scalars: [Float](repeating: 0, count: 8)),
+                          source: "test").write(to: partial)
+        XCTAssertThrowsError(try InpaintingImageSet(folder: folder + "/images", validationCount: 2,
+                                                    features: try ImageFeatures(contentsOf: partial))) { error in
+            XCTAssertTrue("\(error)".contains(partial) && "\(error)".contains("picture_1.png"), "\(error)")
         }
     }
 
