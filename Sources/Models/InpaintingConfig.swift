@@ -22,6 +22,10 @@ import SplatIO
 //     cholesky_shear_limit      px: l21 runs over a symmetric grid in ±limit (2)
 //     covariance_epsilon        ε px², added to every Σ so conics stay finite (0.01)
 //     offset_range              px: a Gaussian moves at most this far from its grid point (1)
+//     hole_fill                 what the network sees in the holes: zero (the paper) | push_pull
+//                               (a push-pull diffusion fill of the holes, ClassicalFill.swift, so
+//                               the network refines a smooth guess instead of starting from black;
+//                               configs/inpaint_unet.yaml and the shipped model use it)
 //     semantic_source           learned (a small encoder of the masked image) | precomputed
 //                               (per-image features, e.g. DINOv2, given to `predict`)
 //     semantic_features         F, the length of the global feature vector (64; paper 768)
@@ -86,6 +90,14 @@ public struct InpaintingConfig: Codable, Equatable {
     public var initializationSeed: UInt64 { UInt64(bitPattern: Int64(seed)) }
 }
 
+/// What the network's input holds in the holes.
+public enum HoleFill: String, Codable, Equatable {
+    /// Zeros, as the paper (the mask channel says where).
+    case zero
+    /// The push-pull diffusion fill of the holes from the known pixels (`pushPullFill`).
+    case pushPull = "push_pull"
+}
+
 /// Where the global feature vector of the semantic alignment comes from.
 public enum SemanticSource: String, Codable, Equatable {
     /// A small convolutional encoder of the masked image, trained with the rest.
@@ -113,6 +125,7 @@ public struct InpaintingModelConfig: Codable, Equatable {
     public var covarianceEpsilon = 0.01
     public var offsetRange = 1.0
     public var semanticSource = SemanticSource.learned
+    public var holeFill = HoleFill.zero
     public var semanticFeatures = 64
     public var globalChannels = 16
 
@@ -123,6 +136,7 @@ public struct InpaintingModelConfig: Codable, Equatable {
         case choleskyValues = "cholesky_values", choleskyScaleRange = "cholesky_scale_range"
         case choleskyShearLimit = "cholesky_shear_limit", covarianceEpsilon = "covariance_epsilon"
         case offsetRange = "offset_range", semanticSource = "semantic_source", semanticFeatures = "semantic_features"
+        case holeFill = "hole_fill"
         case globalChannels = "global_channels"
     }
 
@@ -165,6 +179,7 @@ public struct InpaintingModelConfig: Codable, Equatable {
         covarianceEpsilon = try value(.covarianceEpsilon, covarianceEpsilon)
         offsetRange = try value(.offsetRange, offsetRange)
         semanticSource = try value(.semanticSource, semanticSource)
+        holeFill = try value(.holeFill, holeFill)
         semanticFeatures = try value(.semanticFeatures, semanticFeatures)
         globalChannels = try value(.globalChannels, globalChannels)
 

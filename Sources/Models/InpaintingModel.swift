@@ -10,8 +10,9 @@ import TensorCore
 //   image = K ⊙ I + (1 − K) ⊙ render,
 // so known pixels are the input's, bit for bit (I·1 + render·0), for any render.
 //
-// Network input: the image with its holes zeroed, I ⊙ K, in [0, 1], and (with `mask_channel`)
-// the hole mask as a 4th channel: (B, 3 | 4, H, W).
+// Network input: the image with its holes zeroed, I ⊙ K, in [0, 1] (with `hole_fill: push_pull`,
+// the holes hold the push-pull fill F of the known pixels instead: I ⊙ K + F ⊙ (1 − K), a
+// constant of the input), and (with `mask_channel`) the hole mask as a 4th channel: (B, 3 | 4, H, W).
 //
 // Sizes. The U-Net needs H and W divisible by 8 (three stride-2 steps) and the rasterizer by P,
 // so the network's stride is lcm(P, 8) (16 for P = 16). Inputs of any size are padded at the
@@ -93,7 +94,7 @@ public struct InpaintingModel {
         let (paddedH, paddedW) = ((H + s - 1) / s * s, (W + s - 1) / s * s)
         let paddedImage = reflectionPaddedBottomRight(image, height: paddedH, width: paddedW)
         let hole = reflectionPaddedBottomRight(mask, height: paddedH, width: paddedW)  // (B, 1, H', W')
-        let masked = paddedImage * (1 - hole)
+        let masked = holeFilled(paddedImage, hole: hole)
         let input = config.maskChannel ? Tensor.concatenated([masked, hole], alongAxis: 1) : masked
 
         let global = features ?? globalEncoder!(input, training: training)  // (B, F)
@@ -104,6 +105,24 @@ public struct InpaintingModel {
         if paddedW != W { render = render.sliced(0..<W, alongAxis: 3) }
         let known = 1 - mask
         return InpaintingPrediction(image: image * known + render * mask, render: render, gaussians: gaussians)
+    }
+}
+
+extension InpaintingModel {
+    /// The network's image input: I ⊙ (1 − hole), plus the push-pull fill in the holes when
+    /// configured. images (B, 3, H, W), hole (B, 1, H, W) → (B, 3, H, W).
+    func holeFilled(_ images: Tensor, hole: Tensor) -> Tensor {
+        let known = images * (1 - hole)
+        guard config.holeFill == .pushPull else { return known }
+        let (B, H, W) = (images.shape[0], images.shape[2], images.shape[3])
+        let (pixels, holes) = (images.scalars, hole.scalars)
+        var fill: [Float] = []
+        fill.reserveCapacity(pixels.count)
+        for item in 0..<B {
+            fill += pushPullFill(Array(pixels[(item * 3 * H * W)..<((item + 1) * 3 * H * W)]),
+                                 mask: Array(holes[(item * H * W)..<((item + 1) * H * W)]), width: W, height: H)
+        }
+        return known + Tensor(shape: images.shape, scalars: fill) * hole  // the fill is a constant: no gradient
     }
 }
 

@@ -63,7 +63,9 @@ final class InpaintingTests: XCTestCase {
         let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("configs")
         let cpu = try InpaintingConfig.load(from: configs.appendingPathComponent("inpaint_unet.yaml").path)
-        XCTAssertEqual(cpu, InpaintingConfig())
+        var defaults = InpaintingConfig()
+        defaults.model.holeFill = .pushPull  // the one key the CPU config sets away from its default
+        XCTAssertEqual(cpu, defaults)
         let paper = try InpaintingConfig.load(from: configs.appendingPathComponent("inpaint_unet_paper.yaml").path)
         XCTAssertEqual(paper.model, InpaintingModelConfig.paper)
         XCTAssertEqual(paper.training, InpaintingTrainingConfig.paper)
@@ -140,7 +142,31 @@ final class InpaintingTests: XCTestCase {
     }
 
     func testKnownPixelsArePreservedExactly() {
-        let model = InpaintingModel(config: tinyConfig(), store: ParameterStore(seed: 4))
+        for fill in [HoleFill.zero, .pushPull] {
+            var config = tinyConfig()
+            config.holeFill = fill
+            assertKnownPixelsPreserved(InpaintingModel(config: config, store: ParameterStore(seed: 4)))
+        }
+    }
+
+    /// With hole_fill: push_pull the network's input holds the push-pull fill in the holes and
+    /// the image elsewhere; with zero, zeros in the holes.
+    func testHoleFillOfTheNetworkInput() {
+        let image = smoothImage(batch: 2, height: 16, width: 16)
+        let mask = squareHole(batch: 2, height: 16, width: 16, hole: 6)
+        var config = tinyConfig()
+        config.holeFill = .pushPull
+        let filled = InpaintingModel(config: config, store: ParameterStore(seed: 1)).holeFilled(image, hole: mask)
+        for item in 0..<2 {
+            let expected = pushPullFill(Array(image.scalars[(item * 768)..<((item + 1) * 768)]),
+                                        mask: Array(mask.scalars[(item * 256)..<((item + 1) * 256)]), width: 16, height: 16)
+            XCTAssertEqual(Array(filled.scalars[(item * 768)..<((item + 1) * 768)]), expected)
+        }
+        let zeroed = InpaintingModel(config: tinyConfig(), store: ParameterStore(seed: 1)).holeFilled(image, hole: mask)
+        XCTAssertEqual(zeroed.scalars, (image * (1 - mask)).scalars)
+    }
+
+    private func assertKnownPixelsPreserved(_ model: InpaintingModel, file: StaticString = #filePath, line: UInt = #line) {
         let (height, width) = (32, 32)
         let image = smoothImage(batch: 1, height: height, width: width)
         let mask = HoleMask.tensor([MaskGenerator(width: width, height: height, seed: 5).mask(index: 0, kind: .large)],
