@@ -106,8 +106,9 @@ struct Negate: DifferentiableScalarFunction {
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { -1 }
 }
 
+/// eˣ in branch-free form (VectorMath.swift), so the loop over elements is vectorised.
 struct Exponential: DifferentiableScalarFunction {
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { VectorMath.exp(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
 }
 
