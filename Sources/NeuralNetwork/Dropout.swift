@@ -28,10 +28,7 @@ public struct Dropout: Layer {
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
         guard training && rate > 0 else { return input }
         let keptScale = 1 / (1 - rate)
-        var mask = [Float](repeating: 0, count: input.count)
-        for i in 0..<mask.count where random.generator.nextUniform() >= rate {
-            mask[i] = keptScale
-        }
+        let mask = random.generator.nextUniforms(input.count).map { $0 >= rate ? keptScale : 0 }
         return input * Tensor(shape: input.shape, scalars: mask)
     }
 }
