@@ -206,3 +206,31 @@ extension Tensor {
         return broadcastScalars(self, Tensor(0), alsoBroadcastingTo: target) { x, _ in x }.scalars
     }
 }
+
+// MARK: - Dropout
+
+extension Tensor {
+    /// Inverted dropout: each element is zeroed when its uniform draw from `generator` (one per
+    /// element, in row-major order) is below `rate`; the others are scaled by 1/(1 − rate), so
+    /// the expected output equals the input. The mask is a constant of the graph: the gradient
+    /// is the upstream gradient times the mask. One pass draws, masks and scales.
+    public func dropout(rate: Float, using generator: inout RandomGenerator) -> Tensor {
+        precondition(rate >= 0 && rate < 1, "dropout: rate \(rate) must lie in [0, 1)")
+        let keptScale = 1 / (1 - rate)
+        var mask = uninitializedScalars(count), output = uninitializedScalars(count)  // each like self
+        scalars.withUnsafeBufferPointer { x in
+            mask.withUnsafeMutableBufferPointer { m in
+                output.withUnsafeMutableBufferPointer { y in
+                    for i in 0..<x.count {
+                        m[i] = generator.nextUniform() >= rate ? keptScale : 0
+                        y[i] = x[i] * m[i]
+                    }
+                }
+            }
+        }
+        let kept = mask
+        return Tensor.record("dropout", shape: shape, scalars: output, inputs: [self]) { g in
+            [Tensor(shape: g.shape, scalars: zipScalars(g.scalars, kept, Multiply()))]
+        }
+    }
+}

@@ -66,15 +66,6 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
-    /// `count` uniform floats in [0, 1): the values of `count` calls of `nextUniform()`, in
-    /// order, drawn in one loop (for masks over whole tensors, e.g. dropout).
-    public mutating func nextUniforms(_ count: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for i in 0..<count { buffer[i] = nextUniform() }
-            initialized = count
-        }
-    }
-
     /// A uniform integer in `0..<upperBound` (unbiased, by rejection).
     public mutating func nextInt(below upperBound: Int) -> Int {
         precondition(upperBound > 0, "nextInt: upper bound must be positive")
