@@ -18,7 +18,7 @@ struct LeakyRectifiedLinear: DifferentiableScalarFunction {
 /// (VectorMath.swift), so the loop over elements is vectorised.
 struct ExponentialLinear: DifferentiableScalarFunction {
     let alpha: Float
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * VectorMath.expm1(x) }
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * VectorMath.expm1OfNonPositive(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : y + alpha }
 }
 

@@ -45,6 +45,16 @@ final class VectorMathTests: XCTestCase {
         XCTAssertLessThanOrEqual(measured.relative, 2e-7, "worst at x = \(measured.worstInput)")
     }
 
+    /// ELU's variant for x ≤ 0 computes the same values as the general function there.
+    func testNonPositiveVariantEqualsTheGeneralFunction() {
+        for i in 0...200_000 {
+            let x = -Float(i) * 5e-4  // [−100, 0]
+            XCTAssertEqual(VectorMath.expm1OfNonPositive(x), VectorMath.expm1(x), "at x = \(x)")
+        }
+        XCTAssertEqual(VectorMath.expm1OfNonPositive(-.infinity), -1)
+        XCTAssertTrue(VectorMath.expm1OfNonPositive(.nan).isNaN)
+    }
+
     func testLimitsAndSpecialValues() {
         for x: Float in [-.infinity, -1000, -104] {
             XCTAssertEqual(VectorMath.exp(x), 0)
