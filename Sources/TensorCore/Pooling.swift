@@ -1,7 +1,7 @@
 // Pooling and nearest upsampling over NCHW (NCL for 1-D) tensors.
 //
-// Max and average pooling are primitives with pullbacks; 1-D pools are the 2-D ones over a
-// height of 1; global average pooling and nearest upsampling are compositions.
+// Max and average pooling and nearest upsampling are primitives with pullbacks; 1-D pools are
+// the 2-D ones over a height of 1; global average pooling is a composition.
 // Forward and backward run over planes (N·C, in parallel) and, within a plane, over output
 // positions in order, each window's in-bounds rows and columns found once (no index division
 // per element).
@@ -188,12 +188,98 @@ extension Tensor {
     }
 
     /// Nearest-neighbour upsampling by an integer factor along every axis after the first two:
-    /// each element is repeated `scale` times per spatial axis (reshape → expand → reshape).
+    /// each element is repeated `scale` times per spatial axis. The pullback sums each input
+    /// element's copies.
     public func upsampledNearest(scale: Int) -> Tensor {
         precondition(rank >= 3 && scale >= 1, "upsampledNearest: input \(shape), scale \(scale)")
-        let spatial = Array(shape[2...])
-        let interleaved = Array(shape[..<2]) + spatial.flatMap { [$0, 1] }
-        let target = Array(shape[..<2]) + spatial.flatMap { [$0, scale] }
-        return reshaped(interleaved).expanded(to: target).reshaped(Array(shape[..<2]) + spatial.map { $0 * scale })
+        let geometry = NearestUpsampling(inputShape: shape, scale: scale)
+        let output = geometry.upsampled(scalars)
+        let inputShape = shape
+        return Tensor.record("upsampleNearest", shape: geometry.outputShape, scalars: output, inputs: [self]) { g in
+            [Tensor(shape: inputShape, scalars: geometry.summedCopies(g.scalars))]
+        }
+    }
+}
+
+/// Nearest upsampling of (N, C, S1, …, Sd) by k: rows of the last axis, each output row
+/// (n·C + c, o1, …, o_{d−1}) filled from input row (n·C + c, o1/k, …, o_{d−1}/k), each
+/// element written k times. Shape letters: P = N·C planes, W = Sd the row width.
+private struct NearestUpsampling {
+    let inputShape: [Int], scale: Int
+
+    /// (N, C, S1·k, …, Sd·k).
+    var outputShape: [Int] { Array(inputShape[..<2]) + inputShape[2...].map { $0 * scale } }
+    private var planes: Int { inputShape[0] * inputShape[1] }
+    private var width: Int { inputShape.last! }
+    /// Input rows per plane: S1·…·S_{d−1}.
+    private var inputRowsPerPlane: Int { inputShape[2..<(inputShape.count - 1)].reduce(1, *) }
+    /// Output rows per plane: (S1·k)·…·(S_{d−1}·k).
+    private var outputRowsPerPlane: Int { inputShape[2..<(inputShape.count - 1)].reduce(1) { $0 * $1 * scale } }
+
+    /// The input row, within its plane, of output row `row` within its plane.
+    @inline(__always)
+    private func inputRow(ofOutputRow row: Int) -> Int {
+        var remainder = row, inputRow = 0, multiplier = 1
+        for axis in stride(from: inputShape.count - 2, through: 2, by: -1) {
+            let extent = inputShape[axis]
+            inputRow += (remainder % (extent * scale)) / scale * multiplier
+            remainder /= extent * scale
+            multiplier *= extent
+        }
+        return inputRow
+    }
+
+    /// Calls `body(outputRow, inputRow)` with the global row indices of every output row of
+    /// each plane, in order, in parallel over planes.
+    @inline(__always)
+    private func forEachRow(_ body: (Int, Int) -> Void) {
+        let outputRows = outputRowsPerPlane, inputRows = inputRowsPerPlane
+        let work = outputRows * width * scale
+        parallelChunks(planes, minimumPerThread: Swift.max(1, 32_768 / Swift.max(work, 1))) { range in
+            for plane in range {
+                for row in 0..<outputRows {
+                    body(plane * outputRows + row, plane * inputRows + inputRow(ofOutputRow: row))
+                }
+            }
+        }
+    }
+
+    /// The upsampled values of `x` (input shape) in output shape.
+    func upsampled(_ x: [Float]) -> [Float] {
+        let W = width, k = scale
+        var output = uninitializedScalars(planes * outputRowsPerPlane * W * k)
+        x.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                let x = source.baseAddress!, y = destination.baseAddress!
+                forEachRow { outputRow, inputRow in
+                    let from = x + inputRow * W, to = y + outputRow * W * k
+                    for w in 0..<W {
+                        for j in 0..<k { to[w * k + j] = from[w] }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// For `g` in output shape: each input element's sum over its copies (rows in order, then
+    /// the k copies within the row).
+    func summedCopies(_ g: [Float]) -> [Float] {
+        let W = width, k = scale
+        var dx = [Float](repeating: 0, count: planes * inputRowsPerPlane * W)
+        g.withUnsafeBufferPointer { source in
+            dx.withUnsafeMutableBufferPointer { destination in
+                let g = source.baseAddress!, d = destination.baseAddress!
+                forEachRow { outputRow, inputRow in
+                    let from = g + outputRow * W * k, to = d + inputRow * W
+                    for w in 0..<W {
+                        var total: Float = 0
+                        for j in 0..<k { total += from[w * k + j] }
+                        to[w] += total
+                    }
+                }
+            }
+        }
+        return dx
     }
 }
