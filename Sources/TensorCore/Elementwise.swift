@@ -213,17 +213,28 @@ extension Tensor {
     /// Inverted dropout: each element is zeroed when its uniform draw from `generator` (one per
     /// element, in row-major order) is below `rate`; the others are scaled by 1/(1 − rate), so
     /// the expected output equals the input. The mask is a constant of the graph: the gradient
-    /// is the upstream gradient times the mask. One pass draws, masks and scales.
+    /// is the upstream gradient times the mask.
     public func dropout(rate: Float, using generator: inout RandomGenerator) -> Tensor {
         precondition(rate >= 0 && rate < 1, "dropout: rate \(rate) must lie in [0, 1)")
         let keptScale = 1 / (1 - rate)
+        // nextUniform() is b·2⁻²⁴ for the top 24 bits b of next(), exactly, and rate·2²⁴ is
+        // exact too, so u ≥ rate ⟺ b ≥ ⌈rate·2²⁴⌉. The draws go into a small buffer first, so
+        // the masking loop is free of the generator and vectorises (compares and blends, where
+        // a loop deciding element by element compiles to an unpredictable branch).
+        let threshold = Int32((rate * 16_777_216).rounded(.up)), blockSize = 256
         var mask = uninitializedScalars(count), output = uninitializedScalars(count)  // each like self
         scalars.withUnsafeBufferPointer { x in
             mask.withUnsafeMutableBufferPointer { m in
                 output.withUnsafeMutableBufferPointer { y in
-                    for i in 0..<x.count {
-                        m[i] = generator.nextUniform() >= rate ? keptScale : 0
-                        y[i] = x[i] * m[i]
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: blockSize) { bits in
+                        for start in stride(from: 0, to: x.count, by: blockSize) {
+                            let end = Swift.min(start + blockSize, x.count)
+                            for i in start..<end { bits[i - start] = Int32(truncatingIfNeeded: generator.next() >> 40) }
+                            for i in start..<end {
+                                m[i] = bits[i - start] >= threshold ? keptScale : 0
+                                y[i] = x[i] * m[i]
+                            }
+                        }
                     }
                 }
             }
