@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 
 // Adam (Kingma & Ba 2015), computed exactly as PyTorch's `torch.optim.Adam` (single-tensor
@@ -63,7 +64,7 @@ public struct Adam: UpdateRule {
             let d = g + decay * theta
             m = m + oneMinusBeta1 * (d - m)
             v = b2 * v + oneMinusBeta2 * (d * d)
-            let denominator = v.squareRoot() / biasCorrection2Root + eps
+            let denominator = splatkit_square_root8(v) / biasCorrection2Root + eps  // sqrtps, not sqrtf per lane
             theta = theta - stepSize * (m / denominator)
         }
     }
