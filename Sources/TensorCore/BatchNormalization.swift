@@ -66,7 +66,7 @@ private func contiguousCenteredDot(
         blocks += da * db
         i += 16
     }
-    var total = blocks.sum()
+    var total: Float = count >= 16 ? blocks.sum() : 0  // (no horizontal sum for short runs)
     while i < count {
         total += (a[i] - p) * (b[i] - q)
         i += 1

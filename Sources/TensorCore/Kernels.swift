@@ -31,7 +31,7 @@ func contiguousSum(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
         blocks += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
         i += 16
     }
-    var total = blocks.sum()
+    var total: Float = count >= 16 ? blocks.sum() : 0  // (no horizontal sum for short runs)
     while i < count {
         total += values[i]
         i += 1
