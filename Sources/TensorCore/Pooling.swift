@@ -95,8 +95,10 @@ extension Tensor {
                         let input = x + plane * planeSize, base = plane * OP
                         window.forEachOutput { p, inputs in
                             var best = input[inputs.first], bestIndex = inputs.first
-                            inputs.forEach { i in
-                                if input[i] > best { best = input[i]; bestIndex = i }
+                            inputs.forEach { i in  // selects, not a branch: which wins is unpredictable
+                                let value = input[i], better = value > best
+                                best = better ? value : best
+                                bestIndex = better ? i : bestIndex
                             }
                             y[base + p] = best
                             w[base + p] = Int32(bestIndex)
