@@ -33,11 +33,15 @@ private struct ChannelPlanes {
     /// The offset of sample `b`'s plane of channel `c`.
     @inline(__always) func offset(sample b: Int, channel c: Int) -> Int { (b * channels + c) * planeSize }
 
-    /// Σ over channel c's planes of `planeSum(offset)` (each a Float sum over one plane), in Double.
+    /// Σ over channel c's planes of `planeSums(offset)` (each two Float sums over one plane),
+    /// in Double.
     @inline(__always)
-    func channelSum(_ c: Int, _ planeSum: (Int) -> Float) -> Double {
-        var total = 0.0
-        for b in 0..<batch { total += Double(planeSum(offset(sample: b, channel: c))) }
+    func channelSums(_ c: Int, _ planeSums: (Int) -> SIMD2<Float>) -> SIMD2<Double> {
+        var total = SIMD2<Double>()
+        for b in 0..<batch {
+            let sums = planeSums(offset(sample: b, channel: c))
+            total += SIMD2(Double(sums[0]), Double(sums[1]))
+        }
         return total
     }
 
@@ -50,28 +54,33 @@ private struct ChannelPlanes {
     }
 }
 
-/// Σ (a[i] − p)·(b[i] − q) over `count` contiguous floats, in SIMD blocks of 16 (a fixed order).
+/// (Σ (a[i] − p), Σ (a[i] − p)·(b[i] − q)) over `count` contiguous floats, in SIMD blocks of
+/// 16 (a fixed order): with a = b = x and p = q = μ the second is Σ (x − μ)²; with a = dy,
+/// p = 0, b = x, q = μ they are Σ dy and Σ dy·(x − μ), in one pass.
 @inline(__always)
-private func contiguousCenteredDot(
+private func contiguousCenteredSums(
     _ a: UnsafePointer<Float>, minus p: Float, _ b: UnsafePointer<Float>, minus q: Float, _ count: Int
-) -> Float {
+) -> SIMD2<Float> {
     typealias Block = SIMD16<Float>
     let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b), stride = MemoryLayout<Float>.stride
     let shiftA = Block(repeating: p), shiftB = Block(repeating: q)
-    var blocks = Block()
+    var sumBlocks = Block(), dotBlocks = Block()
     var i = 0
     while i + 16 <= count {
         let da = rawA.loadUnaligned(fromByteOffset: i * stride, as: Block.self) - shiftA
         let db = rawB.loadUnaligned(fromByteOffset: i * stride, as: Block.self) - shiftB
-        blocks += da * db
+        sumBlocks += da
+        dotBlocks += da * db
         i += 16
     }
-    var total: Float = count >= 16 ? blocks.sum() : 0  // (no horizontal sum for short runs)
+    // (No horizontal sums for short runs.)
+    var sum: Float = count >= 16 ? sumBlocks.sum() : 0, dot: Float = count >= 16 ? dotBlocks.sum() : 0
     while i < count {
-        total += (a[i] - p) * (b[i] - q)
+        sum += a[i] - p
+        dot += (a[i] - p) * (b[i] - q)
         i += 1
     }
-    return total
+    return SIMD2(sum, dot)
 }
 
 extension Tensor {
@@ -108,10 +117,10 @@ extension Tensor {
                             let x = source.baseAddress!, y = outputBuffer.baseAddress!
                             let S = planes.planeSize
                             planes.forEachChannel { c in
-                                let mu = Float(planes.channelSum(c) { contiguousSum(x + $0, S) } / Double(n))
-                                let sigma2 = Float(planes.channelSum(c) {
-                                    contiguousCenteredDot(x + $0, minus: mu, x + $0, minus: mu, S)
-                                } / Double(n))
+                                let mu = Float(planes.channelSums(c) { SIMD2(contiguousSum(x + $0, S), 0) }[0] / Double(n))
+                                let sigma2 = Float(planes.channelSums(c) {
+                                    contiguousCenteredSums(x + $0, minus: mu, x + $0, minus: mu, S)
+                                }[1] / Double(n))
                                 let inverse = 1 / (sigma2 + epsilon).squareRoot()
                                 // y = (x − μ)·(γ/σ) + β (not x·(γ/σ) + shift: that cancels when |μ| ≫ σ)
                                 let scale = gammas[c] * inverse, shift = betas[c]
@@ -156,11 +165,9 @@ extension Tensor {
                             let x = source.baseAddress!, g = upstream.baseAddress!, d = dxBuffer.baseAddress!
                             planes.forEachChannel { c in
                                 let mu = mean[c], inverse = inverseDeviation[c]
-                                let sumG = Float(planes.channelSum(c) { contiguousSum(g + $0, S) })
-                                // Σ dy·x̂ = (1/σ)·Σ dy·(x − μ)
-                                let sumGXHat = inverse * Float(planes.channelSum(c) {
-                                    contiguousCenteredDot(g + $0, minus: 0, x + $0, minus: mu, S)
-                                })
+                                // Σ dy and Σ dy·x̂ = (1/σ)·Σ dy·(x − μ), in one pass
+                                let sums = planes.channelSums(c) { contiguousCenteredSums(g + $0, minus: 0, x + $0, minus: mu, S) }
+                                let sumG = Float(sums[0]), sumGXHat = inverse * Float(sums[1])
                                 // dx = (γ/σ)·(dy − Σdy/n − x̂·Σ(dy·x̂)/n), with x̂ = (x − μ)/σ
                                 let k = gammas[c] * inverse
                                 let meanG = sumG / n, slope = inverse * sumGXHat / n
