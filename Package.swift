@@ -3,7 +3,7 @@
 //
 // Module graph (acyclic, one job each):
 //   CBLAS, CHDF5, CPNG      system C libraries (Debian -dev packages, found with pkg-config)
-//   CSystem                 glibc functions Swift does not import (allocator tuning)
+//   CSystem                 glibc functions Swift does not import (allocator tuning), a vector sqrt
 //   CZlib                   zlib (deflate for .npz archives)
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
 //   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CSystem"),  // glibc's mallopt, which Swift's Glibc module omits
+        .systemLibrary(name: "CSystem"),  // glibc's mallopt (omitted by Swift's Glibc module), a vector sqrt
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TensorCore",
@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "NeuralNetwork",
-            dependencies: ["TensorCore", "SplatIO"],
+            dependencies: ["TensorCore", "SplatIO", "CSystem"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(

@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 
 // Adam (Kingma & Ba 2015), computed exactly as PyTorch's `torch.optim.Adam` (single-tensor
@@ -49,8 +50,6 @@ public struct Adam: UpdateRule {
     public var slotNames: [String] { ["m", "v"] }
 
     public func applySingle(_ update: ParameterUpdate) {
-        let theta = update.values, g = update.gradient, n = update.count
-        let m = update.slots[0], v = update.slots[1]
         let t = Double(update.step)
         let biasCorrection1 = 1 - Foundation.pow(beta1, t)
         let biasCorrection2 = 1 - Foundation.pow(beta2, t)
@@ -58,15 +57,49 @@ public struct Adam: UpdateRule {
         let biasCorrection2Root = Float(biasCorrection2.squareRoot())
         let oneMinusBeta1 = Float(1 - beta1), oneMinusBeta2 = Float(1 - beta2)
         let b2 = Float(beta2), eps = epsilon, decay = weightDecay
-        for i in 0..<n {
-            let d = g[i] + decay * theta[i]
-            let first = m[i] + oneMinusBeta1 * (d - m[i])
-            let second = b2 * v[i] + oneMinusBeta2 * (d * d)
-            m[i] = first
-            v[i] = second
-            let denominator = second.squareRoot() / biasCorrection2Root + eps
-            theta[i] -= stepSize * (first / denominator)
+        // Eight elements per step: each lane does exactly the scalar arithmetic, in the same
+        // order, so results are bit-identical to an element loop (which the compiler does not
+        // vectorise here, not knowing that θ, m and v never overlap).
+        forEachBlock(update) { theta, g, m, v in
+            let d = g + decay * theta
+            m = m + oneMinusBeta1 * (d - m)
+            v = b2 * v + oneMinusBeta2 * (d * d)
+            let denominator = splatkit_square_root8(v) / biasCorrection2Root + eps  // sqrtps, not sqrtf per lane
+            theta = theta - stepSize * (m / denominator)
         }
+    }
+}
+
+/// Runs `body(θ, g, m, v)` over a parameter's elements in blocks of 8 (the last one padded
+/// with zeros), writing θ and the two slots m, v back.
+@inline(__always)
+private func forEachBlock(
+    _ update: ParameterUpdate,
+    _ body: (inout SIMD8<Float>, SIMD8<Float>, inout SIMD8<Float>, inout SIMD8<Float>) -> Void
+) {
+    typealias Block = SIMD8<Float>
+    let theta = update.values, g = update.gradient, m = update.slots[0], v = update.slots[1]
+    var i = 0
+    while i + Block.scalarCount <= update.count {
+        let offset = i * MemoryLayout<Float>.stride
+        var thetaBlock = UnsafeRawPointer(theta).loadUnaligned(fromByteOffset: offset, as: Block.self)
+        var mBlock = UnsafeRawPointer(m).loadUnaligned(fromByteOffset: offset, as: Block.self)
+        var vBlock = UnsafeRawPointer(v).loadUnaligned(fromByteOffset: offset, as: Block.self)
+        body(&thetaBlock, UnsafeRawPointer(g).loadUnaligned(fromByteOffset: offset, as: Block.self), &mBlock, &vBlock)
+        UnsafeMutableRawPointer(theta).storeBytes(of: thetaBlock, toByteOffset: offset, as: Block.self)
+        UnsafeMutableRawPointer(m).storeBytes(of: mBlock, toByteOffset: offset, as: Block.self)
+        UnsafeMutableRawPointer(v).storeBytes(of: vBlock, toByteOffset: offset, as: Block.self)
+        i += Block.scalarCount
+    }
+    let remaining = update.count - i
+    guard remaining > 0 else { return }
+    var thetaBlock = Block(), gBlock = Block(), mBlock = Block(), vBlock = Block()
+    for lane in 0..<remaining {
+        (thetaBlock[lane], gBlock[lane], mBlock[lane], vBlock[lane]) = (theta[i + lane], g[i + lane], m[i + lane], v[i + lane])
+    }
+    body(&thetaBlock, gBlock, &mBlock, &vBlock)
+    for lane in 0..<remaining {
+        (theta[i + lane], m[i + lane], v[i + lane]) = (thetaBlock[lane], mBlock[lane], vBlock[lane])
     }
 }
 

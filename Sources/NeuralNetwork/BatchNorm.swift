@@ -9,9 +9,10 @@ import TensorCore
 //              y = (x − μ) / √(σ² + ε) · γ + β       (differentiated through μ and σ²)
 //   inference: y = (x − running mean) / √(running variance + ε) · γ + β
 //
-// A composition of TensorCore ops (mean, broadcasting arithmetic, sqrt): no primitive of its
-// own. The running statistics are buffers updated in place after each training batch,
-// outside the graph, by one of two conventions:
+// Training uses TensorCore's fused primitive `batchNormalized` (statistics, normalisation,
+// γ and β in one pass, with a hand-written backward); inference is a composition of
+// broadcasting ops. The running statistics are buffers updated in place after each training
+// batch, outside the graph, by one of two conventions:
 //
 //   .keras    momentum m = 0.99, ε = 1e-3:  running = m·running + (1 − m)·batch,
 //             with the biased batch variance (÷ n)
@@ -131,22 +132,18 @@ public struct BatchNorm<Layout: BatchNormLayout>: Layer {
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
         precondition(Layout.accepts(rank: input.rank) && input.shape[1] == featureCount,
                      "\(Layout.layerName): input \(input.shape) must be \(Layout.shapes(channels: featureCount))")
-        let normalized: Tensor
         if training {
             let n = input.count / featureCount
             precondition(n > 1, "batch norm: training needs more than one value per channel, got input \(input.shape)")
-            let statistics = input.standardizedWithStatistics(alongAxes: [0] + Array(2..<input.rank), epsilon: epsilon)
-            normalized = statistics.standardized
-            updateRunningStatistics(batchMean: statistics.mean.scalars, batchVariance: statistics.variance.scalars,
-                                    count: n)
-        } else {
-            var channelShape = [Int](repeating: 1, count: input.rank)  // (1, C, 1, …)
-            channelShape[1] = featureCount
-            let mean = runningMean.reshaped(channelShape)
-            let variance = runningVariance.reshaped(channelShape)
-            normalized = (input - mean) / (variance + epsilon).sqrt()
+            let normalized = input.batchNormalized(gamma: gamma, beta: beta, epsilon: epsilon)
+            updateRunningStatistics(batchMean: normalized.mean, batchVariance: normalized.variance, count: n)
+            return normalized.output
         }
-        return channelAffine(normalized, gamma: gamma, beta: beta)
+        var channelShape = [Int](repeating: 1, count: input.rank)  // (1, C, 1, …)
+        channelShape[1] = featureCount
+        let mean = runningMean.reshaped(channelShape)
+        let variance = runningVariance.reshaped(channelShape)
+        return channelAffine((input - mean) / (variance + epsilon).sqrt(), gamma: gamma, beta: beta)
     }
 
     /// running ← r·running + (1 − r)·batch, with r the convention's retained fraction. Plain

@@ -7,7 +7,7 @@ import TensorCore
 /// The mask is drawn from the shared `RandomSource` (one uniform per element, in row-major
 /// order; an element is dropped when its uniform is below `rate`), so a model built from a
 /// seeded `ParameterStore` drops the same elements on every run. The mask is a constant of
-/// the graph: the gradient is the upstream gradient times the mask.
+/// the graph: the gradient is the upstream gradient times the mask (TensorCore's `dropout`).
 public struct Dropout: Layer {
     /// The probability of zeroing an element, in [0, 1).
     public let rate: Float
@@ -27,11 +27,6 @@ public struct Dropout: Layer {
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
         guard training && rate > 0 else { return input }
-        let keptScale = 1 / (1 - rate)
-        var mask = [Float](repeating: 0, count: input.count)
-        for i in 0..<mask.count where random.generator.nextUniform() >= rate {
-            mask[i] = keptScale
-        }
-        return input * Tensor(shape: input.shape, scalars: mask)
+        return input.dropout(rate: rate, using: &random.generator)
     }
 }

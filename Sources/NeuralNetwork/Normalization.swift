@@ -15,23 +15,15 @@ import TensorCore
 // Defaults follow PyTorch: ε = 1e-5; GroupNorm and LayerNorm are affine, InstanceNorm is not.
 // Parameters (named in the layer's scope): `gamma`, default ones; `beta`, default zeros.
 //
-// The helpers below (standardisation, the affine parameters and their per-channel application)
-// serve BatchNorm.swift too.
+// The affine helpers below (the parameters and their per-channel application) serve
+// BatchNorm.swift too; its training mode has a fused primitive of its own in TensorCore.
 
 extension Tensor {
-    /// (x − mean) / √(biased variance + ε) over `axes`, keeping the shape; with the mean and the
-    /// biased variance (`axes` kept with extent 1).
-    func standardizedWithStatistics(alongAxes axes: [Int], epsilon: Float)
-        -> (standardized: Tensor, mean: Tensor, variance: Tensor) {
-        let mean = self.mean(alongAxes: axes, keepingDimensions: true)
-        let deviations = self - mean
-        let variance = deviations.squared().mean(alongAxes: axes, keepingDimensions: true)
-        return (deviations / (variance + epsilon).sqrt(), mean, variance)
-    }
-
     /// (x − mean) / √(biased variance + ε) over `axes`, keeping the shape.
     func standardized(alongAxes axes: [Int], epsilon: Float) -> Tensor {
-        standardizedWithStatistics(alongAxes: axes, epsilon: epsilon).standardized
+        let deviations = self - mean(alongAxes: axes, keepingDimensions: true)
+        let variance = deviations.squared().mean(alongAxes: axes, keepingDimensions: true)
+        return deviations / (variance + epsilon).sqrt()
     }
 }
 

@@ -14,10 +14,11 @@ struct LeakyRectifiedLinear: DifferentiableScalarFunction {
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : slope }
 }
 
-/// x for x > 0, α·(eˣ − 1) otherwise; derivative y + α there.
+/// x for x > 0, α·(eˣ − 1) otherwise; derivative y + α there. Branch-free eˣ − 1
+/// (VectorMath.swift), so the loop over elements is vectorised.
 struct ExponentialLinear: DifferentiableScalarFunction {
     let alpha: Float
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * VectorMath.expm1OfNonPositive(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : y + alpha }
 }
 

@@ -106,8 +106,9 @@ struct Negate: DifferentiableScalarFunction {
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { -1 }
 }
 
+/// eˣ in branch-free form (VectorMath.swift), so the loop over elements is vectorised.
 struct Exponential: DifferentiableScalarFunction {
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { VectorMath.exp(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
 }
 
@@ -203,5 +204,44 @@ extension Tensor {
     func expandedScalars(to target: [Int]) -> [Float] {
         if shape == target { return scalars }
         return broadcastScalars(self, Tensor(0), alsoBroadcastingTo: target) { x, _ in x }.scalars
+    }
+}
+
+// MARK: - Dropout
+
+extension Tensor {
+    /// Inverted dropout: each element is zeroed when its uniform draw from `generator` (one per
+    /// element, in row-major order) is below `rate`; the others are scaled by 1/(1 − rate), so
+    /// the expected output equals the input. The mask is a constant of the graph: the gradient
+    /// is the upstream gradient times the mask.
+    public func dropout(rate: Float, using generator: inout RandomGenerator) -> Tensor {
+        precondition(rate >= 0 && rate < 1, "dropout: rate \(rate) must lie in [0, 1)")
+        let keptScale = 1 / (1 - rate)
+        // nextUniform() is b·2⁻²⁴ for the top 24 bits b of next(), exactly, and rate·2²⁴ is
+        // exact too, so u ≥ rate ⟺ b ≥ ⌈rate·2²⁴⌉. The draws go into a small buffer first, so
+        // the masking loop is free of the generator and vectorises (compares and blends, where
+        // a loop deciding element by element compiles to an unpredictable branch).
+        let threshold = Int32((rate * 16_777_216).rounded(.up)), blockSize = 256
+        var mask = uninitializedScalars(count), output = uninitializedScalars(count)  // each like self
+        scalars.withUnsafeBufferPointer { x in
+            mask.withUnsafeMutableBufferPointer { m in
+                output.withUnsafeMutableBufferPointer { y in
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: blockSize) { bits in
+                        for start in stride(from: 0, to: x.count, by: blockSize) {
+                            let end = Swift.min(start + blockSize, x.count)
+                            for i in start..<end { bits[i - start] = Int32(truncatingIfNeeded: generator.next() >> 40) }
+                            for i in start..<end {
+                                m[i] = bits[i - start] >= threshold ? keptScale : 0
+                                y[i] = x[i] * m[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let kept = mask
+        return Tensor.record("dropout", shape: shape, scalars: output, inputs: [self]) { g in
+            [Tensor(shape: g.shape, scalars: zipScalars(g.scalars, kept, Multiply()))]
+        }
     }
 }

@@ -31,7 +31,7 @@ func contiguousSum(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
         blocks += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
         i += 16
     }
-    var total = blocks.sum()
+    var total: Float = count >= 16 ? blocks.sum() : 0  // (no horizontal sum for short runs)
     while i < count {
         total += values[i]
         i += 1
@@ -150,6 +150,51 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     return (0..<target.count).map { padded[$0] == 1 && target[$0] != 1 ? 0 : strides[$0] }
 }
 
+/// Walks the rows (every axis but the last) of a row-major `shape` in order, keeping the
+/// offset of the current row in one or two strided views up to date: moving to the next row
+/// is an add (and now and then a carry), where recomputing the offsets from the row number
+/// costs a division per axis per row.
+struct RowOdometer {
+    private let extents: [Int], stridesA: [Int], stridesB: [Int]  // of the outer axes
+    private var index: [Int]
+    /// The current row's offset in view a, and in view b.
+    private(set) var offsetA: Int, offsetB: Int
+
+    /// At row `row` of `shape`, for views with these strides (per axis of `shape`) and offsets
+    /// `baseA`, `baseB` at row 0.
+    init(shape: [Int], stridesA: [Int], stridesB: [Int]? = nil, row: Int, baseA: Int = 0, baseB: Int = 0) {
+        extents = Array(shape.dropLast())
+        self.stridesA = Array(stridesA.dropLast())
+        self.stridesB = Array((stridesB ?? stridesA.map { _ in 0 }).dropLast())
+        index = [Int](repeating: 0, count: extents.count)
+        offsetA = baseA
+        offsetB = baseB
+        var remainder = row
+        for axis in stride(from: extents.count - 1, through: 0, by: -1) {
+            index[axis] = remainder % extents[axis]
+            remainder /= extents[axis]
+            offsetA += index[axis] * self.stridesA[axis]
+            offsetB += index[axis] * self.stridesB[axis]
+        }
+    }
+
+    /// Moves to the next row.
+    @inline(__always)
+    mutating func advance() {
+        var axis = extents.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            offsetA += stridesA[axis]
+            offsetB += stridesB[axis]
+            if index[axis] < extents[axis] { return }
+            index[axis] = 0
+            offsetA -= extents[axis] * stridesA[axis]
+            offsetB -= extents[axis] * stridesB[axis]
+            axis -= 1
+        }
+    }
+}
+
 /// `f(a, b)` with NumPy broadcasting (of a, b and optionally a third shape). Fast paths for equal shapes and scalar operands; the
 /// general path walks the output with an odometer over the outer axes and a strided inner loop.
 func broadcastScalars(
@@ -176,25 +221,19 @@ func broadcastScalars<F: ScalarFunction2>(
     let inner = shape.last ?? 1
     let innerStrideA = stridesA.last ?? 0, innerStrideB = stridesB.last ?? 0
     let rows = inner == 0 ? 0 : total / inner
-    let outer = Array(shape.dropLast())
     let result = a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             [Float](unsafeUninitializedCapacity: total) { out, initialized in
                 let o = out.baseAddress, x = pa.baseAddress, y = pb.baseAddress
                 parallelChunks(rows, minimumPerThread: max(1, 32_768 / max(inner, 1))) { rowRange in
+                    // Offsets of each row's first element in a and b.
+                    var odometer = RowOdometer(shape: shape, stridesA: stridesA, stridesB: stridesB, row: rowRange.lowerBound)
                     for row in rowRange {
-                        // Offsets of this row's first element in a and b.
-                        var remainder = row, offsetA = 0, offsetB = 0
-                        for axis in stride(from: outer.count - 1, through: 0, by: -1) {
-                            let index = remainder % outer[axis]
-                            remainder /= outer[axis]
-                            offsetA += index * stridesA[axis]
-                            offsetB += index * stridesB[axis]
-                        }
-                        let base = row * inner
+                        let base = row * inner, offsetA = odometer.offsetA, offsetB = odometer.offsetB
                         for i in 0..<inner {
                             o![base + i] = f(x![offsetA + i * innerStrideA], y![offsetB + i * innerStrideB])
                         }
+                        odometer.advance()
                     }
                 }
                 initialized = total

@@ -14,13 +14,11 @@ func stridedGather(_ source: [Float], offset: Int, strides: [Int], shape: [Int])
         [Float](unsafeUninitializedCapacity: total) { out, initialized in
             let x = input.baseAddress, o = out.baseAddress
             parallelChunks(rows, minimumPerThread: Swift.max(1, 32_768 / Swift.max(inner, 1))) { rowRange in
+                var odometer = RowOdometer(shape: shape, stridesA: strides, row: rowRange.lowerBound, baseA: offset)
                 for row in rowRange {
-                    var remainder = row, position = offset
-                    for axis in stride(from: shape.count - 2, through: 0, by: -1) {
-                        position += (remainder % shape[axis]) * strides[axis]
-                        remainder /= shape[axis]
-                    }
+                    let position = odometer.offsetA
                     for i in 0..<inner { o![row * inner + i] = x![position + i * innerStride] }
+                    odometer.advance()
                 }
             }
             initialized = total
@@ -36,13 +34,11 @@ func stridedScatterAdd(_ values: [Float], into destination: inout [Float], offse
     let rows = inner == 0 ? 0 : total / inner
     values.withUnsafeBufferPointer { v in
         destination.withUnsafeMutableBufferPointer { d in
+            var odometer = RowOdometer(shape: shape, stridesA: strides, row: 0, baseA: offset)
             for row in 0..<rows {
-                var remainder = row, position = offset
-                for axis in stride(from: shape.count - 2, through: 0, by: -1) {
-                    position += (remainder % shape[axis]) * strides[axis]
-                    remainder /= shape[axis]
-                }
+                let position = odometer.offsetA
                 for i in 0..<inner { d[position + i * innerStride] += v[row * inner + i] }
+                odometer.advance()
             }
         }
     }

@@ -8,20 +8,33 @@ import Foundation
 
 /// Deterministic random numbers for initialisation, dropout, shuffling and sampling.
 public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
-    /// The full generator state: saving and restoring it resumes the stream exactly.
-    public var state: [UInt64]
+    // xoshiro256**'s four state words, as stored properties rather than an array, so that a
+    // loop of draws keeps them in registers.
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
     /// A second normal from the last Box–Muller pair, served before drawing new numbers.
     public var spareNormal: Float?
 
+    /// The full generator state (four words): saving and restoring it resumes the stream exactly.
+    public var state: [UInt64] {
+        get { [s0, s1, s2, s3] }
+        set {
+            precondition(newValue.count == 4, "RandomGenerator: state needs 4 words, got \(newValue.count)")
+            (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3])
+        }
+    }
+
     public init(seed: UInt64) {
         var mixer = seed
-        state = (0..<4).map { _ in RandomGenerator.splitMix64(&mixer) }
+        s0 = RandomGenerator.splitMix64(&mixer)
+        s1 = RandomGenerator.splitMix64(&mixer)
+        s2 = RandomGenerator.splitMix64(&mixer)
+        s3 = RandomGenerator.splitMix64(&mixer)
         spareNormal = nil
     }
 
     /// Restores a generator from a saved `state` (four words) and optional spare normal.
     public init(state: [UInt64], spareNormal: Float? = nil) {
-        precondition(state.count == 4, "RandomGenerator: state needs 4 words, got \(state.count)")
+        (s0, s1, s2, s3) = (0, 0, 0, 0)
         self.state = state
         self.spareNormal = spareNormal
     }
@@ -37,14 +50,14 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
     private static func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     public mutating func next() -> UInt64 {
-        let result = RandomGenerator.rotateLeft(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]
-        state[3] ^= state[1]
-        state[1] ^= state[2]
-        state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = RandomGenerator.rotateLeft(state[3], 45)
+        let result = RandomGenerator.rotateLeft(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = RandomGenerator.rotateLeft(s3, 45)
         return result
     }
 

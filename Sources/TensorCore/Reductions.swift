@@ -22,26 +22,19 @@ extension Tensor {
         if kind != .sum { winners = [Int32](repeating: 0, count: outer * inner) }
 
         let output: [Float] = scalars.withUnsafeBufferPointer { source in
-            winners.withUnsafeMutableBufferPointer { winnerBuffer in
-                let x = source.baseAddress!, w = winnerBuffer.baseAddress
+            if kind == .sum { return Tensor.axisSum(source.baseAddress!, outer: outer, n: n, inner: inner) }
+            return winners.withUnsafeMutableBufferPointer { winnerBuffer in
+                let x = source.baseAddress!, w = winnerBuffer.baseAddress!
                 return generateScalars(outer * inner) { position in
                     let o = position / inner, i = position % inner
                     let base = o * n * inner + i
-                    switch kind {
-                    case .sum:
-                        if inner == 1 { return contiguousSum(x + base, n) }
-                        var total: Float = 0
-                        for k in 0..<n { total += x[base + k * inner] }
-                        return total
-                    case .max, .min:
-                        var best = x[base], bestIndex = 0
-                        for k in 1..<Swift.max(n, 1) {
-                            let value = x[base + k * inner]
-                            if kind == .max ? value > best : value < best { best = value; bestIndex = k }
-                        }
-                        w![position] = Int32(bestIndex)
-                        return best
+                    var best = x[base], bestIndex = 0
+                    for k in 1..<Swift.max(n, 1) {
+                        let value = x[base + k * inner]
+                        if kind == .max ? value > best : value < best { best = value; bestIndex = k }
                     }
+                    w[position] = Int32(bestIndex)
+                    return best
                 }
             }
         }
@@ -58,17 +51,51 @@ extension Tensor {
         }
     }
 
+    /// Σ over the middle axis of x read as (outer, n, inner) → (outer, inner). With inner = 1,
+    /// contiguous SIMD sums; otherwise the n rows of `inner` values are added in order into the
+    /// output row (a vectorised loop, where summing each column down the axis would stride
+    /// through memory), in tiles of at most 4096 columns so large reductions still split
+    /// across threads. Each output's additions keep the order k = 0, 1, …, n − 1.
+    private static func axisSum(_ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int) -> [Float] {
+        var output = [Float](repeating: 0, count: outer * inner)
+        if n == 0 { return output }
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+            let y = outputBuffer.baseAddress!
+            if inner == 1 {
+                parallelChunks(outer, minimumPerThread: Swift.max(1, 32_768 / n)) { range in
+                    for o in range { y[o] = contiguousSum(x + o * n, n) }
+                }
+                return
+            }
+            let tileWidth = Swift.min(inner, 4096), tilesPerRow = (inner + tileWidth - 1) / tileWidth
+            parallelChunks(outer * tilesPerRow, minimumPerThread: Swift.max(1, 32_768 / (n * tileWidth))) { range in
+                for tile in range {
+                    let o = tile / tilesPerRow, start = (tile % tilesPerRow) * tileWidth
+                    let columns = Swift.min(tileWidth, inner - start)
+                    let destination = y + o * inner + start, source = x + o * n * inner + start
+                    for k in 0..<n {
+                        let row = source + k * inner
+                        for i in 0..<columns { destination[i] += row[i] }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
     /// Applies a single-axis reduction to each of `axes` (all axes when nil).
-    /// Adjacent reduced axes are merged first, so reducing (N, C, L) over [1, 2] is one pass.
+    /// Adjacent reduced axes are merged first, so reducing (N, C, L) over [1, 2] is one pass;
+    /// axes of extent 1 need no pass at all (reducing them is a reshape).
     func reduced(_ kind: AxisReduction, alongAxes axes: [Int]?, keepingDimensions: Bool) -> Tensor {
         let resolved = Set((axes ?? Array(0..<rank)).map { normalizedAxis($0) }).sorted(by: >)
+        let passes = resolved.filter { shape[$0] != 1 }
         var result = self
-        if let last = resolved.first, let first = resolved.last, last - first + 1 == resolved.count, resolved.count > 1 {
+        if let last = passes.first, let first = passes.last, last - first + 1 == passes.count, passes.count > 1 {
             // One contiguous block of axes: view it as a single axis.
             let merged = Array(shape[..<first]) + [shape[first...last].reduce(1, *)] + Array(shape[(last + 1)...])
             result = result.reshaped(merged).reducedAxis(first, kind)
         } else {
-            for axis in resolved { result = result.reducedAxis(axis, kind) }
+            for axis in passes { result = result.reducedAxis(axis, kind) }
         }
         if keepingDimensions {
             return result.reshaped(shape.enumerated().map { resolved.contains($0.offset) ? 1 : $0.element })

@@ -176,5 +176,29 @@ final class ConvolutionGradientTests: XCTestCase {
         assertGradientsMatch([sequence]) { $0[0].averagePool1d(kernel: 3, stride: 2, padding: 1, countIncludesPadding: false) }
         assertGradientsMatch([sequence]) { $0[0].upsampledNearest(scale: 3) }
         assertGradientsMatch([sequence]) { $0[0].globalAveragePool() }
+        let volume = distinctInput([2, 2, 2, 3, 2], seed: 34)
+        assertGradientsMatch([volume]) { $0[0].upsampledNearest(scale: 2) }
+    }
+
+    /// Nearest upsampling equals its definition as reshape → expand → reshape (each element
+    /// repeated along an inserted axis per spatial axis), in values and gradients, for 1 to 3
+    /// spatial axes.
+    func testUpsamplingMatchesTheExpandComposition() {
+        for (index, shape) in [[2, 3, 5], [2, 2, 3, 4], [1, 2, 2, 3, 2]].enumerated() {
+            let x = randomInput(shape, seed: 40 + UInt64(index)), scale = 3
+            let spatial = Array(shape[2...])
+            let interleaved = Array(shape[..<2]) + spatial.flatMap { [$0, 1] }
+            let expanded = Array(shape[..<2]) + spatial.flatMap { [$0, scale] }
+            let reference = x.reshaped(interleaved).expanded(to: expanded).reshaped(Array(shape[..<2]) + spatial.map { $0 * scale })
+            let weights = randomInput(reference.shape, seed: 50 + UInt64(index))
+            (reference * weights).sum().backward()
+            let referenceGradient = x.grad!.scalars
+            x.zeroGrad()
+            let upsampled = x.upsampledNearest(scale: scale)
+            (upsampled * weights).sum().backward()
+            XCTAssertEqual(upsampled.shape, reference.shape)
+            XCTAssertEqual(upsampled.scalars, reference.scalars)
+            for (a, b) in zip(x.grad!.scalars, referenceGradient) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        }
     }
 }

@@ -42,6 +42,29 @@ final class CreationTests: XCTestCase {
         XCTAssertEqual((0..<5).map { _ in generator.nextNormal() }, (0..<5).map { _ in restored.nextNormal() })
         XCTAssertEqual(generator.permutation(10).sorted(), Array(0..<10))
     }
+
+    /// The stream is xoshiro256** seeded by SplitMix64: the first outputs for seed 42, from an
+    /// independent Python transcription of the reference algorithms.
+    func testStreamMatchesTheReferenceAlgorithm() {
+        var generator = RandomGenerator(seed: 42)
+        XCTAssertEqual((0..<4).map { _ in generator.next() },
+                       [0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1, 0xECB8_AD47_03B3_60A1])
+    }
+
+    /// One uniform per element in row-major order; dropped below the rate, kept ones scaled by
+    /// 1/(1 − rate); the gradient is the mask.
+    func testDropoutDrawsOneUniformPerElement() {
+        let rate: Float = 0.3
+        let x = Tensor(shape: [3, 7], scalars: (0..<21).map { Float($0) - 10 }, requiresGrad: true)
+        var generator = RandomGenerator(seed: 5), reference = generator
+        let y = x.dropout(rate: rate, using: &generator)
+        let mask = (0..<21).map { _ in reference.nextUniform() >= rate ? 1 / (1 - rate) : 0 }
+        XCTAssertEqual(y.scalars, zip(x.scalars, mask).map { $0 * $1 })
+        XCTAssertEqual(generator, reference, "the stream moved on by one draw per element")
+        XCTAssertTrue(mask.contains(0) && mask.contains(1 / (1 - rate)))
+        y.sum().backward()
+        XCTAssertEqual(x.grad?.scalars, mask)
+    }
 }
 
 final class ForwardValueTests: XCTestCase {
