@@ -12,38 +12,10 @@
 import Foundation
 import NeuralNetwork
 import TensorCore
+import TestSupport
 import XCTest
 
 // MARK: - Fixture format
-
-/// One tensor of the fixture file: a shape and its row-major data.
-private struct FixtureTensor: Decodable {
-    let shape: [Int]
-    let data: [Float]
-}
-
-/// A value of a case's `params`: an int, a list of ints, a bool or a string.
-private enum FixtureParameter: Decodable {
-    case int(Int)
-    case ints([Int])
-    case bool(Bool)
-    case string(String)
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Int.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode([Int].self) {
-            self = .ints(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an int, int list, bool or string")
-        }
-    }
-}
 
 /// One case of layers.json.
 private struct FixtureCase: Decodable {
@@ -62,31 +34,15 @@ private struct FixtureCase: Decodable {
     let updated_buffers: [String: FixtureTensor]
     // swiftlint:enable identifier_name
 
-    func int(_ key: String) throws -> Int {
-        guard case .int(let value)? = params[key] else { throw FixtureError.parameter(name, key, "an int") }
-        return value
-    }
-
-    func ints(_ key: String) throws -> [Int] {
-        guard case .ints(let values)? = params[key] else { throw FixtureError.parameter(name, key, "a list of ints") }
-        return values
-    }
+    func int(_ key: String) throws -> Int { try params.int(key, inCase: name) }
+    func ints(_ key: String) throws -> [Int] { try params.ints(key, inCase: name) }
+    func bool(_ key: String) throws -> Bool { try params.bool(key, inCase: name) }
+    func string(_ key: String) throws -> String { try params.string(key, inCase: name) }
 
     /// A 2-D hyperparameter stored as [height, width].
     func pair(_ key: String) throws -> IntOrPair {
-        let values = try ints(key)
-        guard values.count == 2 else { throw FixtureError.parameter(name, key, "a list of two ints") }
-        return IntOrPair(values[0], values[1])
-    }
-
-    func bool(_ key: String) throws -> Bool {
-        guard case .bool(let value)? = params[key] else { throw FixtureError.parameter(name, key, "a bool") }
-        return value
-    }
-
-    func string(_ key: String) throws -> String {
-        guard case .string(let value)? = params[key] else { throw FixtureError.parameter(name, key, "a string") }
-        return value
+        let (height, width) = try params.pair(key, inCase: name)
+        return IntOrPair(height, width)
     }
 
     /// A convolution padding: "same", an int (1-D) or [height, width] (2-D).
@@ -115,27 +71,8 @@ private struct FixtureFile: Decodable {
     let torch_version: String
 }
 
-private enum FixtureError: Error, CustomStringConvertible {
-    case missingResource
-    case parameter(String, String, String)
-    case unknownLayer(String)
-
-    var description: String {
-        switch self {
-        case .missingResource: return "Fixtures/layers.json is not in the test bundle"
-        case let .parameter(name, key, kind): return "case \(name): parameter \(key) is not \(kind)"
-        case let .unknownLayer(layer): return "no layer builder for fixture layer \(layer)"
-        }
-    }
-}
-
 /// The fixture file, decoded once per test process.
-private let fixtureFile: Result<FixtureFile, Error> = Result {
-    guard let url = Bundle.module.url(forResource: "layers", withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError.missingResource
-    }
-    return try JSONDecoder().decode(FixtureFile.self, from: Data(contentsOf: url))
-}
+private let fixtureFile = Result { try loadFixtureFile(FixtureFile.self, resource: "layers", bundle: Bundle.module) }
 
 // MARK: - Layer builders
 
@@ -281,7 +218,7 @@ final class LayerFixtureTests: XCTestCase {
 
     /// Checks one case; returns the largest absolute errors of output, gradients and buffers.
     private func check(_ c: FixtureCase) throws -> (output: Float, gradient: Float, buffer: Float) {
-        guard let builder = builders[c.layer] else { throw FixtureError.unknownLayer(c.layer) }
+        guard let builder = builders[c.layer] else { throw FixtureError.unknown("no layer builder for fixture layer \(c.layer)") }
         let store = ParameterStore(seed: 1)
         let layer = try builder.build(c, store.scope("layer"))
 

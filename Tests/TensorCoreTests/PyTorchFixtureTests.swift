@@ -7,36 +7,11 @@
 // sum(output · upstream). Tolerance: |actual − expected| ≤ 1e-4 + 1e-4·|expected|.
 
 import Foundation
+import TestSupport
 import XCTest
 @testable import TensorCore
 
 // MARK: - Fixture format
-
-/// One tensor of the fixture file: a shape and its row-major data.
-private struct FixtureTensor: Decodable {
-    let shape: [Int]
-    let data: [Float]
-}
-
-/// A value of a case's `params`: an int, a list of ints or a bool.
-private enum FixtureParameter: Decodable {
-    case int(Int)
-    case ints([Int])
-    case bool(Bool)
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Int.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode([Int].self) {
-            self = .ints(value)
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an int, int list or bool")
-        }
-    }
-}
 
 /// One case of ops.json.
 private struct FixtureCase: Decodable {
@@ -55,23 +30,12 @@ private struct FixtureCase: Decodable {
     // swiftlint:enable identifier_name
 
     /// An integer parameter (1-D ops store scalars).
-    func int(_ key: String) throws -> Int {
-        guard case .int(let value)? = params[key] else { throw FixtureError.parameter(name, key, "an int") }
-        return value
-    }
+    func int(_ key: String) throws -> Int { try params.int(key, inCase: name) }
 
     /// A pair parameter (2-D ops store [height, width]).
-    func pair(_ key: String) throws -> (Int, Int) {
-        guard case .ints(let values)? = params[key], values.count == 2 else {
-            throw FixtureError.parameter(name, key, "a list of two ints")
-        }
-        return (values[0], values[1])
-    }
+    func pair(_ key: String) throws -> (Int, Int) { try params.pair(key, inCase: name) }
 
-    func bool(_ key: String) throws -> Bool {
-        guard case .bool(let value)? = params[key] else { throw FixtureError.parameter(name, key, "a bool") }
-        return value
-    }
+    func bool(_ key: String) throws -> Bool { try params.bool(key, inCase: name) }
 }
 
 private struct FixtureFile: Decodable {
@@ -81,25 +45,8 @@ private struct FixtureFile: Decodable {
     let torch_version: String
 }
 
-private enum FixtureError: Error, CustomStringConvertible {
-    case missingResource
-    case parameter(String, String, String)
-
-    var description: String {
-        switch self {
-        case .missingResource: return "Fixtures/ops.json is not in the test bundle"
-        case let .parameter(name, key, kind): return "case \(name): parameter \(key) is not \(kind)"
-        }
-    }
-}
-
 /// The fixture file, decoded once per test process.
-private let fixtureFile: Result<FixtureFile, Error> = Result {
-    guard let url = Bundle.module.url(forResource: "ops", withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError.missingResource
-    }
-    return try JSONDecoder().decode(FixtureFile.self, from: Data(contentsOf: url))
-}
+private let fixtureFile = Result { try loadFixtureFile(FixtureFile.self, resource: "ops", bundle: Bundle.module) }
 
 // MARK: - Tests
 
