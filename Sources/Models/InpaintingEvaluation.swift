@@ -31,6 +31,25 @@ public struct InpaintingEvaluationItem {
     public let features: [Float]?
 }
 
+extension InpaintingEvaluationItem {
+    /// The image as the network is asked to fill it, holes painted white (for display).
+    public var maskedInput: RGBImage {
+        var picture = RGBImage(tensor: image)
+        for p in 0..<mask.count where mask[p] >= 0.5 { for c in 0..<3 { picture.pixels[3 * p + c] = 1 } }
+        return picture
+    }
+}
+
+/// Results grouped by their items' mask group, groups in first-seen order.
+public func groupedByMask(_ results: [InpaintingEvaluationResult]) -> [(group: String, results: [InpaintingEvaluationResult])] {
+    var order: [String] = [], members: [String: [InpaintingEvaluationResult]] = [:]
+    for result in results {
+        if members[result.item.group] == nil { order.append(result.item.group) }
+        members[result.item.group, default: []].append(result)
+    }
+    return order.map { ($0, members[$0]!) }
+}
+
 /// What evaluating one item gave.
 public struct InpaintingEvaluationResult {
     public let item: InpaintingEvaluationItem

@@ -264,11 +264,8 @@ public final class InpaintingTrainer {
     /// model.h5: the best validation's parameters (the last ones without validation), no optimizer state.
     private func exportModel() throws {
         let best = path(Self.bestCheckpointName)
-        let store = ParameterStore(seed: config.initializationSeed)
-        _ = InpaintingModel(config: config.model, store: store)
-        try Checkpoint.load(from: FileManager.default.fileExists(atPath: best) ? best : lastCheckpointPath, into: store,
-                            optimizer: nil, model: InpaintingCheckpoint.modelKind)
-        try Checkpoint.save(to: path(Self.modelFileName), store: store, optimizer: nil, state: trainingState())
+        let source = try loadInpaintingModel(from: FileManager.default.fileExists(atPath: best) ? best : lastCheckpointPath)
+        try Checkpoint.save(to: path(Self.modelFileName), store: source.store, optimizer: nil, state: trainingState())
     }
 }
 

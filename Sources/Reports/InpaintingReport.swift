@@ -40,8 +40,7 @@ public func writeInpaintingReport(model: InpaintingModel, modelPath: String, ite
                      + "\(config.patchPadding) (\(config.patchOptions.windowPixelCount) Gaussians each), a "
                      + "\(config.dictionary.count)-entry covariance dictionary. \(results.count) items.")
     var rows: [[String]] = []
-    for group in orderedGroupNames(results) {
-        let members = results.filter { $0.item.group == group }
+    for (group, members) in groupedByMask(results) {
         for (who, scores) in [("model", members.map(\.scores)), ("push-pull fill", members.map(\.baselineScores))] {
             let mean = InpaintingScores.mean(scores)
             rows.append([group, "\(members.count)", who] + [mean.psnr, mean.ssim, mean.l1, mean.holePSNR, mean.holeSSIM, mean.holeL1]
@@ -63,7 +62,7 @@ public func writeInpaintingReport(model: InpaintingModel, modelPath: String, ite
         let item = result.item
         let label = "\(item.imageName), \(item.maskName)"
         images += [
-            ReportImage(maskedInput(item), caption: "\(label): input, \(Int((100 * holeRatio(item.mask)).rounded())) % hole",
+            ReportImage(item.maskedInput, caption: "\(label): input, \(Int((100 * holeRatio(item.mask)).rounded())) % hole",
                         pixelated: false),
             ReportImage(RGBImage(tensor: result.output.image.clamped(min: 0, max: 1)),
                         caption: String(format: "output: holes %.2f dB (fill %.2f dB)", result.scores.holePSNR,
@@ -79,13 +78,6 @@ public func writeInpaintingReport(model: InpaintingModel, modelPath: String, ite
     return try report.write(toFolder: folder)
 }
 
-/// Mask groups in first-seen order.
-private func orderedGroupNames(_ results: [InpaintingEvaluationResult]) -> [String] {
-    var seen: [String] = []
-    for result in results where !seen.contains(result.item.group) { seen.append(result.item.group) }
-    return seen
-}
-
 private func scoreScatter(_ results: [InpaintingEvaluationResult]) -> String {
     let points = results.map { ChartPoint(x: $0.baselineScores.holePSNR, y: $0.scores.holePSNR) }
     let finite = points.filter(\.isFinite).flatMap { [$0.x, $0.y] }
@@ -98,13 +90,6 @@ private func scoreScatter(_ results: [InpaintingEvaluationResult]) -> String {
     plot.pointRadius = 4
     return SVGChart.scatterPlot(plot, options: ChartOptions(title: "Hole PSNR: model against push-pull fill",
                                                               xLabel: "push-pull fill, dB", yLabel: "model, dB"))
-}
-
-/// The input as the network sees it, holes painted white.
-private func maskedInput(_ item: InpaintingEvaluationItem) -> RGBImage {
-    var image = RGBImage(tensor: item.image)
-    for p in 0..<item.mask.count where item.mask[p] >= 0.5 { for c in 0..<3 { image.pixels[3 * p + c] = 1 } }
-    return image
 }
 
 /// The output lightened, with 1σ outlines of the Gaussians centred in holes on an 8-pixel grid.

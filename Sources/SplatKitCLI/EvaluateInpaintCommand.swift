@@ -52,7 +52,7 @@ struct EvaluateInpaintCommand: ParsableCommand {
                              formatDuration(Double(items.count - index - 1) / rate) as NSString))
             }
         }
-        let groups = orderedGroups(results)
+        let groups = groupedByMask(results)
         print("group      items   PSNR   SSIM     L1  | holes: PSNR   SSIM     L1  | push-pull fill, holes: PSNR   SSIM")
         var summary: [String: InpaintingGroupSummary] = [:]
         for (group, members) in groups {
@@ -74,16 +74,6 @@ struct EvaluateInpaintCommand: ParsableCommand {
         }
     }
 
-    /// Results grouped by mask group, in first-seen order.
-    private func orderedGroups(_ results: [InpaintingEvaluationResult]) -> [(String, [InpaintingEvaluationResult])] {
-        var order: [String] = [], members: [String: [InpaintingEvaluationResult]] = [:]
-        for result in results {
-            if members[result.item.group] == nil { order.append(result.item.group) }
-            members[result.item.group, default: []].append(result)
-        }
-        return order.map { ($0, members[$0]!) }
-    }
-
     private func writeCSV(_ results: [InpaintingEvaluationResult], to path: String) throws {
         let columns = InpaintingScores.columnNames
         var lines = [(["image", "mask", "group", "hole_ratio"] + columns + columns.map { "fill_\($0)" }).joined(separator: ",")]
@@ -99,21 +89,10 @@ struct EvaluateInpaintCommand: ParsableCommand {
     /// FOLDER/NNNN_name.png: masked input (holes white) | output | original, side by side.
     private func writeComparison(_ result: InpaintingEvaluationResult, index: Int, folder: String) throws {
         let item = result.item
-        let (H, W) = (item.image.shape[1], item.image.shape[2])
-        let masked = RGBImage(tensor: item.image)
-        var maskedPixels = masked.pixels
-        for p in 0..<(H * W) where item.mask[p] >= 0.5 { for c in 0..<3 { maskedPixels[3 * p + c] = 1 } }
-        let panels = [RGBImage(width: W, height: H, pixels: maskedPixels), RGBImage(tensor: result.output.image.clamped(min: 0, max: 1)),
-                      masked]
-        var strip = [Float](repeating: 1, count: 3 * H * 3 * W)
-        for (k, panel) in panels.enumerated() {
-            for y in 0..<H {
-                for x in 0..<W { for c in 0..<3 { strip[3 * (y * 3 * W + k * W + x) + c] = panel.pixels[3 * (y * W + x) + c] } }
-            }
-        }
+        let panels = [item.maskedInput, RGBImage(tensor: result.output.image.clamped(min: 0, max: 1)), RGBImage(tensor: item.image)]
         let name = String(format: "%04d_%@_%@.png", index, ((item.imageName as NSString).deletingPathExtension) as NSString,
                           item.maskName.replacingOccurrences(of: ".png", with: "") as NSString)
-        try RGBImage(width: 3 * W, height: H, pixels: strip).writePNG(to: (folder as NSString).appendingPathComponent(name))
+        try sideBySide(panels, gap: 2).writePNG(to: (folder as NSString).appendingPathComponent(name))
     }
 }
 
