@@ -4,27 +4,44 @@ import TensorCore
 // Gaussians to tiles, running a kernel over (item, tile) pairs in parallel, and summing
 // per-(tile, Gaussian) gradient slots into a gradient of the input's shape in a fixed order.
 
-/// The pixels of one tile: (x + ½, y + ½, flat index y·W + x) in row-major order.
+/// The pixels of one tile (or of a part of one): (x + ½, y + ½, flat index y·W + x), row by
+/// row, each row left to right (or right to left with `rightToLeft`).
 struct TilePixels: Sequence {
     let x0: Int, x1: Int, y0: Int, y1: Int, width: Int
+    var rightToLeft = false
 
     struct Iterator: IteratorProtocol {
         let pixels: TilePixels
-        var x: Int, y: Int
+        var column = 0, y: Int
 
         mutating func next() -> (Float, Float, Int)? {
             if y >= pixels.y1 { return nil }
-            let result = (Float(x) + 0.5, Float(y) + 0.5, y * pixels.width + x)
-            x += 1
-            if x >= pixels.x1 {
-                x = pixels.x0
+            let x = pixels.rightToLeft ? pixels.x1 - 1 - column : pixels.x0 + column, row = y
+            column += 1
+            if column >= pixels.x1 - pixels.x0 {
+                column = 0
                 y += 1
             }
-            return result
+            return (Float(x) + 0.5, Float(row) + 0.5, row * pixels.width + x)
         }
     }
 
-    func makeIterator() -> Iterator { Iterator(pixels: self, x: x0, y: x0 < x1 ? y0 : y1) }
+    func makeIterator() -> Iterator { Iterator(pixels: self, y: x0 < x1 ? y0 : y1) }
+
+    /// The tile cut into blocks of side × side pixels (smaller at ragged edges), row by row.
+    func blocks(side: Int) -> [TilePixels] {
+        stride(from: y0, to: y1, by: side).flatMap { top in
+            stride(from: x0, to: x1, by: side).map { left in
+                TilePixels(x0: left, x1: Swift.min(left + side, x1), y0: top, y1: Swift.min(top + side, y1), width: width)
+            }
+        }
+    }
+
+    /// The rows, every other one right to left (serpentine), so each pixel is next to the one
+    /// before it.
+    var serpentineRows: [TilePixels] {
+        (y0..<y1).map { TilePixels(x0: x0, x1: x1, y0: $0, y1: $0 + 1, width: width, rightToLeft: ($0 - y0) % 2 == 1) }
+    }
 }
 
 /// A batch of screen Gaussians (B, G, 8) or (G, 8) binned for an image of width × height.

@@ -89,56 +89,77 @@ func conicDistance(_ a: Float, _ b: Float, _ c: Float, _ dx: Float, _ dy: Float)
     a * dx * dx + 2 * b * dx * dy + c * dy * dy
 }
 
-/// One tile's Gaussians gathered into contiguous columns (structure of arrays), so the
-/// distance of a pixel to all of them is one vectorisable loop. They are ordered by the distance
-/// of their means from the tile's centre, so a top-K search meets the likely winners first and
-/// rejects most others with one comparison. Owns its buffers: call `deallocate()` when done.
+/// One tile's Gaussians (or a block's subset of them) gathered into contiguous columns
+/// (structure of arrays), in ascending pair order, so the distances of a pixel to all of them
+/// are one vectorised loop. Columns have room for a multiple of 16. Owns its storage: call
+/// `deallocate()` when done.
 struct TileConics {
-    let count: Int
-    let meanX, meanY, a, twoB, c: UnsafeMutablePointer<Float>
-    /// The (tile, Gaussian) pair index of each local Gaussian.
+    private(set) var count = 0
+    let capacity: Int
+    let meanX, meanY, a, twoB, c, red, green, blue: UnsafeMutablePointer<Float>
+    /// The (tile, Gaussian) pair index of each entry, ascending.
     let pair: UnsafeMutablePointer<Int32>
     private let storage: UnsafeMutablePointer<Float>
 
-    /// Gathers pairs `start..<start+count` of `bins` from screen-feature rows, for the tile
-    /// whose centre is (centreX, centreY).
-    init(rows: UnsafePointer<Float>, bins: TileBins, start: Int, count: Int, centreX: Float, centreY: Float) {
-        self.count = count
-        storage = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(5 * count, 1))
-        pair = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(count, 1))
-        (meanX, meanY, a, twoB, c) = (storage, storage + count, storage + 2 * count, storage + 3 * count, storage + 4 * count)
-        let order = (0..<count).map { j -> (Float, Int) in
+    /// `count` rounded up to whole 16-lane chunks.
+    static func padded(_ count: Int) -> Int { Swift.max(16, (count + 15) / 16 * 16) }
+
+    /// Empty columns for up to `capacity` Gaussians.
+    init(capacity: Int) {
+        self.capacity = capacity
+        let stride = Self.padded(capacity)
+        storage = .allocate(capacity: 8 * stride)
+        storage.initialize(repeating: 0, count: 8 * stride)
+        pair = .allocate(capacity: stride)
+        (meanX, meanY, a, twoB, c) = (storage, storage + stride, storage + 2 * stride, storage + 3 * stride, storage + 4 * stride)
+        (red, green, blue) = (storage + 5 * stride, storage + 6 * stride, storage + 7 * stride)
+    }
+
+    /// Gathers pairs `start..<start+count` of `bins` from screen-feature rows.
+    init(rows: UnsafePointer<Float>, bins: TileBins, start: Int, count: Int) {
+        self.init(capacity: count)
+        for j in 0..<count {
             let row = rows + Int(bins.gaussianIndices[start + j]) * ScreenColumn.count
-            let dx = row[0] - centreX, dy = row[1] - centreY
-            return (dx * dx + dy * dy, j)
-        }.sorted { $0 < $1 }
-        for (local, (_, j)) in order.enumerated() {
-            let row = rows + Int(bins.gaussianIndices[start + j]) * ScreenColumn.count
-            meanX[local] = row[0]
-            meanY[local] = row[1]
-            a[local] = row[2]
-            twoB[local] = 2 * row[3]
-            c[local] = row[4]
-            pair[local] = Int32(start + j)
+            set(j, meanX: row[ScreenColumn.meanX], meanY: row[ScreenColumn.meanY], a: row[ScreenColumn.conicA],
+                twoB: 2 * row[ScreenColumn.conicB], c: row[ScreenColumn.conicC], red: row[ScreenColumn.red],
+                green: row[ScreenColumn.green], blue: row[ScreenColumn.blue], pair: Int32(start + j))
         }
+        self.count = count
     }
 
-    /// The conic distance q of pixel centre (px, py) to local Gaussian j.
-    @inline(__always)
-    func distance(_ j: Int, px: Float, py: Float) -> Float {
-        let dx = px - meanX[j], dy = py - meanY[j]
-        return a[j] * dx * dx + twoB[j] * dx * dy + c[j] * dy * dy
+    /// Replaces the contents by entries `indices[0..<count]` (ascending) of `source`.
+    mutating func gather(_ indices: UnsafePointer<Int32>, count: Int, of source: TileConics) {
+        precondition(count <= capacity, "TileConics.gather: \(count) entries, room for \(capacity)")
+        for j in 0..<count {
+            let i = Int(indices[j])
+            set(j, meanX: source.meanX[i], meanY: source.meanY[i], a: source.a[i], twoB: source.twoB[i], c: source.c[i],
+                red: source.red[i], green: source.green[i], blue: source.blue[i], pair: source.pair[i])
+        }
+        self.count = count
     }
 
-    /// The conic distances of (px, py) to local Gaussians j..<j+16 (j + 16 ≤ count), the same
-    /// bits as `distance` lane by lane (the same operations in the same order, no fused multiply-add).
     @inline(__always)
-    func distances16(from j: Int, px: Float, py: Float) -> SIMD16<Float> {
-        func load(_ column: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    private func set(_ j: Int, meanX x: Float, meanY y: Float, a conicA: Float, twoB conicTwoB: Float, c conicC: Float,
+                     red r: Float, green g: Float, blue b: Float, pair index: Int32) {
+        (meanX[j], meanY[j], a[j], twoB[j], c[j]) = (x, y, conicA, conicTwoB, conicC)
+        (red[j], green[j], blue[j], pair[j]) = (r, g, b, index)
+    }
+
+    /// Writes the conic distance q of pixel centre (px, py) to every entry into
+    /// `out[0..<padded(count)]` (lanes past `count` are meaningless), 16 lanes at a time.
+    /// Each lane's value depends only on its own entry, so q is the same bits wherever the
+    /// entry sits.
+    @inline(__always)
+    func distances(px: Float, py: Float, into out: UnsafeMutablePointer<Float>) {
+        func load(_ column: UnsafeMutablePointer<Float>, _ j: Int) -> SIMD16<Float> {
             UnsafeRawPointer(column + j).loadUnaligned(as: SIMD16<Float>.self)
         }
-        let dx = SIMD16<Float>(repeating: px) - load(meanX), dy = SIMD16<Float>(repeating: py) - load(meanY)
-        return load(a) * dx * dx + load(twoB) * dx * dy + load(c) * dy * dy
+        let x = SIMD16<Float>(repeating: px), y = SIMD16<Float>(repeating: py)
+        for j in stride(from: 0, to: Self.padded(count), by: 16) {
+            let dx = x - load(meanX, j), dy = y - load(meanY, j)
+            let q = load(a, j) * dx * dx + load(twoB, j) * dx * dy + load(c, j) * dy * dy
+            UnsafeMutableRawPointer(out + j).storeBytes(of: q, as: SIMD16<Float>.self)
+        }
     }
 
     func deallocate() {

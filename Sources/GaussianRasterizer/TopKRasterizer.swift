@@ -5,10 +5,12 @@ import TensorCore
 //
 // Per pixel p, among the Gaussians binned to p's tile, keep the K with the largest weight
 // w = exp(−½ q) (equivalently the smallest q, so only K exponentials are taken; exact ties go
-// to the lower (tile, Gaussian) pair index) and blend
+// to the lower (tile, Gaussian) pair index; see TopKSelection.swift) and blend them in ascending
+// pair order
 //   C(p) = Σ_k w_k c_k / D,   D = Σ_k w_k + ε.
 // Backward, with upstream gradient Ḡ(p) (3 channels) and D, C saved:
-//   ∂L/∂c_k = Ḡ w_k / D,   ∂L/∂w_k = Ḡ·(c_k − C) / D,   ∂L/∂q_k = −½ w_k ∂L/∂w_k,
+//   ∂L/∂c_k = Ḡ w_k / D,   ∂L/∂w_k = Ḡ·(c_k − C) / D,   ∂L/∂q_k = −½ w_k ∂L/∂w_k
+//   (computed as −½ (w_k / D) Ḡ·(c_k − C)),
 //   ∂q/∂m = −2 Σ⁻¹ d,   ∂q/∂a = dx²,   ∂q/∂b = 2 dx dy,   ∂q/∂c = dy².
 // The selection itself is piecewise constant and takes no gradient.
 //
@@ -49,32 +51,57 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                             let rows = features.baseAddress! + item * batch.gaussians * ScreenColumn.count
                             let bins = batch.bins[item]
                             let start = Int(bins.tileStart[tile]), count = Int(bins.tileStart[tile + 1]) - start
-                            let centreX = Float(pixels.x0 + pixels.x1) / 2, centreY = Float(pixels.y0 + pixels.y1) / 2
-                            let local = TileConics(rows: rows, bins: bins, start: start, count: count, centreX: centreX, centreY: centreY)
-                            defer { local.deallocate() }
-                            var search = TopKSelection(k: K)
-                            defer { search.deallocate() }
-                            for (px, py, p) in pixels {
-                                let slot = (item * P + p) * K
-                                search.search(local, px: px, py: py)
-                                let filled = search.count
-                                for k in 0..<filled { sel[slot + k] = search.pair[k] }
-                                var sum: Float = 0, red: Float = 0, green: Float = 0, blue: Float = 0
-                                for k in 0..<filled {
-                                    let w = Foundation.exp(-0.5 * search.q[k])
-                                    let row = rows + Int(bins.gaussianIndices[Int(sel[slot + k])]) * ScreenColumn.count
-                                    wts[slot + k] = w
-                                    sum += w
-                                    red += w * row[5]
-                                    green += w * row[6]
-                                    blue += w * row[7]
+                            let local = TileConics(rows: rows, bins: bins, start: start, count: count)
+                            var block = TileConics(capacity: count)
+                            let pruning = BlockCandidates(k: K, capacity: count)
+                            var search = TopKSelection(k: K, capacity: count)
+                            defer {
+                                local.deallocate()
+                                block.deallocate()
+                                pruning.deallocate()
+                                search.deallocate()
+                            }
+                            let image = out.baseAddress! + item * 3 * P
+                            for blockPixels in pixels.blocks(side: blockSize) {
+                                let candidates = pruning.prune(local, x0: blockPixels.x0, x1: blockPixels.x1, y0: blockPixels.y0, y1: blockPixels.y1)
+                                block.gather(pruning.indices, count: candidates.count, of: local)
+                                search.reset(threshold: candidates.threshold)
+                                for row in blockPixels.serpentineRows {
+                                    // Search every pixel of the row: slots get the kept pairs and their q
+                                    // (pair −1 and q = +∞ in unused slots) ...
+                                    for (px, py, p) in row {
+                                        search.search(block, px: px, py: py)
+                                        let slot = (item * P + p) * K
+                                        for k in 0..<K {
+                                            let filled = k < search.count
+                                            sel[slot + k] = filled ? block.pair[Int(search.kept[k])] : -1
+                                            wts[slot + k] = filled ? search.keptQ[k] : .infinity
+                                        }
+                                    }
+                                    // ... then the row's weights w = e^(−q/2) in one vectorised loop (the
+                                    // row's slots are contiguous) ...
+                                    let rowSlots = wts.baseAddress! + (item * P + row.y0 * width + row.x0) * K
+                                    for i in 0..<((row.x1 - row.x0) * K) { rowSlots[i] = VectorMath.exp(-0.5 * rowSlots[i]) }
+                                    // ... then the blend.
+                                    for (_, _, p) in row {
+                                        let slot = (item * P + p) * K
+                                        var sum: Float = 0, red: Float = 0, green: Float = 0, blue: Float = 0
+                                        for k in 0..<K {
+                                            let pair = Int(sel[slot + k])
+                                            if pair < 0 { break }
+                                            let w = wts[slot + k], j = pair - start
+                                            sum += w
+                                            red += w * local.red[j]
+                                            green += w * local.green[j]
+                                            blue += w * local.blue[j]
+                                        }
+                                        let d = sum + options.epsilon
+                                        den[item * P + p] = d
+                                        image[p] = red / d
+                                        image[P + p] = green / d
+                                        image[2 * P + p] = blue / d
+                                    }
                                 }
-                                let d = sum + options.epsilon
-                                den[item * P + p] = d
-                                let image = out.baseAddress! + item * 3 * P
-                                image[p] = red / d
-                                image[P + p] = green / d
-                                image[2 * P + p] = blue / d
                             }
                         }
                     }
@@ -87,28 +114,38 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
     return Tensor.record("rasterizeTopK", shape: batch.outputShape, scalars: output, inputs: [screen]) { gradient in
         let dScreen = batch.accumulateGradients { item, tile, pixels, slots in
             let bins = batch.bins[item]
-            let rows = screen.scalars.withUnsafeBufferPointer { $0.baseAddress! } + item * batch.gaussians * ScreenColumn.count
+            let start = Int(bins.tileStart[tile]), count = Int(bins.tileStart[tile + 1]) - start
+            let local = screen.scalars.withUnsafeBufferPointer {
+                TileConics(rows: $0.baseAddress! + item * batch.gaussians * ScreenColumn.count, bins: bins, start: start, count: count)
+            }
+            defer { local.deallocate() }
             gradient.scalars.withUnsafeBufferPointer { g in
                 outputCopy.withUnsafeBufferPointer { out in
                     let upstream = g.baseAddress! + item * 3 * P, image = out.baseAddress! + item * 3 * P
                     for (px, py, p) in pixels {
                         let gr = upstream[p], gg = upstream[P + p], gb = upstream[2 * P + p]
                         if gr == 0 && gg == 0 && gb == 0 { continue }
-                        let d = denominators[item * P + p]
+                        let inverseD = 1 / denominators[item * P + p]
                         let cr = image[p], cg = image[P + p], cb = image[2 * P + p]
                         let slot = (item * P + p) * K
                         for k in 0..<K {
                             let pair = Int(selected[slot + k])
                             if pair < 0 { break }
-                            let w = weights[slot + k]
-                            let row = rows + Int(bins.gaussianIndices[pair]) * ScreenColumn.count
-                            let accumulator = slots + pair * ScreenColumn.count
-                            let share = w / d
-                            accumulator[5] += gr * share
-                            accumulator[6] += gg * share
-                            accumulator[7] += gb * share
-                            let dWeight = (gr * (row[5] - cr) + gg * (row[6] - cg) + gb * (row[7] - cb)) / d
-                            accumulateConicGradient(accumulator, row: row, px: px, py: py, dQ: -0.5 * w * dWeight)
+                            let j = pair - start, share = weights[slot + k] * inverseD
+                            let dWeight = gr * (local.red[j] - cr) + gg * (local.green[j] - cg) + gb * (local.blue[j] - cb)
+                            // ∂L/∂q = −½ w ∂L/∂w, and q's derivatives at this pixel:
+                            let dQ = -0.5 * share * dWeight
+                            let dx = px - local.meanX[j], dy = py - local.meanY[j]
+                            let a = local.a[j], twoB = local.twoB[j], c = local.c[j]
+                            let conic = SIMD4<Float>(-2 * dQ * (a * dx + 0.5 * twoB * dy), -2 * dQ * (0.5 * twoB * dx + c * dy),
+                                                     dQ * dx * dx, 2 * dQ * dx * dy)
+                            let colourAndC = SIMD4<Float>(dQ * dy * dy, gr * share, gg * share, gb * share)
+                            // Two 4-lane read-modify-writes of the pair's 8 columns: neighbouring pixels
+                            // update the same pair, and same-width accesses forward from store to load.
+                            let accumulator = UnsafeMutableRawPointer(slots + pair * ScreenColumn.count)
+                            accumulator.storeBytes(of: accumulator.loadUnaligned(as: SIMD4<Float>.self) + conic, as: SIMD4<Float>.self)
+                            accumulator.storeBytes(of: accumulator.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self) + colourAndC,
+                                                   toByteOffset: 16, as: SIMD4<Float>.self)
                         }
                     }
                 }

@@ -1,74 +1,130 @@
 // The per-pixel search of the top-K rasterizer: the K Gaussians of a tile with the smallest conic
-// distance q (the largest weights e^(−q/2)), ties going to the smaller (tile, Gaussian) pair index.
+// distance q (the largest weights e^(−q/2)), ties going to the smaller local index (= the smaller
+// (tile, Gaussian) pair index, since a tile's Gaussians are kept in ascending order).
 //
-// The kept set is a pure function of the (q, pair) values, whatever order they are visited in:
-// a candidate replaces the current worst exactly when it is smaller in the (q, pair) order. So
-// the search may skip candidates that cannot win: after the first K, distances are computed 16
-// lanes at a time and a chunk whose lanes are all above the current worst q is rejected with one
-// vector comparison (lanes equal to it are still examined, for the pair tie-break). The tile's
-// Gaussians are sorted by distance from the tile centre (TileConics), so the worst q tightens
-// quickly and most chunks are rejected whole.
+// Neighbouring pixels keep nearly the same Gaussians, so the search starts from the previous
+// pixel's answer: its K Gaussians, re-measured at this pixel, give a distance T with at least K
+// Gaussians at q ≤ T, so every Gaussian of the new top K has q ≤ T. One pass over the tile's
+// distances (computed for all of them in one vectorised loop) keeps the candidates at q ≤ T,
+// branch-free; usually only a few more than K survive, and the worst of them are dropped. The
+// first pixel of a tile has no previous answer: every Gaussian is a candidate.
+//
+// The kept set is the K smallest in (q, local index) order, a pure function of the distances, and
+// it is reported in ascending local order, so the blend's summation order does not depend on how
+// the search got there. Gaussians with q = NaN are never kept (a tile with fewer than K others
+// keeps fewer).
 
-/// Scratch for one thread's top-K searches (K slots). Owns its buffers: call `deallocate()`.
+/// Scratch for one tile's top-K searches (K slots plus one tile's worth of candidates). Owns
+/// its buffers: call `deallocate()`. Search the pixels of one tile in an order where each is
+/// near the previous one (see `TilePixels.serpentineRows`); `reset()` before a new tile.
 struct TopKSelection {
     let k: Int
-    /// q and pair index of the kept Gaussians, unordered; `count` of them are valid.
-    let q: UnsafeMutablePointer<Float>
-    let pair: UnsafeMutablePointer<Int32>
+    /// Local indices, ascending, and distances of the kept Gaussians; `count` of them are valid.
+    let kept: UnsafeMutablePointer<Int32>
+    let keptQ: UnsafeMutablePointer<Float>
     private(set) var count = 0
-    /// The slot holding the worst kept (q, pair), once `count == k`.
-    private var worst = 0
+    /// Every local Gaussian's distance to the current pixel (`TileConics.paddedCount` floats).
+    private let distances: UnsafeMutablePointer<Float>
+    /// The candidates of the current pixel (local index, distance), ascending local order.
+    private let candidates: UnsafeMutablePointer<Int32>
+    private let candidateQ: UnsafeMutablePointer<Float>
+    /// Scratch for choosing which candidates to drop.
+    private let order: UnsafeMutablePointer<Int32>
+    private let dropped: UnsafeMutablePointer<Bool>
 
-    init(k: Int) {
+    /// Scratch for searches over tiles of at most `capacity` Gaussians.
+    init(k: Int, capacity: Int) {
         self.k = k
-        q = UnsafeMutablePointer<Float>.allocate(capacity: k)
-        pair = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        let padded = TileConics.padded(capacity)
+        kept = .allocate(capacity: k)
+        keptQ = .allocate(capacity: k)
+        distances = .allocate(capacity: padded)
+        candidates = .allocate(capacity: padded)
+        candidateQ = .allocate(capacity: padded)
+        order = .allocate(capacity: padded)
+        dropped = .allocate(capacity: padded)
     }
 
     func deallocate() {
-        q.deallocate()
-        pair.deallocate()
+        for buffer in [kept, candidates, order] as [UnsafeMutablePointer<Int32>] { buffer.deallocate() }
+        for buffer in [keptQ, distances, candidateQ] as [UnsafeMutablePointer<Float>] { buffer.deallocate() }
+        dropped.deallocate()
     }
 
-    /// Searches the tile's Gaussians for pixel centre (px, py); afterwards slots 0..<count hold
-    /// the kept ones (count = min(k, tile.count)).
-    mutating func search(_ tile: TileConics, px: Float, py: Float) {
+    /// A distance known to bound the K nearest of the next pixel when there is no previous answer.
+    private var initialThreshold = Float.infinity
+
+    /// Forgets the previous pixel's answer (call before searching other Gaussians); the next
+    /// pixel's K nearest are known to lie at q ≤ `threshold`.
+    mutating func reset(threshold: Float = .infinity) {
         count = 0
-        var j = 0
-        while j < tile.count && count < k {
-            q[count] = tile.distance(j, px: px, py: py)
-            pair[count] = tile.pair[j]
-            count += 1
-            j += 1
+        initialThreshold = threshold
+    }
+
+    /// Searches the tile's Gaussians for pixel centre (px, py); afterwards `kept[0..<count]` and
+    /// `keptQ[0..<count]` hold the kept ones (count = min(k, Gaussians with a non-NaN distance)).
+    mutating func search(_ tile: TileConics, px: Float, py: Float) {
+        tile.distances(px: px, py: py, into: distances)
+        // T: the previous answer's largest distance at this pixel (without one, the bound given
+        // to `reset`; +∞ keeps every non-NaN candidate).
+        var threshold = initialThreshold
+        if count == k {
+            threshold = distances[Int(kept[0])]
+            for slot in 1..<k { threshold = Swift.max(threshold, distances[Int(kept[slot])]) }
+            if threshold.isNaN { threshold = .infinity }
         }
-        guard count == k else { return }
-        findWorst()
-        while j + 16 <= tile.count {
-            let distances = tile.distances16(from: j, px: px, py: py)
-            let candidates = distances .<= SIMD16<Float>(repeating: q[worst])
-            if any(candidates) {
-                for lane in 0..<16 where candidates[lane] { consider(distances[lane], tile.pair[j + lane]) }
+        // Branch-free compaction: every Gaussian is written, the next slot advances if it passes.
+        var survivors = 0
+        for j in 0..<tile.count {
+            let q = distances[j]
+            candidates[survivors] = Int32(j)
+            candidateQ[survivors] = q
+            survivors &+= q <= threshold ? 1 : 0
+        }
+        if survivors > k { dropWorst(survivors - k, of: survivors) }
+        count = Swift.min(survivors, k)
+        for slot in 0..<count {
+            kept[slot] = candidates[slot]
+            keptQ[slot] = candidateQ[slot]
+        }
+    }
+
+    /// Removes the `excess` largest (q, local) candidates of `total`, keeping the others in order.
+    private func dropWorst(_ excess: Int, of total: Int) {
+        for position in 0..<total { dropped[position] = false }
+        if excess <= 4 {
+            // Few to drop: find the largest remaining candidate `excess` times.
+            for _ in 0..<excess {
+                var largest = -1
+                for position in 0..<total where !dropped[position] {
+                    if largest < 0 || ranksBefore(largest, position) { largest = position }
+                }
+                dropped[largest] = true
             }
-            j += 16
+        } else {
+            // Many (a tile's first pixel): insertion-sort positions by (q, local), drop all after k.
+            for i in 0..<total {
+                var j = i
+                while j > 0 && ranksBefore(i, Int(order[j - 1])) {
+                    order[j] = order[j - 1]
+                    j -= 1
+                }
+                order[j] = Int32(i)
+            }
+            for rank in k..<total { dropped[Int(order[rank])] = true }
         }
-        while j < tile.count {
-            consider(tile.distance(j, px: px, py: py), tile.pair[j])
-            j += 1
+        var written = 0
+        for position in 0..<total where !dropped[position] {
+            candidates[written] = candidates[position]
+            candidateQ[written] = candidateQ[position]
+            written += 1
         }
     }
 
-    /// Replaces the worst kept Gaussian by (value, candidate) when that is smaller in (q, pair) order.
+    /// Whether candidate `first` comes before candidate `second` in (q, local) order.
     @inline(__always)
-    private mutating func consider(_ value: Float, _ candidate: Int32) {
-        guard value < q[worst] || (value == q[worst] && candidate < pair[worst]) else { return }
-        q[worst] = value
-        pair[worst] = candidate
-        findWorst()
-    }
-
-    @inline(__always)
-    private mutating func findWorst() {
-        worst = 0
-        for slot in 1..<k where q[slot] > q[worst] || (q[slot] == q[worst] && pair[slot] > pair[worst]) { worst = slot }
+    private func ranksBefore(_ first: Int, _ second: Int) -> Bool {
+        let q1 = candidateQ[first], q2 = candidateQ[second]
+        return q1 < q2 || (q1 == q2 && candidates[first] < candidates[second])
     }
 }

@@ -33,18 +33,18 @@
 // about 1.8× faster again than the general e^x − 1 (no overflow case, one summation order).
 
 /// Exponential functions in branch-free form, for loops the compiler vectorises.
-enum VectorMath {
+public enum VectorMath {
     /// The high part of ln 2 (9 significant bits, so products with small integers are exact).
-    private static let ln2High: Float = 0.693359375
+    @usableFromInline static let ln2High: Float = 0.693359375
     /// ln 2 − `ln2High`.
-    private static let ln2Low: Float = -2.12194440e-4
+    @usableFromInline static let ln2Low: Float = -2.12194440e-4
     /// 1.5·2²³: adding it to a float of magnitude below 2²² rounds it to an integer held in
     /// the low mantissa bits.
-    private static let roundingShift: Float = 12_582_912
+    @usableFromInline static let roundingShift: Float = 12_582_912
 
     /// e^x.
-    @inline(__always)
-    static func exp(_ x: Float) -> Float {
+    @inlinable @inline(__always)
+    public static func exp(_ x: Float) -> Float {
         let reduced = reduce(x, highest: 89)
         return (1 + (reduced.remainder + reduced.tail)) * reduced.scaleLow * reduced.scaleHigh
     }
@@ -75,8 +75,8 @@ enum VectorMath {
 
     /// x = n·ln2 + r with e^r − 1 = r + tail, n, and 2^n as two factors 2^n1 · 2^n2, for x
     /// clamped to [−110, `highest`]. NaN passes the clamp and propagates through the arithmetic.
-    @inline(__always)
-    private static func reduce(_ x: Float, highest: Float)
+    @inlinable @inline(__always)
+    static func reduce(_ x: Float, highest: Float)
         -> (remainder: Float, tail: Float, exponent: Int32, scaleLow: Float, scaleHigh: Float) {
         let atLeastLowest: Float = x < -110 ? -110 : x
         let clamped: Float = atLeastLowest > highest ? highest : atLeastLowest
@@ -94,8 +94,8 @@ enum VectorMath {
     }
 
     /// q(r) with e^r − 1 = r + r²·q(r) for |r| ≤ ln2/2: the Taylor series to degree 8, Horner form.
-    @inline(__always)
-    private static func expm1PolynomialQuotient(_ r: Float) -> Float {
+    @inlinable @inline(__always)
+    static func expm1PolynomialQuotient(_ r: Float) -> Float {
         var q: Float = 1.0 / 40320
         q = q * r + 1.0 / 5040
         q = q * r + 1.0 / 720
@@ -106,8 +106,8 @@ enum VectorMath {
     }
 
     /// 2^k for an integer k in [−126, 127], from its exponent bits.
-    @inline(__always)
-    private static func powerOfTwo(_ k: Int32) -> Float {
+    @inlinable @inline(__always)
+    static func powerOfTwo(_ k: Int32) -> Float {
         Float(bitPattern: UInt32(bitPattern: (k &+ 127) &<< 23))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import GaussianRasterizer
@@ -42,6 +43,54 @@ final class TopKRasterizerTests: XCTestCase {
                 XCTAssertEqual(a, b, accuracy: 1e-3 + 1e-3 * Swift.abs(b), "gradient element \(index), G=\(count) K=\(k)")
             }
         }
+    }
+
+    /// Crowded tiles (≈150 Gaussians each, so block pruning drops most of them and the search
+    /// takes its sorting path) still select exactly the reference's top K.
+    func testCrowdedTilesMatchReference() {
+        let (width, height) = (32, 24)
+        let parameters = randomImageGSParameters(count: 150, width: width, height: height, seed: 21)
+        let fast = renderImageGS(parameters, width: width, height: height)
+        let upstream = randomInput(fast.shape, seed: 7)
+        (fast * upstream).sum().backward()
+        let fastGradient = parameters.grad!.scalars
+        parameters.zeroGrad()
+        let slow = referenceTopK(imageGSScreenFeatures(parameters, width: width, height: height), width: width, height: height,
+                                 options: TopKOptions())
+        (slow * upstream).sum().backward()
+        for (a, b) in zip(fast.scalars, slow.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (index, (a, b)) in zip(fastGradient, parameters.grad!.scalars).enumerated() {
+            XCTAssertEqual(a, b, accuracy: 1e-3 + 1e-3 * Swift.abs(b), "gradient element \(index)")
+        }
+    }
+
+    /// Block bounds contain the distance of every pixel centre of the block, as the search
+    /// computes it (random conics, blocks and means, some far from the block).
+    func testDistanceBoundsContainEveryPixel() {
+        var generator = RandomGenerator(seed: 3)
+        for _ in 0..<2000 {
+            let sx = 0.02 + 2 * generator.nextUniform(), sy = 0.02 + 2 * generator.nextUniform(), theta = 6.3 * generator.nextUniform()
+            let (cosine, sine) = (Foundation.cos(theta), Foundation.sin(theta))
+            let a = cosine * cosine * sx * sx + sine * sine * sy * sy, b = cosine * sine * (sx * sx - sy * sy)
+            let c = sine * sine * sx * sx + cosine * cosine * sy * sy
+            let x0 = Int(generator.nextInt(below: 500)), y0 = Int(generator.nextInt(below: 500))
+            let x1 = x0 + 1 + Int(generator.nextInt(below: 8)), y1 = y0 + 1 + Int(generator.nextInt(below: 8))
+            let mx = Float(x0) - 40 + 90 * generator.nextUniform(), my = Float(y0) - 40 + 90 * generator.nextUniform()
+            let left = Float(x0) + 0.5, right = Float(x1) - 0.5, top = Float(y0) + 0.5, bottom = Float(y1) - 0.5
+            let (lower, upper) = distanceBounds(a: a, b: b, c: c, dx: (left - mx, right - mx), dy: (top - my, bottom - my),
+                                                coordinates: Swift.max(Swift.max(right, bottom), Swift.max(Swift.abs(mx), Swift.abs(my))))
+            for y in y0..<y1 {
+                for x in x0..<x1 {
+                    let dx = Float(x) + 0.5 - mx, dy = Float(y) + 0.5 - my
+                    let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
+                    XCTAssert(lower <= q && q <= upper, "q \(q) outside [\(lower), \(upper)]")
+                }
+            }
+        }
+        // Not positive semi-definite: no bound.
+        let open = distanceBounds(a: -1, b: 0, c: 1, dx: (0, 1), dy: (0, 1), coordinates: 1)
+        XCTAssertEqual(open.0, -.infinity)
+        XCTAssertEqual(open.1, .infinity)
     }
 
     /// The fast op's own gradient against central differences, on screen features directly, on
