@@ -13,6 +13,9 @@ import TensorCore
 //   /source_size          int32 (M, 2): width, height of each source image before resizing
 //   /splits/{train,validation,test}   int64 item indices (sorted), when complete
 //   /statistics/{mean,std}            float32 (8) over the train split, when complete
+//   root attributes: the DatasetSettings (set_size, image_size, steps, recipe, order, seed,
+//   split_fractions, crops, flip_crops) and complete; merged datasets add /source and /sources
+//   (GaussianDatasetMerge.swift)
 
 /// Settings fixed when a dataset is created; a resumed build must use the same ones.
 public struct DatasetSettings: Equatable, Sendable {
@@ -43,6 +46,11 @@ public struct DatasetSettings: Equatable, Sendable {
 }
 
 extension DatasetSettings {
+    /// "4 random square crops per photo[, mirrored at random]", or nil for one centre crop.
+    public var cropsSummary: String? {
+        crops > 1 ? "\(crops) random square crops per photo" + (flipCrops ? ", mirrored at random" : "") : nil
+    }
+
     /// Writes the settings as attributes of `objectPath` (the root of a dataset, or a merged
     /// dataset's `/sources/<i>` group).
     func write(to file: HDF5File, at objectPath: String = "/") throws {

@@ -18,14 +18,10 @@ struct DatasetInfoCommand: ParsableCommand {
         print("  items        \(count)\(file.isComplete ? "" : " (incomplete: the build has not finished)")")
         print("  set          \(s.setSize) Gaussians × 8 parameters, \(s.order) order")
         print("  fitting      \(s.recipe), \(s.steps) steps, images \(s.imageSize) px, seed \(s.seed)")
-        if s.crops > 1 { print("  crops        \(s.crops) random square crops per photo\(s.flipCrops ? ", mirrored at random" : "")") }
+        if let crops = s.cropsSummary { print("  crops        \(crops)") }
         if let sources = try file.mergedSources() {
             print("  merged from  \(sources.count) datasets (fitting steps above: the most of any):")
-            for source in sources {
-                let t = source.settings
-                print("    \(source.file): \(source.items) items\(source.complete ? "" : " (incomplete)"), \(t.recipe), \(t.steps) steps, "
-                      + "seed \(t.seed)\(t.crops > 1 ? ", \(t.crops) crops per photo" : "")")
-            }
+            for source in sources { print("    \(source.summary)") }
         }
         guard count > 0 else { return }
         let psnr = try file.quality("psnr", 0..<count).map(Double.init).sorted()
