@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SplatIOTests", dependencies: ["SplatIO", "TestSupport"]),
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer", "TestSupport"]),
-        .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData"]),
+        .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -19,8 +19,9 @@ public enum DatasetSource {
     /// `count` procedural abstract-art images (see ProceduralArt.swift).
     case procedural(count: Int, seed: UInt64)
 
-    /// The item names, in build order.
-    public func names() throws -> [String] {
+    /// The item names, in build order: the PNG file names, or with `crops` > 1 (images only)
+    /// each file's crops `photo.png#crop00 …` (PhotoCrop.swift), or `art_00000 …`.
+    public func names(crops: Int = 1) throws -> [String] {
         switch self {
         case .images(let folder):
             let entries: [String]
@@ -29,23 +30,38 @@ public enum DatasetSource {
             }
             let pngs = entries.filter { $0.lowercased().hasSuffix(".png") }.sorted()
             guard !pngs.isEmpty else { throw FileError(folder, "no .png images in this folder") }
-            return pngs
+            guard crops > 1 else { return pngs }
+            return pngs.flatMap { photo in (0..<crops).map { PhotoCrop.itemName(photo: photo, crop: $0, of: crops) } }
         case .procedural(let count, _):
+            precondition(crops == 1, "DatasetSource: crops are cut from photos, not procedural images")
             let digits = Swift.max(5, String(count - 1).count)
-            return (0..<count).map { "art_" + String(repeating: "0", count: Swift.max(0, digits - String($0).count)) + String($0) }
+            return (0..<count).map { "art_" + zeroPadded($0, digits: digits) }
         }
     }
 
-    /// Item `index` (named `name`), prepared as a size × size square, and its original size.
-    func load(index: Int, name: String, size: Int, keepAspect: Bool) throws -> (image: RGBImage, width: Int, height: Int) {
+    /// Item `index` (named `name`) prepared as the dataset's size × size square, and the size of
+    /// its original: centre-cropped (or the whole image with `keepAspect`), or crop k of photo i
+    /// when the settings ask for crops (item index = i · crops + k).
+    func load(index: Int, name: String, settings: DatasetSettings, keepAspect: Bool) throws -> (image: RGBImage, width: Int, height: Int) {
+        let size = settings.imageSize
         switch self {
         case .images(let folder):
-            let original = try RGBImage(contentsOfPNG: (folder as NSString).appendingPathComponent(name))
-            return (original.preparedSquare(size: size, keepAspect: keepAspect), original.width, original.height)
+            let file = settings.crops > 1 ? PhotoCrop.parse(itemName: name)?.photo ?? name : name
+            let original = try RGBImage(contentsOfPNG: (folder as NSString).appendingPathComponent(file))
+            guard settings.crops > 1 else { return (original.preparedSquare(size: size, keepAspect: keepAspect), original.width, original.height) }
+            let cut = PhotoCrop(seed: settings.seed, photo: index / settings.crops, crop: index % settings.crops,
+                                width: original.width, height: original.height, flip: settings.flipCrops)
+            return (cut.apply(to: original, size: size), original.width, original.height)
         case .procedural(_, let seed):
             return (ProceduralArt.image(index: index, size: size, seed: seed), size, size)
         }
     }
+}
+
+/// `number` in decimal, zero-padded on the left to `digits` digits.
+func zeroPadded(_ number: Int, digits: Int) -> String {
+    let text = String(number)
+    return String(repeating: "0", count: Swift.max(0, digits - text.count)) + text
 }
 
 /// Progress of a build, reported after every committed window.
@@ -74,6 +90,9 @@ public struct DatasetBuilder {
         self.workers = Swift.max(1, workers)
     }
 
+    /// The item names in build order (each photo's crops when `settings.crops` > 1).
+    public func itemNames() throws -> [String] { try source.names(crops: settings.crops) }
+
     /// Fit options for item `index`.
     func fitOptions(index: Int) -> FitOptions {
         var options = FitOptions()
@@ -92,7 +111,7 @@ public struct DatasetBuilder {
         guard let order = SpatialOrder(rawValue: settings.order) else {
             throw FileError(output, "unknown order '\(settings.order)' (morton, hilbert or none)")
         }
-        let names = try source.names()
+        let names = try itemNames()
         let dataset: GaussianDatasetFile
         if FileManager.default.fileExists(atPath: output) {
             dataset = try GaussianDatasetFile(opening: output, forWriting: true)
@@ -143,7 +162,7 @@ public struct DatasetBuilder {
 
     /// Loads, fits and orders item `index`.
     func fit(index: Int, name: String, order: SpatialOrder) throws -> DatasetItem {
-        let (image, width, height) = try source.load(index: index, name: name, size: settings.imageSize, keepAspect: keepAspect)
+        let (image, width, height) = try source.load(index: index, name: name, settings: settings, keepAspect: keepAspect)
         let result = GaussianFitter(image: image.tensor(), options: fitOptions(index: index)).run(progressInterval: Int.max)
         let rows = result.gaussians.scalars
         let permutation = order.permutation(for: rows, count: settings.setSize)

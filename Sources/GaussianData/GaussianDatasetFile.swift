@@ -13,6 +13,9 @@ import TensorCore
 //   /source_size          int32 (M, 2): width, height of each source image before resizing
 //   /splits/{train,validation,test}   int64 item indices (sorted), when complete
 //   /statistics/{mean,std}            float32 (8) over the train split, when complete
+//   root attributes: the DatasetSettings (set_size, image_size, steps, recipe, order, seed,
+//   split_fractions, crops, flip_crops) and complete; merged datasets add /source and /sources
+//   (GaussianDatasetMerge.swift)
 
 /// Settings fixed when a dataset is created; a resumed build must use the same ones.
 public struct DatasetSettings: Equatable, Sendable {
@@ -23,8 +26,13 @@ public struct DatasetSettings: Equatable, Sendable {
     public var order: String
     public var seed: UInt64
     public var splits: [Double]
+    /// Random square crops per photo (`dataset build --crops`); 1 = one centre crop each.
+    public var crops: Int
+    /// Whether those crops are mirrored at random (`--flip`).
+    public var flipCrops: Bool
 
-    public init(setSize: Int, imageSize: Int, steps: Int, recipe: String, order: String, seed: UInt64, splits: [Double]) {
+    public init(setSize: Int, imageSize: Int, steps: Int, recipe: String, order: String, seed: UInt64, splits: [Double],
+                crops: Int = 1, flipCrops: Bool = false) {
         self.setSize = setSize
         self.imageSize = imageSize
         self.steps = steps
@@ -32,6 +40,40 @@ public struct DatasetSettings: Equatable, Sendable {
         self.order = order
         self.seed = seed
         self.splits = splits
+        self.crops = crops
+        self.flipCrops = flipCrops
+    }
+}
+
+extension DatasetSettings {
+    /// "4 random square crops per photo[, mirrored at random]", or nil for one centre crop.
+    public var cropsSummary: String? {
+        crops > 1 ? "\(crops) random square crops per photo" + (flipCrops ? ", mirrored at random" : "") : nil
+    }
+
+    /// Writes the settings as attributes of `objectPath` (the root of a dataset, or a merged
+    /// dataset's `/sources/<i>` group).
+    func write(to file: HDF5File, at objectPath: String = "/") throws {
+        try file.setAttribute("set_size", to: setSize, at: objectPath)
+        try file.setAttribute("image_size", to: imageSize, at: objectPath)
+        try file.setAttribute("steps", to: steps, at: objectPath)
+        try file.setAttribute("recipe", to: recipe, at: objectPath)
+        try file.setAttribute("order", to: order, at: objectPath)
+        try file.setAttribute("seed", to: Int64(bitPattern: seed), at: objectPath)
+        try file.setAttribute("split_fractions", to: splits, at: objectPath)
+        try file.setAttribute("crops", to: crops, at: objectPath)
+        try file.setAttribute("flip_crops", to: Int64(flipCrops ? 1 : 0), at: objectPath)
+    }
+
+    /// Reads the settings `write(to:at:)` wrote; files from before crops existed have none (1, off).
+    init(reading file: HDF5File, at objectPath: String = "/") throws {
+        func integer(_ name: String) throws -> Int { Int(try file.int64Attribute(name, at: objectPath)) }
+        self.init(setSize: try integer("set_size"), imageSize: try integer("image_size"), steps: try integer("steps"),
+                  recipe: try file.stringAttribute("recipe", at: objectPath), order: try file.stringAttribute("order", at: objectPath),
+                  seed: UInt64(bitPattern: try file.int64Attribute("seed", at: objectPath)),
+                  splits: try file.doubleArrayAttribute("split_fractions", at: objectPath),
+                  crops: try file.hasAttribute("crops", at: objectPath) ? try integer("crops") : 1,
+                  flipCrops: try file.hasAttribute("flip_crops", at: objectPath) ? try integer("flip_crops") == 1 : false)
     }
 }
 
@@ -76,13 +118,7 @@ public final class GaussianDatasetFile {
         try file.createExtendableDataset("ssim", of: Float.self, rowShape: [], chunkShape: [1024])
         try file.createExtendableDataset("source_size", of: Int32.self, rowShape: [2], chunkShape: [1024, 2])
         try file.setFormat(Self.format, version: Self.formatVersion)
-        try file.setAttribute("set_size", to: N)
-        try file.setAttribute("image_size", to: settings.imageSize)
-        try file.setAttribute("steps", to: settings.steps)
-        try file.setAttribute("recipe", to: settings.recipe)
-        try file.setAttribute("order", to: settings.order)
-        try file.setAttribute("seed", to: Int64(bitPattern: settings.seed))
-        try file.setAttribute("split_fractions", to: settings.splits)
+        try settings.write(to: file)
         try file.setAttribute("complete", to: Int64(0))
         try file.flush()
     }
@@ -92,11 +128,7 @@ public final class GaussianDatasetFile {
         self.path = path
         file = try HDF5File(opening: path, mode: forWriting ? .readWrite : .readOnly)
         try file.checkFormat(Self.format, newestVersion: Self.formatVersion, kind: "Gaussian dataset")
-        settings = DatasetSettings(
-            setSize: Int(try file.int64Attribute("set_size")), imageSize: Int(try file.int64Attribute("image_size")),
-            steps: Int(try file.int64Attribute("steps")), recipe: try file.stringAttribute("recipe"),
-            order: try file.stringAttribute("order"), seed: UInt64(bitPattern: try file.int64Attribute("seed")),
-            splits: try file.doubleArrayAttribute("split_fractions"))
+        settings = try DatasetSettings(reading: file)
     }
 
     public func close() throws { try file.close() }
@@ -114,21 +146,29 @@ public final class GaussianDatasetFile {
     /// Writes `item` as item number `index` (= `itemCount()`), overwriting rows a torn earlier
     /// append may have left, then flushes.
     public func append(_ item: DatasetItem, at index: Int) throws {
-        precondition(item.gaussians.count == settings.setSize * 8, "append: set of \(item.gaussians.count / 8) Gaussians, dataset holds \(settings.setSize)")
-        try writeRow(item.gaussians, to: "gaussians", at: index)
-        try writeRow([item.psnr], to: "psnr", at: index)
-        try writeRow([item.ssim], to: "ssim", at: index)
-        try writeRow([Int32(item.sourceWidth), Int32(item.sourceHeight)], to: "source_size", at: index)
-        try writeRow(encodedNames([item.name], length: Self.nameLength), to: "names", at: index)
+        try append(contentsOf: [item], at: index)
+    }
+
+    /// Writes `items` as items `index…` (`index` = `itemCount()`), overwriting rows a torn
+    /// earlier append may have left, then flushes once.
+    public func append(contentsOf items: [DatasetItem], at index: Int) throws {
+        for item in items {
+            precondition(item.gaussians.count == settings.setSize * 8, "append: set of \(item.gaussians.count / 8) Gaussians, dataset holds \(settings.setSize)")
+        }
+        try writeRows(items.flatMap(\.gaussians), count: items.count, to: "gaussians", at: index)
+        try writeRows(items.map(\.psnr), count: items.count, to: "psnr", at: index)
+        try writeRows(items.map(\.ssim), count: items.count, to: "ssim", at: index)
+        try writeRows(items.flatMap { [Int32($0.sourceWidth), Int32($0.sourceHeight)] }, count: items.count, to: "source_size", at: index)
+        try writeRows(encodedNames(items.map(\.name), length: Self.nameLength), count: items.count, to: "names", at: index)
         try file.flush()
     }
 
-    private func writeRow<E: HDF5Element>(_ values: [E], to dataset: String, at index: Int) throws {
-        if try file.rowCount(of: dataset) > index {
-            try file.overwriteRows(values, in: dataset, startingAt: index)
-        } else {
-            try file.appendRows(values, to: dataset)
-        }
+    /// Writes `count` rows at `index`: over the rows that exist there, appending the rest.
+    private func writeRows<E: HDF5Element>(_ values: [E], count: Int, to dataset: String, at index: Int) throws {
+        let existing = Swift.min(count, Swift.max(0, try file.rowCount(of: dataset) - index))
+        let rowLength = count > 0 ? values.count / count : 0
+        if existing > 0 { try file.overwriteRows(Array(values[0..<(existing * rowLength)]), in: dataset, startingAt: index) }
+        if existing < count { try file.appendRows(Array(values[(existing * rowLength)...]), to: dataset) }
     }
 
     /// Names of items `range`.
@@ -139,6 +179,12 @@ public final class GaussianDatasetFile {
     /// Sets of items `range`: (count, N, 8) row-major.
     public func gaussians(_ range: Range<Int>) throws -> [Float] {
         try file.readRows(Float.self, from: "gaussians", range: range).values
+    }
+
+    /// Width and height of the source image of each item of `range`, before resizing (0 when unknown).
+    public func sourceSizes(_ range: Range<Int>) throws -> [(width: Int, height: Int)] {
+        let values = try file.readRows(Int32.self, from: "source_size", range: range).values
+        return (0..<range.count).map { (Int(values[2 * $0]), Int(values[2 * $0 + 1])) }
     }
 
     /// Per-item fit PSNR or SSIM of items `range`.

@@ -116,7 +116,7 @@ public struct InpaintingBatchSampler {
             let left = generator.nextInt(below: source.width - S + 1), top = generator.nextInt(below: source.height - S + 1)
             let flip = generator.nextUniform() < 0.5
             let crop = source.cropped(left: left, top: top, width: S, height: S)
-            pixels += flip ? Self.planar(Self.flippedHorizontally(crop)) : Self.planar(crop)
+            pixels += flip ? Self.planar(crop.flippedHorizontally()) : Self.planar(crop)
             let index = step * batchSize + item
             holes += masks.mask(index: index, holeRatio: ratios, style: index % 5 == 4 ? .boxes : .irregular)
         }
@@ -150,17 +150,6 @@ public struct InpaintingBatchSampler {
 
     /// RGBImage's interleaved pixels as planes (3·H·W).
     static func planar(_ image: RGBImage) -> [Float] { image.tensor().scalars }
-
-    static func flippedHorizontally(_ image: RGBImage) -> RGBImage {
-        var pixels = image.pixels
-        for y in 0..<image.height {
-            for x in 0..<image.width {
-                let (from, to) = (3 * (y * image.width + x), 3 * (y * image.width + image.width - 1 - x))
-                for c in 0..<3 { pixels[to + c] = image.pixels[from + c] }
-            }
-        }
-        return RGBImage(width: image.width, height: image.height, pixels: pixels)
-    }
 }
 
 /// `image` scaled up (keeping its aspect) so it covers width × height; unchanged if it does.

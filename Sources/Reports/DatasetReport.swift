@@ -105,6 +105,8 @@ private func addSummary(to report: inout HTMLReport, file: GaussianDatasetFile, 
         ["seed", "\(settings.seed)"],
         ["split fractions", settings.splits.map { formatNumber($0) }.joined(separator: " / ") + " (train / validation / test)"],
     ]
+    if let crops = settings.cropsSummary { rows.append(["crops", crops]) }
+    for source in try file.mergedSources() ?? [] { rows.append(["merged from", source.summary]) }
     if file.isComplete {
         let splits = try file.splitIndices()
         rows.append(["splits", "train \(splits.train.count), validation \(splits.validation.count), test \(splits.test.count)"])

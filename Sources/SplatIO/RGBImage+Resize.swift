@@ -1,4 +1,4 @@
-// Resizing and cropping of RGB images, for preparing fitting inputs and datasets.
+// Resizing, cropping and mirroring of RGB images, for preparing fitting inputs and datasets.
 //
 // Resampling is separable with a triangle (bilinear) filter widened by the scale factor when
 // shrinking, so downscaling averages every source pixel (antialiased, like PIL's BILINEAR);
@@ -40,6 +40,18 @@ extension RGBImage {
             output += pixels[((y * width + left) * 3)..<((y * width + left + cropWidth) * 3)]
         }
         return RGBImage(width: cropWidth, height: cropHeight, pixels: output)
+    }
+
+    /// The image mirrored left to right.
+    public func flippedHorizontally() -> RGBImage {
+        var mirrored = pixels
+        for y in 0..<height {
+            for x in 0..<width {
+                let (from, to) = (3 * (y * width + x), 3 * (y * width + width - 1 - x))
+                for c in 0..<3 { mirrored[to + c] = pixels[from + c] }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: mirrored)
     }
 
     /// Shorter side scaled to `size`, then the centred size × size square (or, with

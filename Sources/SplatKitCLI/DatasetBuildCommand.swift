@@ -26,6 +26,15 @@ struct DatasetBuildCommand: ParsableCommand {
     @Flag(help: "Keep the aspect ratio instead of centre-cropping a square.")
     var keepAspect = false
 
+    @Option(help: ArgumentHelp(
+        "Square crops per photo (--images): 1 = the centre crop; more = seeded random crops named photo.png#crop00 ….",
+        discussion: "Each crop's side is the shorter side × a uniform factor in [0.5, 1], at a uniform position; "
+            + "crop k of photo i depends only on (--seed, i, k)."))
+    var crops: Int = 1
+
+    @Flag(help: "Mirror each random crop left to right with probability ½ (with --crops 2 or more).")
+    var flip = false
+
     @Option(help: "Gaussians per image.")
     var gaussians: Int = 512
 
@@ -47,7 +56,7 @@ struct DatasetBuildCommand: ParsableCommand {
     @Option(help: "Images fitted at once (default: all cores).")
     var workers: Int?
 
-    @Option(help: "Random seed (procedural images, fitting, splits).")
+    @Option(help: "Random seed (procedural images, crops, fitting, splits).")
     var seed: UInt64 = 0
 
     func validate() throws {
@@ -56,18 +65,25 @@ struct DatasetBuildCommand: ParsableCommand {
         guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096") }
         guard gaussians >= 1, steps >= 1 else { throw ValidationError("--gaussians and --steps must be at least 1") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        guard crops >= 1 else { throw ValidationError("--crops must be at least 1, got \(crops)") }
+        if crops > 1 && images == nil { throw ValidationError("--crops cuts photos: it needs --images DIR") }
+        if crops > 1 && keepAspect { throw ValidationError("--crops cuts squares: it cannot be combined with --keep-aspect") }
+        if flip && crops < 2 { throw ValidationError("--flip mirrors random crops: it needs --crops 2 or more") }
         _ = try splitFractions(splits)
     }
 
     func run() throws {
         let source: DatasetSource = images.map { .images(folder: $0) } ?? .procedural(count: procedural!, seed: seed)
         let settings = DatasetSettings(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe.rawValue,
-                                       order: order.rawValue, seed: seed, splits: try splitFractions(splits))
+                                       order: order.rawValue, seed: seed, splits: try splitFractions(splits),
+                                       crops: crops, flipCrops: flip)
         let workerCount = workers ?? ComputeThreads.defaultCount()
         var builder = DatasetBuilder(source: source, output: output, settings: settings, workers: workerCount)
         builder.keepAspect = keepAspect
         signal(SIGINT) { _ in interruptRequested = 1 }
-        print("building \(output): \(try source.names().count) images, \(gaussians) Gaussians × \(steps) steps each, \(workerCount) workers")
+        let cropping = crops > 1 ? " (\(crops) random crops per photo\(flip ? ", mirrored at random" : ""))" : ""
+        print("building \(output): \(try builder.itemNames().count) images\(cropping), \(gaussians) Gaussians × \(steps) steps each, "
+              + "\(workerCount) workers")
         let complete = try builder.run(shouldStop: { interruptRequested != 0 }) { p in
             print(String(format: "  %d/%d images  %.1f images/min  mean PSNR %.2f dB  ETA %@", p.done, p.total,
                          p.imagesPerMinute, p.meanPSNR, formatDuration(p.estimatedSecondsLeft) as NSString))

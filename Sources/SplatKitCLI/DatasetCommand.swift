@@ -9,7 +9,7 @@ struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Build Gaussian-set datasets (source images first).",
-        subcommands: [DatasetImagesCommand.self, DatasetBuildCommand.self, DatasetInfoCommand.self,
+        subcommands: [DatasetImagesCommand.self, DatasetBuildCommand.self, DatasetMergeCommand.self, DatasetInfoCommand.self,
                       DatasetImportCommand.self, DatasetExportCommand.self]
     )
 }

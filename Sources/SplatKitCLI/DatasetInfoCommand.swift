@@ -18,6 +18,11 @@ struct DatasetInfoCommand: ParsableCommand {
         print("  items        \(count)\(file.isComplete ? "" : " (incomplete: the build has not finished)")")
         print("  set          \(s.setSize) Gaussians × 8 parameters, \(s.order) order")
         print("  fitting      \(s.recipe), \(s.steps) steps, images \(s.imageSize) px, seed \(s.seed)")
+        if let crops = s.cropsSummary { print("  crops        \(crops)") }
+        if let sources = try file.mergedSources() {
+            print("  merged from  \(sources.count) datasets (fitting steps above: the most of any):")
+            for source in sources { print("    \(source.summary)") }
+        }
         guard count > 0 else { return }
         let psnr = try file.quality("psnr", 0..<count).map(Double.init).sorted()
         let ssim = try file.quality("ssim", 0..<count).map(Double.init)

@@ -81,6 +81,17 @@ final class DatasetReportTests: ReportTestCase {
         _ = XMLCheck.wellFormed(emptyHTML)
     }
 
+    func testMergedDatasetListsItsInputs() throws {
+        for name in ["a.h5", "b.h5"] {
+            try FileManager.default.moveItem(atPath: try makeDataset(names: ["x", "y"]), toPath: path(name))
+        }
+        try GaussianDatasetMerge.merge([path("a.h5"), path("b.h5")], into: path("merged.h5"), seed: 1, splits: [0.5, 0.5, 0])
+        let html = try String(contentsOfFile: try writeDatasetReport(dataset: path("merged.h5"), output: path("merged"), samples: 1),
+                              encoding: .utf8)
+        XCTAssertTrue(html.contains("\(path("b.h5")): 2 items, imagegs, 1 steps, seed 3"), "one summary row per input")
+        XCTAssertTrue(html.contains("a.h5/x, a.h5/y, b.h5/x"))
+    }
+
     func testMissingDatasetThrowsAFileError() {
         XCTAssertThrowsError(try writeDatasetReport(dataset: path("none.h5"), output: path("out")))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SplatIO
+import TestSupport
 import XCTest
 
 /// `writeAtomically`: the destination is either the old file or the complete new one, and no

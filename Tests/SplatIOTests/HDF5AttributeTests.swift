@@ -1,4 +1,5 @@
 import SplatIO
+import TestSupport
 import XCTest
 
 /// Attributes on the root, groups and datasets: every supported type, replacement, listing,

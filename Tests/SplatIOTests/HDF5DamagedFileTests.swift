@@ -1,5 +1,6 @@
 import Foundation
 import SplatIO
+import TestSupport
 import XCTest
 
 /// Files that are not (complete) HDF5 files must throw `FileError`, never crash.

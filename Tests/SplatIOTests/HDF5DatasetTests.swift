@@ -1,5 +1,6 @@
 import SplatIO
 import TensorCore
+import TestSupport
 import XCTest
 
 /// Whole-dataset writes and reads: every element type bit for bit, shapes, replacement,

@@ -1,4 +1,5 @@
 import SplatIO
+import TestSupport
 import XCTest
 
 /// Groups: automatic intermediate groups, `exists`, listing children and all datasets.

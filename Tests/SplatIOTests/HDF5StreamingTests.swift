@@ -1,5 +1,6 @@
 import Foundation
 import SplatIO
+import TestSupport
 import XCTest
 
 /// Chunked, gzip-compressed, extendable datasets: append, row-range reads, overwrites.

@@ -2,6 +2,7 @@ import CPNG
 import Foundation
 import SplatIO
 import TensorCore
+import TestSupport
 import XCTest
 
 /// PNG reading (every color type and bit depth libpng's simplified API writes) and 8-bit RGB

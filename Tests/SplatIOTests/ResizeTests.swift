@@ -27,4 +27,12 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(square.pixels[0], 1, accuracy: 1e-6)
         XCTAssertEqual(image.preparedSquare(size: 2, keepAspect: true).width, 3)
     }
+
+    func testFlipMirrorsEachRowAndTwiceIsIdentity() {
+        let image = RGBImage(width: 3, height: 2, pixels: (0..<18).map(Float.init))
+        let mirrored = image.flippedHorizontally()
+        XCTAssertEqual(Array(mirrored.pixels[0..<9]), [6, 7, 8, 3, 4, 5, 0, 1, 2])
+        XCTAssertEqual(Array(mirrored.pixels[9..<18]), [15, 16, 17, 12, 13, 14, 9, 10, 11])
+        XCTAssertEqual(mirrored.flippedHorizontally().pixels, image.pixels)
+    }
 }

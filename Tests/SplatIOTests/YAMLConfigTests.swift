@@ -1,5 +1,6 @@
 import Foundation
 import SplatIO
+import TestSupport
 import XCTest
 
 /// Strict YAML config decoding: nested structs, unknown keys, wrong types, missing keys.
