@@ -54,7 +54,7 @@ struct BlockCandidates {
         var kept = 0
         for j in 0..<n {
             indices[kept] = Int32(j)
-            kept &+= lower[j] > threshold ? 0 : 1  // NaN bounds keep the Gaussian
+            kept &+= Int(unsafeBitCast(!(lower[j] > threshold), to: UInt8.self))  // NaN bounds keep the Gaussian
         }
         return (kept, threshold.isNaN ? .infinity : threshold)
     }

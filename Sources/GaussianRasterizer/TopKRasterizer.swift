@@ -37,10 +37,12 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
     let batch = ScreenBatch(screen, width: width, height: height, rasterizer: "rasterizeTopK")
     precondition(options.k >= 1, "rasterizeTopK: k must be ≥ 1")
     let K = options.k, grid = batch.grid, P = grid.pixelCount
-    var output = [Float](repeating: 0, count: batch.items * 3 * P)
-    var selected = [Int32](repeating: -1, count: batch.items * P * K)  // pair index of each kept Gaussian
-    var weights = [Float](repeating: 0, count: batch.items * P * K)
-    var denominators = [Float](repeating: 0, count: batch.items * P)
+    // Every pixel of every item writes its colour, its denominator and all K slots (the kept
+    // pair indices and weights, −1 and 0 in unused slots), so the buffers start uninitialised.
+    var output = uninitializedArray(of: Float.self, count: batch.items * 3 * P)
+    var selected = uninitializedArray(of: Int32.self, count: batch.items * P * K)  // pair index of each kept Gaussian
+    var weights = uninitializedArray(of: Float.self, count: batch.items * P * K)
+    var denominators = uninitializedArray(of: Float.self, count: batch.items * P)
 
     screen.scalars.withUnsafeBufferPointer { features in
         output.withUnsafeMutableBufferPointer { out in
@@ -121,6 +123,9 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
             defer { local.deallocate() }
             gradient.scalars.withUnsafeBufferPointer { g in
                 outputCopy.withUnsafeBufferPointer { out in
+                selected.withUnsafeBufferPointer { selected in
+                weights.withUnsafeBufferPointer { weights in
+                denominators.withUnsafeBufferPointer { denominators in
                     let upstream = g.baseAddress! + item * 3 * P, image = out.baseAddress! + item * 3 * P
                     for (px, py, p) in pixels {
                         let gr = upstream[p], gg = upstream[P + p], gb = upstream[2 * P + p]
@@ -148,6 +153,7 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                                                    toByteOffset: 16, as: SIMD4<Float>.self)
                         }
                     }
+                }}}
                 }
             }
         }

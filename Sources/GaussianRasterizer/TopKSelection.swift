@@ -79,7 +79,7 @@ struct TopKSelection {
             let q = distances[j]
             candidates[survivors] = Int32(j)
             candidateQ[survivors] = q
-            survivors &+= q <= threshold ? 1 : 0
+            survivors &+= Int(unsafeBitCast(q <= threshold, to: UInt8.self))  // no branch to mispredict
         }
         if survivors > k { dropWorst(survivors - k, of: survivors) }
         count = Swift.min(survivors, k)

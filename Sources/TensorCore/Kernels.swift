@@ -16,9 +16,7 @@ func generateScalars(_ count: Int, _ element: (Int) -> Float) -> [Float] {
 /// An array of `count` floats whose contents the caller overwrites completely (e.g. by a GEMM
 /// with beta = 0), so no time is spent zeroing it.
 @inline(__always)
-func uninitializedScalars(_ count: Int) -> [Float] {
-    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-}
+func uninitializedScalars(_ count: Int) -> [Float] { uninitializedArray(of: Float.self, count: count) }
 
 /// The sum of `count` contiguous floats, in SIMD blocks of 16 (a fixed order, so the result
 /// does not depend on threads).
@@ -253,4 +251,11 @@ struct SecondFixed<F: ScalarFunction2>: ScalarFunction1 {
 struct FirstFixed<F: ScalarFunction2>: ScalarFunction1 {
     let f: F, x: Float
     @inline(__always) func callAsFunction(_ y: Float) -> Float { f(x, y) }
+}
+
+/// An array of `count` elements left uninitialised, for a buffer whose every element the caller
+/// writes before reading (trivial element types only, such as Float and Int32).
+@inlinable
+public func uninitializedArray<Element: BitwiseCopyable>(of: Element.Type, count: Int) -> [Element] {
+    [Element](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
