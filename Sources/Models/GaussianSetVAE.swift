@@ -10,7 +10,10 @@ import TensorCore
 //
 // Encoder, per block i:   conv1d          Conv1D(f_i, k_i, same) → BN → ELU → Dropout(r_i)
 //                         resnet_conv1d   ResidualBlock1D(f_i, k_i, dropout r_i)
-//                         then MaxPool1D(p_i), or GlobalAveragePool1D for the last block
+//                         then MaxPool1D(p_i), or for the last block the global pool
+//                         (encoder_global_pool): GlobalAveragePool1D (B, C, S) → (B, C), or
+//                         flatten channels-last as Keras's Flatten: (B, C, S) → (B, S, C) →
+//                         (B, S·C), element [b, s·C + c] = [b, c, s] (both architectures)
 //                 bridge: Linear(encoder_dense_units) → ELU → BN → Dropout
 //                 heads:  z_mean = Linear(L), z_log_var = Linear(L), both linear
 // Decoder:        dense:  per width d_j: Linear(d_j) → ELU → BN
@@ -31,7 +34,7 @@ import TensorCore
 public final class GaussianSetVAE: VAEModel {
     public let configuration: VAEModelConfig
     public let store: ParameterStore
-    /// (B, N, P) → (B, encoder_dense_units): blocks, pools and the dense bridge.
+    /// (B, N, P) → (B, encoder_dense_units): blocks, pools, the global pool and the dense bridge.
     let encoderTrunk: Sequential
     let meanHead: Linear
     let logVarianceHead: Linear
@@ -55,7 +58,7 @@ public final class GaussianSetVAE: VAEModel {
         let recorder = SummaryRecorder(store: store)
         let encoder = store.scope("encoder"), decoder = store.scope("decoder")
 
-        // Encoder: (B, N, P) → (B, P, N) → blocks → (B, C) → bridge.
+        // Encoder: (B, N, P) → (B, P, N) → blocks → (B, C) or (B, S·C) → bridge.
         var trunk = [Layer]()
         func add(_ layers: inout [Layer], _ layer: Layer, _ name: String, _ kind: String, _ shape: [Int]) {
             layers.append(layer)
@@ -74,12 +77,18 @@ public final class GaussianSetVAE: VAEModel {
                 length /= pool
                 add(&trunk, MaxPool1D(kernelSize: pool), scope.path("pool"), "MaxPool1D(\(pool))", [channels, length])
             } else {
-                add(&trunk, GlobalAveragePool1D(), scope.path("pool"), "GlobalAveragePool1D", [channels])
+                switch c.encoderGlobalPool {
+                case .average:
+                    add(&trunk, GlobalAveragePool1D(), scope.path("pool"), "GlobalAveragePool1D", [channels])
+                case .flatten:
+                    add(&trunk, Sequential(SwapAxes(), Flatten()), scope.path("flatten"),
+                        "Flatten (steps, channels)", [length * channels])
+                }
             }
         }
-        let bridge = encoder.scope("dense")
-        add(&trunk, Linear(channels, c.encoderDenseUnits, scope: bridge.scope("linear")), bridge.path("linear"),
-            "Linear(\(channels) → \(c.encoderDenseUnits))", [c.encoderDenseUnits])
+        let bridge = encoder.scope("dense"), features = c.encodedWidth
+        add(&trunk, Linear(features, c.encoderDenseUnits, scope: bridge.scope("linear")), bridge.path("linear"),
+            "Linear(\(features) → \(c.encoderDenseUnits))", [c.encoderDenseUnits])
         add(&trunk, ELU(), bridge.path("elu"), "ELU", [c.encoderDenseUnits])
         add(&trunk, BatchNorm1D(featureCount: c.encoderDenseUnits, convention: .keras, scope: bridge.scope("bn")),
             bridge.path("bn"), "BatchNorm1D(\(c.encoderDenseUnits))", [c.encoderDenseUnits])

@@ -15,8 +15,8 @@ import SplatIO
 //   experiment_name, output_dir, seed
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
-// model.num_gaussians, training.gradient_clip_norm, data.representation,
-// loss_weights.render_loss_weight.
+// model.num_gaussians, model.encoder_global_pool, training.gradient_clip_norm,
+// data.representation, loss_weights.render_loss_weight.
 //
 // Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys and wrong types are errors
 // naming the key, line and file. Values are validated while decoding, so an inconsistent

@@ -11,8 +11,11 @@ import Foundation
 //   num_gaussians*          N, the set size (512)
 //   encoder_filters         per encoder block (GaussVAE: [32, 64, 128])
 //   encoder_kernel_sizes    per encoder block, odd (5 each)
-//   encoder_pool_sizes      per encoder block: max-pool size, or null for the global average
-//                           pool that must end the encoder (2 each, last null)
+//   encoder_pool_sizes      per encoder block: max-pool size, or null for the global pool that
+//                           must end the encoder (2 each, last null)
+//   encoder_global_pool*    that global pool: average (GaussVAE's GlobalAveragePool1D, the
+//                           default) or flatten (every step's channels kept: the bridge reads
+//                           channels × steps features; see VAEEncoderGlobalPool)
 //   encoder_dropout_rates   per encoder block; `dropout_rates` is GaussVAE's older spelling, used
 //                           when encoder_dropout_rates is absent (conv1d: [0.1, 0.15, 0.2];
 //                           resnet_conv1d: 0 each)
@@ -38,6 +41,28 @@ public enum VAEArchitecture: String, Codable, Equatable {
     case resnetConv1D = "resnet_conv1d"
 }
 
+/// What ends the encoder's last block (the one whose pool size is null), feeding the dense
+/// bridge. SplatKit's extension: GaussVAE always averages, which leaves the bridge one number
+/// per channel for the whole set, so per-Gaussian detail must survive an average over steps.
+public enum VAEEncoderGlobalPool: String, Codable, CaseIterable {
+    /// GlobalAveragePool1D: (B, C, S) → (B, C).
+    case average
+    /// Flatten in Keras's channels-last order, as Keras's Flatten after a Conv1D would:
+    /// (B, C, S) → (B, S, C) → (B, S·C), so element [b, s·C + c] is feature [b, c, s] (the
+    /// inverse of the decoder's reshape). The same order for both architectures.
+    case flatten
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Self(rawValue: text) else {
+            let known = Self.allCases.map(\.rawValue).joined(separator: " or ")
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be \(known), got '\(text)'")
+        }
+        self = value
+    }
+}
+
 /// The architecture of a Gaussian-set VAE, every list resolved to one entry per block.
 public struct VAEModelConfig: Codable, Equatable {
     public var name: String
@@ -46,8 +71,9 @@ public struct VAEModelConfig: Codable, Equatable {
     public var numGaussians: Int
     public var encoderFilters: [Int]
     public var encoderKernelSizes: [Int]
-    /// nil only for the last block: global average pooling.
+    /// nil only for the last block: the global pool, `encoderGlobalPool`.
     public var encoderPoolSizes: [Int?]
+    public var encoderGlobalPool: VAEEncoderGlobalPool
     public var encoderDropoutRates: [Double]
     public var encoderDenseUnits: Int
     public var encoderDenseDropout: Double
@@ -63,7 +89,8 @@ public struct VAEModelConfig: Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
         case encoderFilters = "encoder_filters", encoderKernelSizes = "encoder_kernel_sizes"
-        case encoderPoolSizes = "encoder_pool_sizes", encoderDropoutRates = "encoder_dropout_rates"
+        case encoderPoolSizes = "encoder_pool_sizes", encoderGlobalPool = "encoder_global_pool"
+        case encoderDropoutRates = "encoder_dropout_rates"
         case encoderDenseUnits = "encoder_dense_units", encoderDenseDropout = "encoder_dense_dropout"
         case decoderDenseUnits = "decoder_dense_units", decoderReshapeTarget = "decoder_reshape_target"
         case decoderFilters = "decoder_filters", decoderKernelSizes = "decoder_kernel_sizes"
@@ -78,7 +105,7 @@ public struct VAEModelConfig: Codable, Equatable {
     public init(
         architecture: VAEArchitecture = .conv1d, name: String? = nil, latentDim: Int = 256, numGaussians: Int = 512,
         encoderFilters: [Int] = [32, 64, 128], encoderKernelSizes: [Int]? = nil, encoderPoolSizes: [Int?]? = nil,
-        encoderDropoutRates: [Double]? = nil, encoderDenseUnits: Int? = nil, encoderDenseDropout: Double? = nil,
+        encoderGlobalPool: VAEEncoderGlobalPool = .average, encoderDropoutRates: [Double]? = nil, encoderDenseUnits: Int? = nil, encoderDenseDropout: Double? = nil,
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
         decoderDropoutRates: [Double]? = nil
@@ -92,6 +119,7 @@ public struct VAEModelConfig: Codable, Equatable {
         self.encoderFilters = encoderFilters
         self.encoderKernelSizes = encoderKernelSizes ?? Array(repeating: 5, count: encoderFilters.count)
         self.encoderPoolSizes = encoderPoolSizes ?? resampling(encoderFilters.count)
+        self.encoderGlobalPool = encoderGlobalPool
         self.encoderDropoutRates = encoderDropoutRates
             ?? (isResNet ? Array(repeating: 0, count: encoderFilters.count) : [0.1, 0.15, 0.2])
         self.encoderDenseUnits = encoderDenseUnits ?? (isResNet ? 1024 : 512)
@@ -119,6 +147,7 @@ public struct VAEModelConfig: Codable, Equatable {
             encoderFilters: try c.decodeIfPresent([Int].self, forKey: .encoderFilters) ?? [32, 64, 128],
             encoderKernelSizes: try c.decodeIfPresent([Int].self, forKey: .encoderKernelSizes),
             encoderPoolSizes: try c.decodeIfPresent([Int?].self, forKey: .encoderPoolSizes),
+            encoderGlobalPool: try c.decodeIfPresent(VAEEncoderGlobalPool.self, forKey: .encoderGlobalPool) ?? .average,
             encoderDropoutRates: encoderDropout ?? olderDropout,
             encoderDenseUnits: try c.decodeIfPresent(Int.self, forKey: .encoderDenseUnits),
             encoderDenseDropout: try c.decodeIfPresent(Double.self, forKey: .encoderDenseDropout),
@@ -140,9 +169,19 @@ public struct VAEModelConfig: Codable, Equatable {
     public var validationProblems: [String] { problems().map { "\($0.key.stringValue): \($0.message)" } }
 
     /// The per-sample sequence length after the encoder's max pools (floor division, as Keras's
-    /// 'valid' pooling), before the global average.
+    /// 'valid' pooling), before the global pool.
     public var encodedLength: Int {
         encoderPoolSizes.reduce(numGaussians) { length, pool in pool.map { length / $0 } ?? length }
+    }
+
+    /// The width of the encoder's features after the global pool, the dense bridge's input:
+    /// the last block's channels, times `encodedLength` when flattened.
+    public var encodedWidth: Int {
+        let channels = encoderFilters.last ?? 0
+        switch encoderGlobalPool {
+        case .average: return channels
+        case .flatten: return channels * encodedLength
+        }
     }
 
     /// The decoder's output length: reshape steps times every upsampling factor.
@@ -174,7 +213,7 @@ public struct VAEModelConfig: Codable, Equatable {
         if perBlock(encoderPoolSizes, .encoderPoolSizes, filters: encoderFilters, filtersKey: .encoderFilters) {
             let pools = encoderPoolSizes
             check(pools.last.map { $0 == nil } ?? true && pools.dropLast().allSatisfy { ($0 ?? 0) >= 1 },
-                  .encoderPoolSizes, "must be positive sizes with null (global average pooling) last and only last, "
+                  .encoderPoolSizes, "must be positive sizes with null (the global pool) last and only last, "
                   + "got \(pools.map { $0.map(String.init) ?? "null" })")
             check(encodedLength >= 1, .encoderPoolSizes,
                   "pools \(numGaussians) Gaussians down to nothing (length \(encodedLength))")

@@ -35,8 +35,13 @@ private let tinyYAML = """
     seed: 3
     """
 
-private func tinyConfigText(_ representation: SetRepresentation = .plain) -> String {
-    tinyYAML.replacingOccurrences(of: "%@", with: representation.rawValue)
+/// The tiny config; `globalPool` nil leaves `encoder_global_pool` out, as configs written
+/// before the key existed do.
+private func tinyConfigText(_ representation: SetRepresentation = .plain, globalPool: VAEEncoderGlobalPool? = nil)
+    -> String {
+    let pools = "  encoder_pool_sizes: [2, null]\n"
+    return tinyYAML.replacingOccurrences(of: "%@", with: representation.rawValue)
+        .replacingOccurrences(of: pools, with: pools + (globalPool.map { "  encoder_global_pool: \($0.rawValue)\n" } ?? ""))
 }
 
 /// k plausible Image-GS sets (k, N, 8), each in Morton order: positions in [0, 1], σ of 1–5
@@ -54,9 +59,9 @@ private func syntheticSets(count: Int, gaussians: Int = 16, seed: UInt64 = 1) ->
 }
 
 /// A tiny untrained VAE with the normalisation of `sets` in its representation.
-private func tinyVAE(_ representation: SetRepresentation = .plain, fittedTo sets: Tensor, batchSize: Int = 64) throws
-    -> VAEInference {
-    let config = try VAEConfig.decode(yaml: tinyConfigText(representation), sourceName: "tiny")
+private func tinyVAE(_ representation: SetRepresentation = .plain, globalPool: VAEEncoderGlobalPool? = nil,
+                     fittedTo sets: Tensor, batchSize: Int = 64) throws -> VAEInference {
+    let config = try VAEConfig.decode(yaml: tinyConfigText(representation, globalPool: globalPool), sourceName: "tiny")
     let normalization = ColumnNormalization.fitted(to: representation.encode(sets.scalars), columns: representation.columns)
     return VAEInference(model: config.makeModel(), config: config, normalization: normalization,
                         representation: representation, batchSize: batchSize)
@@ -342,19 +347,24 @@ final class VAEInferenceTests: XCTestCase {
     // MARK: Checkpoints
 
     /// Saved as VAETrainer does (model "gaussvae", the config text, the normalisation extras),
-    /// loaded with `loadVAE`: the same μ.
+    /// loaded with `loadVAE`: the same μ. A config without `encoder_global_pool` (written before
+    /// the key existed) loads as average; a flatten model's saved config rebuilds its wider bridge.
     func testCheckpointRoundTripGivesSameLatents() throws {
         let sets = syntheticSets(count: 4)
-        for representation in SetRepresentation.allCases {
-            let vae = try tinyVAE(representation, fittedTo: sets)
+        let cases = SetRepresentation.allCases.map { ($0, VAEEncoderGlobalPool?.none) } + [(.canonical, .flatten)]
+        for (representation, globalPool) in cases {
+            let vae = try tinyVAE(representation, globalPool: globalPool, fittedTo: sets)
             // Move the batch-norm statistics off their initial values so loading them matters.
             for (_, buffer) in vae.model.store.buffers { buffer.scalars = buffer.scalars.map { $0 * 1.5 + 0.25 } }
-            let file = path("\(representation.rawValue).h5")
+            let file = path("\(representation.rawValue)-\(globalPool?.rawValue ?? "absent").h5")
             try Checkpoint.save(to: file, store: vae.model.store, optimizer: nil, state: TrainingState(
-                model: VAECheckpoint.modelKind, config: tinyConfigText(representation), step: 10, epoch: 1,
-                extras: VAECheckpoint.extras(for: vae.normalization)))
+                model: VAECheckpoint.modelKind, config: tinyConfigText(representation, globalPool: globalPool),
+                step: 10, epoch: 1, extras: VAECheckpoint.extras(for: vae.normalization)))
             let loaded = try VAEInference(checkpoint: file)
             XCTAssertEqual(loaded.representation, representation)
+            XCTAssertEqual(loaded.config.model.encoderGlobalPool, globalPool ?? .average)
+            XCTAssertEqual(loaded.model.store.parameter(named: "encoder.dense.linear.weight")?.shape,
+                           [globalPool == .flatten ? 8 * 8 : 8, 8], "8 channels, × 8 steps when flattened")
             XCTAssertEqual(loaded.normalization, vae.normalization)
             XCTAssertEqual(loaded.latents(of: sets).scalars, vae.latents(of: sets).scalars, representation.rawValue)
             let latents = vae.latents(of: sets)

@@ -1,5 +1,6 @@
 // The Gaussian-set VAEs: exact parameter counts of the shipped GaussVAE configurations, shapes
-// and gradients of tiny models, the Keras reshape order, determinism, and config errors.
+// and gradients of tiny models, the Keras reshape and flatten orders, determinism, and config
+// errors.
 
 import Foundation
 @testable import Models
@@ -24,10 +25,13 @@ private func randomSets(batch: Int, gaussians: Int, seed: UInt64 = 7) -> Tensor 
 /// Expected counts, Keras-style (batch-norm moving statistics included). Built, never run.
 final class VAEParameterCountTests: XCTestCase {
     private func assertCount(_ file: String, total: Int, line: UInt = #line) throws -> ModelSummary {
-        let config = try VAEConfig.load(from: shippedConfig(file))
+        assertCount(try VAEConfig.load(from: shippedConfig(file)), total: total, file, line: line)
+    }
+
+    private func assertCount(_ config: VAEConfig, total: Int, _ label: String, line: UInt = #line) -> ModelSummary {
         let model = config.makeModel()
         let summary = model.summary()
-        XCTAssertEqual(summary.parameterCount, total, file, line: line)
+        XCTAssertEqual(summary.parameterCount, total, label, line: line)
         XCTAssertEqual(summary.trainableCount, model.store.parameterCount, "rows cover every parameter", line: line)
         XCTAssertEqual(summary.nonTrainableCount, model.store.bufferCount, "rows cover every buffer", line: line)
         return summary
@@ -50,6 +54,28 @@ final class VAEParameterCountTests: XCTestCase {
     func testConv1D512() throws {
         _ = try assertCount("conv1d_512d.yaml", total: 1_989_144)
         _ = try assertCount("conv1d_512d_beta0.5.yaml", total: 1_989_144)
+    }
+
+    /// `encoder_global_pool: flatten` changes one layer, the bridge's first Dense: it reads
+    /// 128 channels × 128 steps (512 Gaussians after two max-pools of 2) = 16,384 features
+    /// instead of 128 averaged channels, so encoder.dense.linear goes from 128·512 + 512 = 66,048
+    /// to 16,384·512 + 512 = 8,389,120 and the total from 1,989,144 to
+    /// 1,989,144 − 66,048 + 8,389,120 = 10,312,216. The shipped conv1d_512d_flatten.yaml is also
+    /// canonical (9 columns): Conv1D(9 → 32, k5) has 5·32 = 160 more weights and Conv1D(16 → 9,
+    /// k1) 16 + 1 = 17 more, so 10,312,216 + 177 = 10,312,393.
+    func testConv1D512Flatten() throws {
+        var config = try VAEConfig.load(from: shippedConfig("conv1d_512d.yaml"))
+        config.model.encoderGlobalPool = .flatten
+        XCTAssertEqual(config.model.encodedWidth, 16_384)
+        let summary = assertCount(config, total: 10_312_216, "conv1d_512d.yaml with flatten")
+        XCTAssertEqual(summary.rows.first { $0.name == "encoder.blocks.2.flatten" }?.outputShape, [16_384])
+        XCTAssertNil(summary.rows.first { $0.name == "encoder.blocks.2.pool" }, "no global average pool")
+        let bridge = summary.rows.first { $0.name == "encoder.dense.linear" }
+        XCTAssertEqual(bridge?.trainableCount, 16_384 * 512 + 512)
+        XCTAssertEqual(bridge?.kind, "Linear(16384 → 512)")
+
+        let shipped = try assertCount("conv1d_512d_flatten.yaml", total: 10_312_393)
+        XCTAssertEqual(shipped.trainableCount, 10_305_577)
     }
 
     func testResNetConv1D512() throws {
@@ -140,6 +166,63 @@ final class VAEForwardTests: XCTestCase {
         XCTAssertEqual(output.reconstruction.shape, [2, 64, 8])
         loss(output, target: input).backward()
         assertEveryParameterHasGradient(model)
+    }
+
+    /// `encoder_global_pool: flatten` in both architectures: the bridge reads channels × steps
+    /// features and the gradient flows back through the flatten to the first convolution.
+    func testTinyFlattenShapesAndGradients() throws {
+        for architecture in ["conv1d", "resnet_conv1d"] {
+            let yaml = """
+                model:
+                  architecture: \(architecture)
+                  latent_dim: 8
+                  num_gaussians: 64
+                  encoder_filters: [4, 8]
+                  encoder_kernel_sizes: [3, 3]
+                  encoder_pool_sizes: [2, null]
+                  encoder_global_pool: flatten
+                  encoder_dropout_rates: [0.1, 0.1]
+                  encoder_dense_units: 16
+                  decoder_dense_units: [16, 128]
+                  decoder_reshape_target: [32, 4]
+                  decoder_filters: [4]
+                  decoder_kernel_sizes: [3]
+                  decoder_upsample_sizes: [2]
+                """
+            let config = try VAEConfig.decode(yaml: yaml, sourceName: "tiny")
+            XCTAssertEqual(config.model.encoderGlobalPool, .flatten)
+            XCTAssertEqual(config.model.encodedWidth, 8 * 32, "8 channels × 64/2 steps")
+            let model = config.makeModel(seed: 1)
+            XCTAssertEqual(model.store.parameter(named: "encoder.dense.linear.weight")?.shape, [256, 16], architecture)
+            XCTAssertEqual(model.summary().rows.first { $0.name == "encoder.blocks.1.flatten" }?.outputShape, [256])
+
+            let input = randomSets(batch: 2, gaussians: 64)
+            let output = model(input, training: true)
+            XCTAssertEqual(output.mean.shape, [2, 8], architecture)
+            XCTAssertEqual(output.logVariance.shape, [2, 8], architecture)
+            XCTAssertEqual(output.reconstruction.shape, [2, 64, 8], architecture)
+            loss(output, target: input).backward()
+            assertEveryParameterHasGradient(model)
+            let firstConvolution = architecture == "conv1d" ? "encoder.blocks.0.conv.weight" : "encoder.blocks.0.conv1.weight"
+            let grad = try XCTUnwrap(model.store.parameter(named: firstConvolution)?.grad, architecture)
+            XCTAssertTrue(grad.scalars.contains { $0 != 0 }, "\(firstConvolution) has a zero gradient")
+        }
+    }
+
+    /// Flatten is Keras's channels-last Flatten after a Conv1D: the NCL features [b, c, s] land
+    /// at [b, s·C + c], the inverse of the decoder's reshape.
+    func testEncoderFlattenMatchesKerasChannelsLastOrder() throws {
+        var config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        config.model.encoderGlobalPool = .flatten
+        let model = config.makeModel()
+        let flatten = try XCTUnwrap(model.encoderTrunk.layers.first { $0 is Sequential })
+        let (channels, steps) = (config.model.encoderFilters.last!, config.model.encodedLength)
+        let ncl = Tensor(shape: [1, channels, steps], scalars: (0..<(channels * steps)).map(Float.init))
+        let flat = flatten(ncl, training: false)
+        XCTAssertEqual(flat.shape, [1, steps * channels])
+        for s in [0, 1, steps - 1] {
+            for c in [0, 1, channels - 1] { XCTAssertEqual(flat[0, s * channels + c], Float(c * steps + s)) }
+        }
     }
 
     /// Keras reshapes (B, S·C) to (B, S, C) channels-last; the NCL decoder must see the same
@@ -247,6 +330,8 @@ final class VAEConfigTests: XCTestCase {
         assertFileError("model:\n  encoder_filters: 32\n", mentions: ["model.encoder_filters", "a list"])
         assertFileError("model:\n  architecture: transformer\n", mentions: ["model.architecture", "transformer"])
         assertFileError("data:\n  representation: polar\n", mentions: ["data.representation", "polar"])
+        assertFileError("model:\n  encoder_global_pool: max\n",
+                        mentions: ["model.encoder_global_pool", "line 2", "must be average or flatten", "'max'"])
     }
 
     func testInconsistentArchitectureNamesKey() {
@@ -277,6 +362,10 @@ final class VAEConfigTests: XCTestCase {
         let decoded = try VAEConfig.decode(yaml: gaussVAEModelGroup, sourceName: "conv1d_base.yaml").model
         XCTAssertEqual(decoded, try VAEConfig.load(from: shippedConfig("conv1d_256d.yaml")).model)
         XCTAssertEqual(VAEModelConfig(), decoded, "an absent model group is GaussVAE's default model")
+        XCTAssertEqual(decoded.encoderGlobalPool, .average, "GaussVAE's global average pool")
+        let explicit = try VAEConfig.decode(yaml: gaussVAEModelGroup + "\n  encoder_global_pool: average",
+                                            sourceName: "explicit")
+        XCTAssertEqual(explicit.model, decoded, "average is the default: the same model, bit for bit")
     }
 
     func testShippedConfigsDecodeWithGaussVAEValues() throws {
@@ -304,6 +393,13 @@ final class VAEConfigTests: XCTestCase {
         let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
         XCTAssertTrue(json.contains("\"encoder_pool_sizes\":[2,2,2,2,null]"), json)
         XCTAssertEqual(try VAEConfig.decode(yaml: json, sourceName: "encoded"), config)
+
+        let flatten = try VAEConfig.load(from: shippedConfig("conv1d_512d_flatten.yaml"))
+        XCTAssertEqual(flatten.model.encoderGlobalPool, .flatten)
+        XCTAssertEqual(flatten.data.representation, .canonical)
+        let flattenJSON = String(decoding: try JSONEncoder().encode(flatten), as: UTF8.self)
+        XCTAssertTrue(flattenJSON.contains("\"encoder_global_pool\":\"flatten\""), flattenJSON)
+        XCTAssertEqual(try VAEConfig.decode(yaml: flattenJSON, sourceName: "encoded"), flatten)
     }
 
     func testSummaryTableAndRows() throws {

@@ -29,8 +29,9 @@ final class VAETrainerTests: XCTestCase {
 
     /// A conv1d VAE for 16 Gaussians: latent 4, widths 4–8, dropout (so resuming must restore
     /// the random stream), a plateau patience of 1 (so its state matters), batch 4.
+    /// `globalPool` nil leaves `encoder_global_pool` out.
     private func tinyYAML(representation: String = "plain", render: Double = 0, epochs: Int = 3, gaussians: Int = 16,
-                          reshape: String = "[8, 4]", dense: String = "[8, 32]") -> String {
+                          reshape: String = "[8, 4]", dense: String = "[8, 32]", globalPool: String? = nil) -> String {
         """
         # tiny test config
         model:
@@ -40,7 +41,7 @@ final class VAETrainerTests: XCTestCase {
           num_gaussians: \(gaussians)
           encoder_filters: [4, 8]
           encoder_kernel_sizes: [3, 3]
-          encoder_pool_sizes: [2, null]
+          encoder_pool_sizes: [2, null]\(globalPool.map { "\n  encoder_global_pool: \($0)" } ?? "")
           encoder_dropout_rates: [0.1, 0.1]
           encoder_dense_units: 8
           encoder_dense_dropout: 0.1
@@ -322,6 +323,23 @@ final class VAETrainerTests: XCTestCase {
         let foreign = path("foreign.h5")
         try Checkpoint.save(to: foreign, store: store, optimizer: nil, state: TrainingState(model: "unet"))
         assertFileError(try loadVAE(from: foreign), mentions: ["foreign.h5", "\"unet\"", "gaussvae"])
+    }
+
+    /// A flatten encoder trains and saves `encoder_global_pool` with its config; `loadVAE`
+    /// rebuilds its wider bridge (8 channels × 8 steps = 64 features) and resuming with the
+    /// average pool is refused, as any other change of model.
+    func testFlattenRunSavesAndLoads() throws {
+        let dataset = try makeDataset()
+        let trainer = try makeTrainer(yaml: tinyYAML(epochs: 1, globalPool: "flatten"), dataset: dataset, output: path("run"))
+        try trainer.run()
+        let last = (path("run") as NSString).appendingPathComponent("last.h5")
+        let loaded = try loadVAE(from: last)
+        XCTAssertEqual(loaded.config, trainer.config)
+        XCTAssertEqual(loaded.config.model.encoderGlobalPool, .flatten)
+        XCTAssertEqual(loaded.model.store.parameter(named: "encoder.dense.linear.weight")?.shape, [64, 8])
+        XCTAssertEqual(tensors(loaded.model.store), tensors(trainer.model.store))
+        assertFileError(try makeTrainer(yaml: tinyYAML(epochs: 2), dataset: dataset, output: path("run"), resumingFrom: last),
+                        mentions: ["another configuration"])
     }
 
     // MARK: - Pieces
