@@ -1,13 +1,14 @@
-// The per-pixel search of the top-K rasterizer: the K Gaussians of a tile with the smallest conic
-// distance q (the largest weights e^(−q/2)), ties going to the smaller local index (= the smaller
-// (tile, Gaussian) pair index, since a tile's Gaussians are kept in ascending order).
+// The per-pixel search of the top-K rasterizer: among a block's candidate Gaussians (see
+// BlockCandidates.swift), the K with the smallest conic distance q (the largest weights
+// e^(−q/2)), ties going to the smaller local index (= the smaller (tile, Gaussian) pair index,
+// since candidates are kept in ascending pair order).
 //
 // Neighbouring pixels keep nearly the same Gaussians, so the search starts from the previous
 // pixel's answer: its K Gaussians, re-measured at this pixel, give a distance T with at least K
 // Gaussians at q ≤ T, so every Gaussian of the new top K has q ≤ T. One pass over the tile's
 // distances (computed for all of them in one vectorised loop) keeps the candidates at q ≤ T,
 // branch-free; usually only a few more than K survive, and the worst of them are dropped. The
-// first pixel of a tile has no previous answer: every Gaussian is a candidate.
+// first pixel of a block has no previous answer and starts from the block's bound instead.
 //
 // The kept set is the K smallest in (q, local index) order, a pure function of the distances, and
 // it is reported in ascending local order, so the blend's summation order does not depend on how
@@ -15,15 +16,15 @@
 // keeps fewer).
 
 /// Scratch for one tile's top-K searches (K slots plus one tile's worth of candidates). Owns
-/// its buffers: call `deallocate()`. Search the pixels of one tile in an order where each is
-/// near the previous one (see `TilePixels.serpentineRows`); `reset()` before a new tile.
+/// its buffers: call `deallocate()`. Search the pixels of one block in an order where each is
+/// near the previous one (see `TilePixels.serpentineRows`); `reset(threshold:)` before a new block.
 struct TopKSelection {
     let k: Int
     /// Local indices, ascending, and distances of the kept Gaussians; `count` of them are valid.
     let kept: UnsafeMutablePointer<Int32>
     let keptQ: UnsafeMutablePointer<Float>
     private(set) var count = 0
-    /// Every local Gaussian's distance to the current pixel (`TileConics.paddedCount` floats).
+    /// Every candidate's distance to the current pixel (`TileConics.padded(capacity)` floats).
     private let distances: UnsafeMutablePointer<Float>
     /// The candidates of the current pixel (local index, distance), ascending local order.
     private let candidates: UnsafeMutablePointer<Int32>
