@@ -40,21 +40,29 @@ public enum DatasetSource {
     }
 
     /// Item `index` (named `name`) prepared as the dataset's size × size square, and the size of
-    /// its original: centre-cropped (or the whole image with `keepAspect`), or crop k of photo i
-    /// when the settings ask for crops (item index = i · crops + k).
+    /// its original (see `prepared(photo:index:settings:keepAspect:)`).
     func load(index: Int, name: String, settings: DatasetSettings, keepAspect: Bool) throws -> (image: RGBImage, width: Int, height: Int) {
         let size = settings.imageSize
         switch self {
         case .images(let folder):
             let file = settings.crops > 1 ? PhotoCrop.parse(itemName: name)?.photo ?? name : name
             let original = try RGBImage(contentsOfPNG: (folder as NSString).appendingPathComponent(file))
-            guard settings.crops > 1 else { return (original.preparedSquare(size: size, keepAspect: keepAspect), original.width, original.height) }
-            let cut = PhotoCrop(seed: settings.seed, photo: index / settings.crops, crop: index % settings.crops,
-                                width: original.width, height: original.height, flip: settings.flipCrops)
-            return (cut.apply(to: original, size: size), original.width, original.height)
+            return (Self.prepared(photo: original, index: index, settings: settings, keepAspect: keepAspect), original.width, original.height)
         case .procedural(_, let seed):
             return (ProceduralArt.image(index: index, size: size, seed: seed), size, size)
         }
+    }
+
+    /// The photo `original` as item `index` of a build with `settings` fits it, a size × size
+    /// square (`settings.imageSize`): centre-cropped (or the whole image with `keepAspect`), or
+    /// crop k of photo i when the settings ask for crops (item index = i · crops + k). Also how
+    /// `SourceImages` finds an item's source again.
+    static func prepared(photo original: RGBImage, index: Int, settings: DatasetSettings, keepAspect: Bool = false) -> RGBImage {
+        let size = settings.imageSize
+        guard settings.crops > 1 else { return original.preparedSquare(size: size, keepAspect: keepAspect) }
+        let cut = PhotoCrop(seed: settings.seed, photo: index / settings.crops, crop: index % settings.crops,
+                            width: original.width, height: original.height, flip: settings.flipCrops)
+        return cut.apply(to: original, size: size)
     }
 }
 

@@ -31,7 +31,7 @@ import TensorCore
 //           evaluated targets; so a perfect reconstruction scores 1 and predicting x̄ scores 0.
 // Image metrics compare renders clamped to [0, 1] (as displayed), per set, then averaged:
 // PSNR (dB) and SSIM (11 × 11 Gaussian window) of the VAE's render against the fitted set's
-// render, and of both against the source image when it is available.
+// render, and of both against the source image when it is found (GaussianData's SourceImages.swift).
 
 /// A trained VAE ready for inference.
 public struct VAEInference {
@@ -294,57 +294,6 @@ public enum SetRenderer: String, Sendable {
     }
 }
 
-// MARK: - Source images
-
-/// Where the images a dataset was fitted from can be found again.
-public enum SourceImages: Equatable, Sendable {
-    /// Not available: only fitted renders are compared.
-    case unavailable
-    /// Procedural paintings (`splatkit dataset build --procedural`): item `art_NNNNN` is
-    /// `ProceduralArt.image(index: NNNNN, size:, seed: dataset seed)`, at any size.
-    case procedural(seed: UInt64)
-    /// A folder of the PNGs the dataset was built from (`--images DIR`), item names = file names,
-    /// prepared as the build did (shorter side resized, centre-cropped square).
-    case folder(String)
-
-    /// The sources of `dataset`: `folder` when given, else procedural when every name in
-    /// `names` is `art_` + digits and the dataset has an image size, else unavailable.
-    public static func detect(dataset: GaussianDatasetFile, names: [String], folder: String?) -> SourceImages {
-        if let folder { return .folder(folder) }
-        guard dataset.settings.imageSize >= 16, !names.isEmpty, names.allSatisfy({ proceduralIndex($0) != nil }) else {
-            return .unavailable
-        }
-        return .procedural(seed: dataset.settings.seed)
-    }
-
-    /// The index in `art_NNNNN`, or nil for other names.
-    static func proceduralIndex(_ name: String) -> Int? {
-        guard name.hasPrefix("art_") else { return nil }
-        let digits = name.dropFirst(4)
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
-        return Int(digits)
-    }
-
-    /// The source of item `name` as a size × size image; nil when unavailable.
-    /// - Throws: `FileError` when a folder lacks the item's PNG or it does not decode.
-    public func image(named name: String, size: Int) throws -> RGBImage? {
-        switch self {
-        case .unavailable:
-            return nil
-        case .procedural(let seed):
-            guard let index = Self.proceduralIndex(name) else { return nil }
-            return ProceduralArt.image(index: index, size: size, seed: seed)
-        case .folder(let folder):
-            let path = (folder as NSString).appendingPathComponent(name)
-            let candidates = [path, path + ".png"]
-            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw FileError(path, "no source image for dataset item '\(name)' in --images \(folder)")
-            }
-            return try RGBImage(contentsOfPNG: found).preparedSquare(size: size)
-        }
-    }
-}
-
 // MARK: - Evaluation
 
 /// The numbers `splatkit evaluate` reports.
@@ -357,23 +306,27 @@ public struct VAEEvaluation {
     public let imageSize: Int
     public let renderer: SetRenderer
     public let vaeVersusFitted: ImageComparison
-    /// Empty when the sources are unavailable.
+    /// Over the sets whose source image was found (`SourceImages`); empty without sources.
     public let vaeVersusSource: ImageComparison
     public let fittedVersusSource: ImageComparison
+    /// The sets whose source was not found, and why (empty without sources).
+    public let missingSources: [MissingSource]
 }
 
 /// Reconstructs every set of `split` (or its first `limit`) and measures the VAE against the
-/// fitted sets and, when `sources` are available, against the source images. Renders are
-/// `imageSize` × `imageSize`; sets are taken to have been fitted at `fittedSize` pixels.
-/// `progress` is called with (sets done, total) after each batch.
+/// fitted sets and, given `sources`, against the source image of each set whose source is found
+/// (the others are listed in `missingSources`). Renders are `imageSize` × `imageSize`; sets are
+/// taken to have been fitted at `fittedSize` pixels. `progress` is called with (sets done,
+/// total) after each batch.
 public func evaluateVAE(
-    _ vae: VAEInference, split: DatasetSplit, sources: SourceImages, fittedSize: Int, imageSize: Int,
+    _ vae: VAEInference, split: DatasetSplit, sources: SourceImages?, fittedSize: Int, imageSize: Int,
     renderer: SetRenderer, limit: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }
 ) throws -> VAEEvaluation {
     try vae.checkSetSize(split.setSize, in: split.file.path)
     let total = Swift.min(split.count, limit ?? split.count)
     var metrics = ReconstructionMetrics(representation: vae.representation)
     var vaeVersusFitted = ImageComparison(), vaeVersusSource = ImageComparison(), fittedVersusSource = ImageComparison()
+    var missingSources: [MissingSource] = []
     let N = vae.setSize
     var start = 0
     while start < total {
@@ -384,16 +337,20 @@ public func evaluateVAE(
         metrics.add(reconstruction: reconstruction, target: input)
         let decoded = vae.imageGSSets(normalized: reconstruction)                                  // (B, N, 8)
         for (offset, index) in indices.enumerated() {
-            let item = split.items[index]
-            let name = try split.file.names(item..<(item + 1))[0]
             let fitted = renderer.render(sets.sliced(offset..<(offset + 1), alongAxis: 0).squeezed(0),
                                          fittedWidth: fittedSize, fittedHeight: fittedSize, width: imageSize, height: imageSize)
             let rendered = renderer.render(decoded.sliced(offset..<(offset + 1), alongAxis: 0).squeezed(0),
                                            fittedWidth: fittedSize, fittedHeight: fittedSize, width: imageSize, height: imageSize)
             vaeVersusFitted.add(rendered, reference: fitted)
-            if let source = try sources.image(named: name, size: imageSize)?.tensor() {
-                vaeVersusSource.add(rendered, reference: source)
-                fittedVersusSource.add(fitted, reference: source)
+            switch try sources?.image(item: split.items[index], size: imageSize) {
+            case .found(let source, _)?:
+                vaeVersusSource.add(rendered, reference: source.tensor())
+                fittedVersusSource.add(fitted, reference: source.tensor())
+            case .notFound(let reason)?:
+                let item = split.items[index]
+                missingSources.append(MissingSource(name: try split.file.names(item..<(item + 1))[0], reason: reason))
+            case nil:
+                break
             }
         }
         start += indices.count
@@ -401,5 +358,5 @@ public func evaluateVAE(
     }
     return VAEEvaluation(count: total, groups: metrics.groups, imageSize: imageSize, renderer: renderer,
                          vaeVersusFitted: vaeVersusFitted, vaeVersusSource: vaeVersusSource,
-                         fittedVersusSource: fittedVersusSource)
+                         fittedVersusSource: fittedVersusSource, missingSources: missingSources)
 }

@@ -85,7 +85,8 @@ func addSampleRenders(to report: inout HTMLReport, file: GaussianDatasetFile, it
     }
     let settings = file.settings
     let size = settings.imageSize
-    var rows: [(name: String, item: Int, psnr: Float, render: RGBImage, source: (image: RGBImage, origin: String)?)] = []
+    let sources = try SourceImages(dataset: file, folder: images)
+    var rows: [(name: String, item: Int, psnr: Float, render: RGBImage, source: SourceImageLookup)] = []
     for item in items {
         let name = try file.names(item..<(item + 1))[0]
         let set = try file.gaussians(item..<(item + 1))
@@ -95,32 +96,33 @@ func addSampleRenders(to report: inout HTMLReport, file: GaussianDatasetFile, it
                 ? renderImageGSAdditive(parameters, width: size, height: size)
                 : renderImageGS(parameters, width: size, height: size)
         }
-        let source = try sourceImage(name: name, item: item, settings: settings, images: images)
+        let source = try sources.image(item: item, size: size)
         rows.append((name, item, try file.quality("psnr", item..<(item + 1))[0], RGBImage(tensor: rendered), source))
     }
     let shownSide = displaySize(forImageSide: size)
     let pixelated = size < shownSide
-    let withSources = rows.contains { $0.source != nil }
+    let withSources = rows.contains { $0.source.image != nil }
     var cells: [ReportImage] = []
     for row in rows {
         let stored = "stored fit PSNR \(formatNumber(Double(row.psnr))) dB"
-        if let source = row.source {
-            cells.append(ReportImage(source.image, caption: "\(row.name): source (\(source.origin))", pixelated: pixelated))
-            cells.append(ReportImage(row.render, caption: "render, PSNR \(formatNumber(imagePSNR(row.render, source.image))) dB (\(stored))",
+        switch row.source {
+        case .found(let source, let origin):
+            cells.append(ReportImage(source, caption: "\(row.name): source (\(origin))", pixelated: pixelated))
+            cells.append(ReportImage(row.render, caption: "render, PSNR \(formatNumber(imagePSNR(row.render, source))) dB (\(stored))",
                                      pixelated: pixelated))
-            cells.append(ReportImage(absoluteError(row.render, source.image, gain: 4), caption: "|render − source| × 4", pixelated: pixelated))
-        } else if withSources {
+            cells.append(ReportImage(absoluteError(row.render, source, gain: 4), caption: "|render − source| × 4", pixelated: pixelated))
+        case .notFound(let reason) where withSources:
             let placeholder = RGBImage(width: size, height: size, pixels: [Float](repeating: 0.85, count: size * size * 3))
-            cells.append(ReportImage(placeholder, caption: "\(row.name): source not found", pixelated: pixelated))
+            cells.append(ReportImage(placeholder, caption: "\(row.name): source not found (\(reason))", pixelated: pixelated))
             cells.append(ReportImage(row.render, caption: "render (\(stored))", pixelated: pixelated))
             cells.append(ReportImage(placeholder, caption: "no error map", pixelated: pixelated))
-        } else {
+        case .notFound:
             cells.append(ReportImage(row.render, caption: "\(row.name) (item \(row.item)): render, \(stored)", pixelated: pixelated))
         }
     }
     let note = withSources
-        ? "Each row: the source (prepared as the build did: shorter side resized to \(size) px, centre-cropped), "
-            + "the render of the stored Gaussians at \(size) × \(size) px, and the absolute error ×4."
+        ? "Each row: the source (prepared as the build did: the photo's centre square or its crop, or the painting, "
+            + "at \(size) px), the render of the stored Gaussians at \(size) × \(size) px, and the absolute error ×4."
         : "Renders of the stored Gaussians at \(size) × \(size) px. Source images are not stored in the dataset; "
             + "pass --images DIR to show them next to the renders."
     report.paragraph(note)
@@ -131,25 +133,6 @@ func addSampleRenders(to report: inout HTMLReport, file: GaussianDatasetFile, it
 /// renders are enlarged, with sharp pixels).
 func displaySize(forImageSide side: Int) -> Int {
     Swift.max(192, Swift.min(side, 256))
-}
-
-/// The source image of item `item` at the dataset's image size, and where it came from:
-/// `images/name` or `images/name.png` when it exists, else for a procedural item ("art_NNNNN",
-/// named by its index) the painting regenerated from the dataset's seed; nil when neither.
-func sourceImage(name: String, item: Int, settings: DatasetSettings, images: String?) throws -> (image: RGBImage, origin: String)? {
-    if let images {
-        for candidate in [name, name + ".png"] where !candidate.isEmpty {
-            let path = (images as NSString).appendingPathComponent(candidate)
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
-                return (try RGBImage(contentsOfPNG: path).preparedSquare(size: settings.imageSize), candidate)
-            }
-        }
-    }
-    if name.hasPrefix("art_"), let index = Int(name.dropFirst(4)), index == item, name.dropFirst(4).allSatisfy(\.isNumber) {
-        return (ProceduralArt.image(index: index, size: settings.imageSize, seed: settings.seed), "procedural, regenerated from seed \(settings.seed)")
-    }
-    return nil
 }
 
 /// PSNR in dB of two images of one size, with components clamped to [0, 1]:

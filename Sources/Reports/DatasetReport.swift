@@ -17,8 +17,9 @@ import TensorCore
 //                     (all items if the dataset is incomplete), streamed one set at a time
 //   4. Fit quality    PSNR and SSIM histograms over all items
 //   5. Samples        each sample's render at the dataset's image size, next to its source when
-//                     found (an `images` folder, or the procedural painting regenerated from the
-//                     dataset's seed) and the absolute error ×4
+//                     found (GaussianData's SourceImages: a photo or its crop from an `images`
+//                     folder, or the procedural painting regenerated from its build's seed, also
+//                     in merged datasets) and the absolute error ×4
 //
 // Sample items are spread evenly over the dataset: item ⌊i · count / samples⌋ for i < samples.
 // The page is written as `index.html` in the output folder, with every figure inline.
@@ -30,8 +31,8 @@ let gaussianColumnNames = ["x", "y", "sx", "sy", "θ", "r", "g", "b"]
 ///
 /// - Parameters:
 ///   - samples: items shown in the sorting panels (the first 3) and the sample renders.
-///   - images: a folder of source images; item `name` is shown next to `images/name` (or
-///     `images/name.png`) when that file exists.
+///   - images: the folder of source PNGs the dataset (or one input of a merged dataset) was
+///     built from; each item is shown next to its photo or crop from there (`SourceImages`).
 ///   - command: the command line shown in the page footer (default: a reconstruction).
 @discardableResult
 public func writeDatasetReport(dataset path: String, output folder: String, samples: Int = 6,

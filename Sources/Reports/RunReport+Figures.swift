@@ -115,7 +115,7 @@ func addReconstructions(to report: inout HTMLReport, vae: VAEInference, checkpoi
                          + "of the reconstruction against the fitted render.")
         try report.imageGrid(cells, columns: shown.count > 1 ? 4 : 2, displaySize: displaySize(forImageSide: size))
     }
-    let evaluation = try evaluateVAE(vae, split: split, sources: .unavailable, fittedSize: size, imageSize: size,
+    let evaluation = try evaluateVAE(vae, split: split, sources: nil, fittedSize: size, imageSize: size,
                                      renderer: renderer, limit: runReportEvaluationLimit)
     report.subsection("Reconstruction quality")
     var rows = evaluation.groups.map { group in

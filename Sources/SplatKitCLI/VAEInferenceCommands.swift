@@ -192,9 +192,10 @@ struct ReconstructCommand: ParsableCommand {
         commandName: "reconstruct", abstract: "Render source | fitted Gaussians | VAE reconstruction side by side (PNG).",
         discussion: """
             Writes DIR/<name>.png for the first --count sets of the split: the source image (regenerated \
-            for procedural datasets, read from --images for folder datasets), the dataset's fitted set and \
-            the VAE's reconstruction (decoded μ), each --size pixels square, 4 white pixels apart. Without \
-            a source the image holds the last two panels.
+            for procedural items, read from --images and prepared as the build did for photos and their \
+            crops, also in merged datasets), the dataset's fitted set and the VAE's reconstruction \
+            (decoded μ), each --size pixels square, 4 white pixels apart. Without a source the image \
+            holds the last two panels.
             """)
 
     @Option(help: "The VAE checkpoint.")
@@ -215,7 +216,7 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "Side of each panel in pixels.")
     var size: Int = 256
 
-    @Option(help: "Folder of the source PNGs of a dataset built with --images.")
+    @Option(help: "Folder of the source PNGs of a dataset built with --images (of one input of a merged dataset).")
     var images: String?
 
     @OptionGroup var compute: ComputeOptions
@@ -235,7 +236,7 @@ struct ReconstructCommand: ParsableCommand {
         let indices = Array(0..<Swift.min(count, source.count))
         guard !indices.isEmpty else { throw FileError(data, "the '\(split)' split holds no sets") }
         let names = try indices.map { try dataset.names(source.items[$0]..<(source.items[$0] + 1))[0] }
-        let sources = SourceImages.detect(dataset: dataset, names: names, folder: images)
+        let sources = try SourceImages(dataset: dataset, folder: images)
         let renderer = SetRenderer(recipe: dataset.settings.recipe)
         let fittedSize = dataset.fittedImageSize
 
@@ -244,8 +245,8 @@ struct ReconstructCommand: ParsableCommand {
         do { try FileManager.default.createDirectory(atPath: render, withIntermediateDirectories: true) } catch {
             throw FileError(render, "cannot create the output folder: \(error.localizedDescription)")
         }
-        print("reconstructing \(indices.count) \(split) sets of \(data) with \(model) at \(size)×\(size) (\(renderer.rawValue))"
-              + (sources == .unavailable ? "; no source images (give --images DIR for a folder dataset)" : ""))
+        print("reconstructing \(indices.count) \(split) sets of \(data) with \(model) at \(size)×\(size) (\(renderer.rawValue))")
+        var missing: [MissingSource] = []
         for (offset, fileName) in uniqueFileNames(names).enumerated() {
             func draw(_ sets: Tensor) -> Tensor {
                 renderer.render(sets.sliced(offset..<(offset + 1), alongAxis: 0).squeezed(0),
@@ -257,17 +258,21 @@ struct ReconstructCommand: ParsableCommand {
             var panels = [RGBImage(tensor: fitted), RGBImage(tensor: reconstruction)]
             var line = String(format: "  %@  VAE vs fitted %.2f dB / SSIM %.4f", names[offset] as NSString,
                               comparison.meanPSNR ?? .nan, comparison.meanSSIM ?? .nan)
-            if let original = try sources.image(named: names[offset], size: size) {
+            switch try sources.image(item: source.items[indices[offset]], size: size) {
+            case .found(let original, _):
                 var versusSource = ImageComparison()
                 versusSource.add(reconstruction, reference: original.tensor())
                 line += String(format: ", vs source %.2f dB / SSIM %.4f", versusSource.meanPSNR ?? .nan,
                                versusSource.meanSSIM ?? .nan)
                 panels.insert(original, at: 0)
+            case .notFound(let reason):
+                missing.append(MissingSource(name: names[offset], reason: reason))
             }
             let path = (render as NSString).appendingPathComponent(fileName + ".png")
             try writeAtomically(to: path) { temporary in try sideBySide(panels, gap: 4).writePNG(to: temporary) }
             print(line + " → \(path)")
         }
+        if let summary = MissingSource.summary(missing, of: indices.count) { print(summary) }
     }
 }
 
@@ -278,8 +283,10 @@ struct EvaluateCommand: ParsableCommand {
         discussion: """
             Per loss group: MSE and R² = 1 − SSE/SST in normalised representation units (R² 1 is perfect, \
             0 is no better than predicting each column's mean). Images: mean per-set PSNR and SSIM of the \
-            VAE's render against the fitted set's render and, when the sources are available (procedural \
-            datasets, or --images DIR), against the source images; fitted vs source for reference.
+            VAE's render against the fitted set's render and, over the sets whose source image is found, \
+            against the source images; fitted vs source for reference. Procedural items are regenerated; \
+            photos and their crops are read from --images DIR and prepared as the build did, in merged \
+            datasets too (one folder: items of other photo folders are counted as not found and left out).
             """)
 
     @Option(help: "The VAE checkpoint.")
@@ -294,7 +301,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write the numbers as JSON to this file.")
     var json: String?
 
-    @Option(help: "Folder of the source PNGs of a dataset built with --images.")
+    @Option(help: "Folder of the source PNGs of a dataset built with --images (of one input of a merged dataset).")
     var images: String?
 
     @Option(help: "Side of the renders compared (default: the dataset's image size, else 256).")
@@ -325,16 +332,14 @@ struct EvaluateCommand: ParsableCommand {
         let fittedSize = dataset.fittedImageSize
         let imageSize = size ?? fittedSize
         let total = Swift.min(source.count, limit ?? source.count)
-        let names = try dataset.names(0..<(try dataset.itemCount()))
-        let sources = SourceImages.detect(dataset: dataset, names: source.items.prefix(total).map { names[$0] },
-                                          folder: images)
+        let sources = try SourceImages(dataset: dataset, folder: images)
         let renderer = SetRenderer(recipe: dataset.settings.recipe)
         print("evaluating \(model) on \(data), \(split) split: \(total) sets of \(vae.setSize) Gaussians "
               + "(\(vae.representation.rawValue) representation)")
         let result = try evaluateVAE(vae, split: source, sources: sources, fittedSize: fittedSize, imageSize: imageSize,
                                      renderer: renderer, limit: total) { done, total in print("  \(done)/\(total) sets") }
         print(evaluationTable(result))
-        if sources == .unavailable { print("(no source images: give --images DIR for a dataset built from a folder)") }
+        if let summary = MissingSource.summary(result.missingSources, of: result.count) { print(summary) }
         if let json {
             let report = EvaluationReport(result, checkpoint: model, dataset: data, split: split,
                                           representation: vae.representation.rawValue)
@@ -414,6 +419,7 @@ func evaluationTable(_ result: VAEEvaluation) -> String {
     for (label, comparison) in [("VAE vs fitted", result.vaeVersusFitted), ("VAE vs source", result.vaeVersusSource),
                                 ("fitted vs source", result.fittedVersusSource)] {
         guard let psnr = comparison.meanPSNR, let ssim = comparison.meanSSIM else { continue }
+        let label = comparison.count < result.count ? "\(label) (\(comparison.count) sets)" : label
         lines.append("  " + column(label, 26, left: true) + column(String(format: "%.2f", psnr), 11)
                      + column(String(format: "%.4f", ssim), 9))
     }
@@ -463,6 +469,8 @@ struct EvaluationReport: Encodable {
     let vaeVsFitted: Images?
     let vaeVsSource: Images?
     let fittedVsSource: Images?
+    /// Sets whose source image was not found (left out of the two source comparisons).
+    let sourcesNotFound: Int
 
     init(_ result: VAEEvaluation, checkpoint: String, dataset: String, split: String, representation: String) {
         func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
@@ -480,6 +488,7 @@ struct EvaluationReport: Encodable {
         self.vaeVsFitted = images(result.vaeVersusFitted)
         self.vaeVsSource = images(result.vaeVersusSource)
         self.fittedVsSource = images(result.fittedVersusSource)
+        self.sourcesNotFound = result.missingSources.count
     }
 
     func encode(to encoder: Encoder) throws {
@@ -495,10 +504,11 @@ struct EvaluationReport: Encodable {
         try c.encode(vaeVsFitted, forKey: .vaeVsFitted)  // null when absent, not omitted
         try c.encode(vaeVsSource, forKey: .vaeVsSource)
         try c.encode(fittedVsSource, forKey: .fittedVsSource)
+        try c.encode(sourcesNotFound, forKey: .sourcesNotFound)
     }
 
     enum CodingKeys: String, CodingKey {
         case checkpoint, dataset, split, sets, representation, imageSize, renderer, groups
-        case vaeVsFitted, vaeVsSource, fittedVsSource
+        case vaeVsFitted, vaeVsSource, fittedVsSource, sourcesNotFound
     }
 }

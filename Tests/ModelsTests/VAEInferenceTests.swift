@@ -89,15 +89,15 @@ final class VAEInferenceTests: XCTestCase {
 
     /// A complete dataset of `count` synthetic sets named art_00000… (procedural names), images
     /// of 32 pixels, seed 9.
-    private func writeDataset(count: Int, at file: String) throws -> Tensor {
+    private func writeDataset(count: Int, at file: String, names: [String]? = nil) throws -> Tensor {
         let sets = syntheticSets(count: count, seed: 4)
         let settings = DatasetSettings(setSize: 16, imageSize: 32, steps: 1, recipe: "imagegs", order: "morton", seed: 9,
                                        splits: [0.5, 0.25, 0.25])
         let dataset = try GaussianDatasetFile(creating: file, settings: settings)
         for index in 0..<count {
             let rows = Array(sets.scalars[(index * 128)..<((index + 1) * 128)])
-            try dataset.append(DatasetItem(name: String(format: "art_%05d", index), gaussians: rows, psnr: 30, ssim: 0.9,
-                                           sourceWidth: 32, sourceHeight: 32), at: index)
+            try dataset.append(DatasetItem(name: names?[index] ?? String(format: "art_%05d", index), gaussians: rows, psnr: 30,
+                                           ssim: 0.9, sourceWidth: 32, sourceHeight: 32), at: index)
         }
         try dataset.finish()
         try dataset.close()
@@ -295,11 +295,8 @@ final class VAEInferenceTests: XCTestCase {
         defer { try? dataset.close() }
         let all = try DatasetSplit(dataset, split: "all")
         XCTAssertEqual(try all.read(indices: Array(0..<8)), sets.scalars)
-        let names = try dataset.names(0..<8)
-        let sources = SourceImages.detect(dataset: dataset, names: names, folder: nil)
-        XCTAssertEqual(sources, .procedural(seed: 9))
-        XCTAssertEqual(try sources.image(named: "art_00003", size: 32), ProceduralArt.image(index: 3, size: 32, seed: 9))
-        XCTAssertEqual(SourceImages.detect(dataset: dataset, names: names + ["photo.png"], folder: nil), .unavailable)
+        let sources = try SourceImages(dataset: dataset, folder: nil)
+        XCTAssertEqual(try sources.image(item: 3, size: 32).image, ProceduralArt.image(index: 3, size: 32, seed: 9))
 
         var vae = try tinyVAE(fittedTo: sets)
         vae.batchSize = 3
@@ -309,6 +306,7 @@ final class VAEInferenceTests: XCTestCase {
         XCTAssertEqual(result.vaeVersusFitted.count, 8)
         XCTAssertEqual(result.vaeVersusSource.count, 8)
         XCTAssertEqual(result.fittedVersusSource.count, 8)
+        XCTAssertEqual(result.missingSources, [])
         XCTAssertTrue(result.groups.allSatisfy { $0.meanSquaredError.isFinite && $0.meanSquaredError > 0 })
 
         // The metrics are those of the reconstruction computed directly.
@@ -319,10 +317,28 @@ final class VAEInferenceTests: XCTestCase {
             XCTAssertEqual(a.meanSquaredError, b.meanSquaredError, accuracy: 1e-6 * b.meanSquaredError, a.name)
         }
 
-        let limited = try evaluateVAE(vae, split: try DatasetSplit(dataset, split: "test"), sources: .unavailable,
+        let limited = try evaluateVAE(vae, split: try DatasetSplit(dataset, split: "test"), sources: nil,
                                       fittedSize: 32, imageSize: 32, renderer: .topK, limit: 1)
         XCTAssertEqual(limited.count, 1)
         XCTAssertEqual(limited.vaeVersusSource.count, 0)
+    }
+
+    /// Sets whose source is not found are left out of the source comparisons and listed with the
+    /// reason; the evaluation goes on.
+    func testEvaluationLeavesOutSetsWithoutASource() throws {
+        let file = path("mixed.h5"), images = path("images")
+        let sets = try writeDataset(count: 3, at: file, names: ["art_00000", "photo.png", "other.png"])
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        try ProceduralArt.image(index: 5, size: 40, seed: 1).writePNG(to: (images as NSString).appendingPathComponent("photo.png"))
+        let dataset = try GaussianDatasetFile(opening: file)
+        defer { try? dataset.close() }
+        let result = try evaluateVAE(try tinyVAE(fittedTo: sets), split: try DatasetSplit(dataset, split: "all"),
+                                     sources: try SourceImages(dataset: dataset, folder: images), fittedSize: 32, imageSize: 32,
+                                     renderer: .topK)
+        XCTAssertEqual(result.vaeVersusFitted.count, 3)
+        XCTAssertEqual(result.vaeVersusSource.count, 2)
+        XCTAssertEqual(result.fittedVersusSource.count, 2)
+        XCTAssertEqual(result.missingSources, [MissingSource(name: "other.png", reason: "no such PNG in \(images)")])
     }
 
     /// Rendering at another size keeps the picture: a 2× render, averaged 2 × 2, is close to

@@ -29,7 +29,7 @@ final class DatasetReportTests: ReportTestCase {
         XCTAssertFalse(html.contains("item <0>"))
         XCTAssertTrue(html.contains("procedural, regenerated from seed 3"))
         XCTAssertTrue(html.contains("photo.png: source (photo.png)"))
-        XCTAssertTrue(html.contains("source not found"))
+        XCTAssertTrue(html.contains("source not found (no such PNG in \(images))"))
         XCTAssertTrue(html.contains("train split, 2 sets"))
 
         // 3 sorting items × 3 panels + 8 parameter histograms + PSNR and SSIM histograms.

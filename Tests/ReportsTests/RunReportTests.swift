@@ -71,7 +71,7 @@ final class RunReportTests: ReportTestCase {
         for item in test.items { XCTAssertTrue(html.contains("set \(item): fitted set"), "test item \(item) not shown") }
 
         // The R² table holds what `splatkit evaluate` computes on the same split.
-        let evaluation = try evaluateVAE(vae, split: test, sources: .unavailable, fittedSize: 16, imageSize: 16, renderer: .topK)
+        let evaluation = try evaluateVAE(vae, split: test, sources: nil, fittedSize: 16, imageSize: 16, renderer: .topK)
         XCTAssertEqual(evaluation.groups.map(\.name), ["xy", "scale", "rotation", "colour", "all"])
         for group in evaluation.groups {
             let r2 = group.rSquared.map { formatNumber($0) } ?? "n/a (constant targets)"
