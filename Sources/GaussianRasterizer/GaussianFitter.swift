@@ -166,6 +166,7 @@ public final class GaussianFitter {
         let growthInterval = Swift.max(1, Swift.min(options.growthInterval, options.steps / (options.growthBatches + 1)))
         let growthEnd = growing ? options.growthBatches * growthInterval : 0
 
+        let targetMoments = SSIMTargetMoments(target: target)  // the loss's target-only SSIM maps, once
         var bestLoss = Float.infinity, stepsSinceImprovement = 0, stalls = 0
         var lastRender = target, lastSSIM: Float = 0, lastLoss: Float = 0
         var step = 0
@@ -187,7 +188,7 @@ public final class GaussianFitter {
                 stepsSinceImprovement = 0
             }
             let render = renderImageGS(groups.parameters, width: width, height: height, options: options.topK)
-            let (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight)
+            let (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
             loss.backward()
             for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
                 optimizer.update([(name, tensor)])

@@ -62,10 +62,14 @@ private let bandRows = 64
 ///   - target: t, the same shape. Takes no gradient (it is a constant of the fit).
 ///   - ssimWeight: w, the weight of 1 − SSIM.
 ///   - options: window, data range and constants of SSIM (defaults: 11 × 11, σ 1.5, R = 1).
+///   - targetMoments: the target's filtered maps μt and E[t²] made once by
+///     `SSIMTargetMoments(target:options:)` for this very target and options, when many
+///     predictions are compared with one target (fitting); the result is the same bits.
 /// - Returns: `loss`, a scalar tensor, and `ssim`, SSIM(p, t) (the mean over images, channels
 ///   and window positions).
 public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float,
-                       options: SSIMOptions = SSIMOptions()) -> (loss: Tensor, ssim: Float) {
+                       options: SSIMOptions = SSIMOptions(),
+                       targetMoments: SSIMTargetMoments? = nil) -> (loss: Tensor, ssim: Float) {
     let shape = prediction.shape
     precondition((shape.count == 3 || shape.count == 4) && shape == target.shape,
                  "l1SSIMLoss: prediction \(shape) and target \(target.shape) must both be (C, H, W) or (N, C, H, W)")
@@ -82,6 +86,11 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
     let coefficientScale = -ssimWeight / Float(positions)
     let needsGradient = GradientMode.isRecording && prediction.requiresGrad
     let predictionScalars = prediction.scalars, targetScalars = target.scalars
+    if let targetMoments {
+        precondition(targetMoments.target === target && targetMoments.options == options,
+                     "l1SSIMLoss: targetMoments were made for another target or other options")
+    }
+    let cachedMoments = targetMoments?.maps ?? []  // (P, 2, H', W8): μt, E[t²]
 
     // (P, 3, H', W8): kA, kB, kC of the header; every element is written below.
     let mapCount = needsGradient ? P * 3 * OH * W8 : 0
@@ -96,11 +105,14 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
     coefficients.withUnsafeMutableBufferPointer { coefficientBuffer in
     ssimSums.withUnsafeMutableBufferPointer { ssimOut in
     l1Sums.withUnsafeMutableBufferPointer { l1Out in
+    cachedMoments.withUnsafeBufferPointer { cache in
         parallelItems(P * bands) { item in
             let (plane, band) = (item / bands, item % bands)
             let i0 = band * bandRows, i1 = Swift.min(OH, i0 + bandRows)
             let p = pBuffer.baseAddress! + plane * H * W, t = tBuffer.baseAddress! + plane * H * W
             let k = needsGradient ? coefficientBuffer.baseAddress! + plane * 3 * OH * W8 : nil
+            // With cached target moments, the maps of t and t² (1 and 3) are copied, not filtered.
+            let targetMaps = cache.isEmpty ? nil : cache.baseAddress! + plane * 2 * OH * W8
             pool.borrow { scratch in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: S) { offsets in
                     let ring = scratch, products = ring + 5 * S * OW, moments = products + 3 * W
@@ -116,16 +128,22 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
                         }
                         let slot = ring + (r % S) * OW, gaussian = taps.baseAddress!
                         correlateRow(pr, gaussian, S, slot, OW)
-                        correlateRow(tr, gaussian, S, slot + S * OW, OW)
                         correlateRow(products, gaussian, S, slot + 2 * S * OW, OW)
-                        correlateRow(products + W, gaussian, S, slot + 3 * S * OW, OW)
                         correlateRow(products + 2 * W, gaussian, S, slot + 4 * S * OW, OW)
+                        if targetMaps == nil {
+                            correlateRow(tr, gaussian, S, slot + S * OW, OW)
+                            correlateRow(products + W, gaussian, S, slot + 3 * S * OW, OW)
+                        }
                         guard r >= i0 + S - 1 else { continue }
                         // Column pass of output row i = r − S + 1: ring rows i, i+1, …, i+S−1.
                         let i = r - S + 1
                         for u in 0..<S { offsets[u] = ((i + u) % S) * OW }
                         for map in 0..<5 {
-                            weightedRowSum(ring + map * S * OW, offsets.baseAddress!, taps.baseAddress!, S, moments + map * W8, OW)
+                            if let targetMaps, map == 1 || map == 3 {
+                                (moments + map * W8).update(from: targetMaps + (map / 2 * OH + i) * W8, count: OW)
+                            } else {
+                                weightedRowSum(ring + map * S * OW, offsets.baseAddress!, taps.baseAddress!, S, moments + map * W8, OW)
+                            }
                         }
                         ssimSum += ssimRow(moments, W8, OW, c1, c2, coefficientScale, k.map { $0 + i * W8 }, OH * W8)
                     }
@@ -137,7 +155,7 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
                 }
             }
         }
-    }}}}}}
+    }}}}}}}
 
     let l1 = Float(l1Sums.reduce(0, +) / Double(P * H * W))
     let similarity = Float(ssimSums.reduce(0, +) / Double(positions))
@@ -197,25 +215,25 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
 // MARK: - Row kernels (8 lanes at a time, 32 where they fit; each lane adds its terms in index order)
 
 @inline(__always)
-private func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
 }
 
 @inline(__always)
-private func store8(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+func store8(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
 }
 
 /// Valid correlation of one row: out[j] = Σ_v taps[v]·x[j + v], j < count, v < tapCount.
 @inline(__always)
-private func correlateRow(_ x: UnsafePointer<Float>, _ taps: UnsafePointer<Float>, _ tapCount: Int,
+func correlateRow(_ x: UnsafePointer<Float>, _ taps: UnsafePointer<Float>, _ tapCount: Int,
                           _ out: UnsafeMutablePointer<Float>, _ count: Int) {
     weightedSum(taps, tapCount, out, count) { v in x + v }
 }
 
 /// A weighted sum of rows: out[j] = Σ_m taps[m]·base[offsets[m] + j], j < count, m < rowCount.
 @inline(__always)
-private func weightedRowSum(_ base: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ taps: UnsafePointer<Float>,
+func weightedRowSum(_ base: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ taps: UnsafePointer<Float>,
                             _ rowCount: Int, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
     weightedSum(taps, rowCount, out, count) { m in base + offsets[m] }
 }
@@ -223,7 +241,7 @@ private func weightedRowSum(_ base: UnsafePointer<Float>, _ offsets: UnsafePoint
 /// The kernel of both functions above: out[j] = Σ_m taps[m]·row(m)[j], j < count, m < tapCount.
 /// Inlined with its `row` closure, so each caller gets the loop with its own addressing.
 @inline(__always)
-private func weightedSum(_ taps: UnsafePointer<Float>, _ tapCount: Int, _ out: UnsafeMutablePointer<Float>, _ count: Int,
+func weightedSum(_ taps: UnsafePointer<Float>, _ tapCount: Int, _ out: UnsafeMutablePointer<Float>, _ count: Int,
                          row: (Int) -> UnsafePointer<Float>) {
     var j = 0
     while j + 32 <= count {  // four independent sums hide the add latency

@@ -28,7 +28,7 @@ import TensorCore
 // channel axis so both passes filter them together: (N, 5C, H, W) → (N, 5C, H', W').
 
 /// Hyperparameters of SSIM and MS-SSIM; the defaults are the paper's and pytorch_msssim's.
-public struct SSIMOptions: Sendable {
+public struct SSIMOptions: Sendable, Equatable {
     /// S, the side of the square Gaussian window (odd).
     public var windowSize: Int
     /// σ of the Gaussian window, in pixels.

@@ -82,6 +82,23 @@ final class FusedImageLossTests: XCTestCase {
         print("FusedImageLoss: worst value difference from the composite \(worst)")
     }
 
+    /// Target moments made once give the same bits as the loss computing them itself.
+    func testCachedTargetMomentsGiveTheSameBits() {
+        for (index, item) in cases.enumerated() {
+            let (prediction, target) = imagePair(item.shape, seed: UInt64(30 + index))
+            let plain = l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options)
+            plain.loss.backward()
+            let plainGradient = prediction.grad!.scalars
+            prediction.zeroGrad()
+            let moments = SSIMTargetMoments(target: target, options: item.options)
+            let cached = l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options, targetMoments: moments)
+            cached.loss.backward()
+            XCTAssertEqual(cached.loss.item, plain.loss.item, "\(item.shape)")
+            XCTAssertEqual(cached.ssim, plain.ssim, "\(item.shape)")
+            XCTAssertEqual(prediction.grad!.scalars, plainGradient, "\(item.shape)")
+        }
+    }
+
     func testGradientMatchesComposite() {
         var worst: Float = 0
         for (index, item) in cases.enumerated() {
