@@ -140,11 +140,9 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                             let dWeight = gr * (local.red[j] - cr) + gg * (local.green[j] - cg) + gb * (local.blue[j] - cb)
                             // ∂L/∂q = −½ w ∂L/∂w, and q's derivatives at this pixel:
                             let dQ = -0.5 * share * dWeight
-                            let dx = px - local.meanX[j], dy = py - local.meanY[j]
-                            let a = local.a[j], twoB = local.twoB[j], c = local.c[j]
-                            let conic = SIMD4<Float>(-2 * dQ * (a * dx + 0.5 * twoB * dy), -2 * dQ * (0.5 * twoB * dx + c * dy),
-                                                     dQ * dx * dx, 2 * dQ * dx * dy)
-                            let colourAndC = SIMD4<Float>(dQ * dy * dy, gr * share, gg * share, gb * share)
+                            let (conic, conicC) = conicGradient(dx: px - local.meanX[j], dy: py - local.meanY[j], a: local.a[j],
+                                                                b: 0.5 * local.twoB[j], c: local.c[j], dQ: dQ)
+                            let colourAndC = SIMD4<Float>(conicC, gr * share, gg * share, gb * share)
                             // Two 4-lane read-modify-writes of the pair's 8 columns: neighbouring pixels
                             // update the same pair, and same-width accesses forward from store to load.
                             let accumulator = UnsafeMutableRawPointer(slots + pair * ScreenColumn.count)
@@ -161,15 +159,18 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
     }
 }
 
+/// ∂L/∂q · ∂q/∂(mx, my, a, b) and ∂L/∂q · ∂q/∂c for offset d = p − m and conic [[a, b], [b, c]]:
+/// ∂q/∂m = −2 Σ⁻¹ d, ∂q/∂a = dx², ∂q/∂b = 2 dx dy, ∂q/∂c = dy².
+@inline(__always)
+func conicGradient(dx: Float, dy: Float, a: Float, b: Float, c: Float, dQ: Float) -> (SIMD4<Float>, Float) {
+    (SIMD4(-(dQ * 2 * (a * dx + b * dy)), -(dQ * 2 * (b * dx + c * dy)), dQ * dx * dx, dQ * 2 * dx * dy), dQ * dy * dy)
+}
+
 /// Adds ∂L/∂q · ∂q/∂(mx, my, a, b, c) at pixel (px, py) into `accumulator[0..<5]`.
 @inline(__always)
 func accumulateConicGradient(_ accumulator: UnsafeMutablePointer<Float>, row: UnsafePointer<Float>,
                              px: Float, py: Float, dQ: Float) {
-    let dx = px - row[0], dy = py - row[1]
-    let a = row[2], b = row[3], c = row[4]
-    accumulator[0] -= dQ * 2 * (a * dx + b * dy)
-    accumulator[1] -= dQ * 2 * (b * dx + c * dy)
-    accumulator[2] += dQ * dx * dx
-    accumulator[3] += dQ * 2 * dx * dy
-    accumulator[4] += dQ * dy * dy
+    let (conic, conicC) = conicGradient(dx: px - row[0], dy: py - row[1], a: row[2], b: row[3], c: row[4], dQ: dQ)
+    for column in 0..<4 { accumulator[column] += conic[column] }
+    accumulator[4] += conicC
 }
