@@ -20,18 +20,22 @@ struct BlockCandidates {
     let indices: UnsafeMutablePointer<Int32>
     private let lower: UnsafeMutablePointer<Float>
     private let upper: UnsafeMutablePointer<Float>
+    /// The k smallest upper bounds seen so far, ascending.
+    private let smallest: UnsafeMutablePointer<Float>
 
     init(k: Int, capacity: Int) {
         self.k = k
         indices = .allocate(capacity: Swift.max(capacity, 1))
         lower = .allocate(capacity: Swift.max(capacity, 1))
         upper = .allocate(capacity: Swift.max(capacity, 1))
+        smallest = .allocate(capacity: k)
     }
 
     func deallocate() {
         indices.deallocate()
         lower.deallocate()
         upper.deallocate()
+        smallest.deallocate()
     }
 
     /// Fills `indices` with the entries of `tile` that may be among the K nearest of a pixel
@@ -60,9 +64,8 @@ struct BlockCandidates {
     }
 
     /// The k-th smallest of `values[0..<count]` (count > k), by a partial insertion sort of
-    /// the k smallest into `indices` reinterpreted as scratch (overwritten afterwards).
+    /// the k smallest.
     private func kthSmallest(_ values: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        let smallest = UnsafeMutableRawPointer(indices).assumingMemoryBound(to: Float.self)
         var filled = 0
         for j in 0..<count {
             let value = values[j]
