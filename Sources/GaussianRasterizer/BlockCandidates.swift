@@ -10,7 +10,8 @@
 // of the per-pixel distances, so the kept sets are exactly those of a search over the whole tile.
 // Conics that are not positive semi-definite (or not finite) get (−∞, +∞): always kept.
 
-/// Side of the square pixel blocks whose candidates are pruned (a tile holds four).
+/// Side of the square pixel blocks whose candidates are pruned (a tile holds four); a block
+/// row is one SIMD8 in TopKBlockKernel.swift.
 let blockSize = 8
 
 /// Scratch for pruning one tile's Gaussians per block. Owns its buffers: call `deallocate()`.

@@ -5,10 +5,9 @@ import TensorCore
 // per-(tile, Gaussian) gradient slots into a gradient of the input's shape in a fixed order.
 
 /// The pixels of one tile (or of a part of one): (x + ½, y + ½, flat index y·W + x), row by
-/// row, each row left to right (or right to left with `rightToLeft`).
+/// row, each row left to right.
 struct TilePixels: Sequence {
     let x0: Int, x1: Int, y0: Int, y1: Int, width: Int
-    var rightToLeft = false
 
     struct Iterator: IteratorProtocol {
         let pixels: TilePixels
@@ -16,7 +15,7 @@ struct TilePixels: Sequence {
 
         mutating func next() -> (Float, Float, Int)? {
             if y >= pixels.y1 { return nil }
-            let x = pixels.rightToLeft ? pixels.x1 - 1 - column : pixels.x0 + column, row = y
+            let x = pixels.x0 + column, row = y
             column += 1
             if column >= pixels.x1 - pixels.x0 {
                 column = 0
@@ -35,12 +34,6 @@ struct TilePixels: Sequence {
                 TilePixels(x0: left, x1: Swift.min(left + side, x1), y0: top, y1: Swift.min(top + side, y1), width: width)
             }
         }
-    }
-
-    /// The rows, every other one right to left (serpentine), so each pixel is next to the one
-    /// before it.
-    var serpentineRows: [TilePixels] {
-        (y0..<y1).map { TilePixels(x0: x0, x1: x1, y0: $0, y1: $0 + 1, width: width, rightToLeft: ($0 - y0) % 2 == 1) }
     }
 }
 
@@ -86,6 +79,14 @@ struct ScreenBatch {
                                     y0: ty * tileSize, y1: Swift.min(grid.height, (ty + 1) * tileSize), width: grid.width)
             body(item, tile, pixels)
         }
+    }
+
+    /// The Gaussians binned to `tile` of `item`, gathered from `features` (the batch's screen
+    /// rows); the caller deallocates them.
+    func tileConics(_ features: UnsafePointer<Float>, item: Int, tile: Int) -> TileConics {
+        let itemBins = bins[item]
+        let start = Int(itemBins.tileStart[tile]), count = Int(itemBins.tileStart[tile + 1]) - start
+        return TileConics(rows: features + item * gaussians * ScreenColumn.count, bins: itemBins, start: start, count: count)
     }
 
     /// Runs `body(item, tile, pixels, slots)` over all tiles, where `slots` holds `width`

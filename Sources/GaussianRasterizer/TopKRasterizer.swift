@@ -4,9 +4,8 @@ import TensorCore
 // The top-K normalised rasterizer of Image-GS, with a hand-written backward.
 //
 // Per pixel p, among the Gaussians binned to p's tile, keep the K with the largest weight
-// w = exp(−½ q) (equivalently the smallest q, so only K exponentials are taken; exact ties go
-// to the lower (tile, Gaussian) pair index; see TopKSelection.swift) and blend them in ascending
-// pair order
+// w = exp(−½ q) (equivalently the smallest q; exact ties go to the lower (tile, Gaussian) pair
+// index) and blend them in ascending pair order
 //   C(p) = Σ_k w_k c_k / D,   D = Σ_k w_k + ε.
 // Backward, with upstream gradient Ḡ(p) (3 channels) and D, C saved:
 //   ∂L/∂c_k = Ḡ w_k / D,   ∂L/∂w_k = Ḡ·(c_k − C) / D,   ∂L/∂q_k = −½ w_k ∂L/∂w_k
@@ -15,7 +14,9 @@ import TensorCore
 // The selection itself is piecewise constant and takes no gradient.
 //
 // Shapes: screen features (B, G, 8) or (G, 8) [mx, my, a, b, c, r, g, b] in pixels (see
-// TileBinning.swift) → image (B, 3, H, W) or (3, H, W). Work is split over (item, tile) pairs.
+// TileBinning.swift) → image (B, 3, H, W) or (3, H, W). Work is split over (item, tile) pairs;
+// each tile is cut into 8 × 8 blocks, whose candidates are pruned exactly (BlockCandidates.swift)
+// and then rendered densely, 8 pixels at a time (TopKBlockKernel.swift).
 // Each tile accumulates gradients into its own (tile, Gaussian) slots, which are then summed in
 // a fixed order, so results do not depend on the thread count.
 
@@ -36,77 +37,37 @@ public struct TopKOptions: Sendable {
 public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: TopKOptions = TopKOptions()) -> Tensor {
     let batch = ScreenBatch(screen, width: width, height: height, rasterizer: "rasterizeTopK")
     precondition(options.k >= 1, "rasterizeTopK: k must be ≥ 1")
-    let K = options.k, grid = batch.grid, P = grid.pixelCount
-    // Every pixel of every item writes its colour, its denominator and all K slots (the kept
-    // pair indices and weights, −1 and 0 in unused slots), so the buffers start uninitialised.
+    let P = batch.grid.pixelCount
+    // Every pixel of every item writes its colour and its denominator, so the buffers start
+    // uninitialised.
     var output = uninitializedArray(of: Float.self, count: batch.items * 3 * P)
-    var selected = uninitializedArray(of: Int32.self, count: batch.items * P * K)  // pair index of each kept Gaussian
-    var weights = uninitializedArray(of: Float.self, count: batch.items * P * K)
     var denominators = uninitializedArray(of: Float.self, count: batch.items * P)
+    let saved = SavedBlockWeights(count: batch.items * batch.grid.tileCount)
 
     screen.scalars.withUnsafeBufferPointer { features in
         output.withUnsafeMutableBufferPointer { out in
-            selected.withUnsafeMutableBufferPointer { sel in
-                weights.withUnsafeMutableBufferPointer { wts in
-                    denominators.withUnsafeMutableBufferPointer { den in
-                        batch.forEachTile { item, tile, pixels in
-                            let rows = features.baseAddress! + item * batch.gaussians * ScreenColumn.count
-                            let bins = batch.bins[item]
-                            let start = Int(bins.tileStart[tile]), count = Int(bins.tileStart[tile + 1]) - start
-                            let local = TileConics(rows: rows, bins: bins, start: start, count: count)
-                            var block = TileConics(capacity: count)
-                            let pruning = BlockCandidates(k: K, capacity: count)
-                            var search = TopKSelection(k: K, capacity: count)
-                            defer {
-                                local.deallocate()
-                                block.deallocate()
-                                pruning.deallocate()
-                                search.deallocate()
-                            }
-                            let image = out.baseAddress! + item * 3 * P
-                            for blockPixels in pixels.blocks(side: blockSize) {
-                                let candidates = pruning.prune(local, x0: blockPixels.x0, x1: blockPixels.x1, y0: blockPixels.y0, y1: blockPixels.y1)
-                                block.gather(pruning.indices, count: candidates.count, of: local)
-                                search.reset(threshold: candidates.threshold)
-                                for row in blockPixels.serpentineRows {
-                                    // Search every pixel of the row: slots get the kept pairs and their q
-                                    // (pair −1 and q = +∞ in unused slots) ...
-                                    for (px, py, p) in row {
-                                        search.search(block, px: px, py: py)
-                                        let slot = (item * P + p) * K
-                                        for k in 0..<K {
-                                            let filled = k < search.count
-                                            sel[slot + k] = filled ? block.pair[Int(search.kept[k])] : -1
-                                            wts[slot + k] = filled ? search.keptQ[k] : .infinity
-                                        }
-                                    }
-                                    // ... then the row's weights w = e^(−q/2) in one vectorised loop (the
-                                    // row's slots are contiguous) ...
-                                    let rowSlots = wts.baseAddress! + (item * P + row.y0 * width + row.x0) * K
-                                    for i in 0..<((row.x1 - row.x0) * K) { rowSlots[i] = VectorMath.exp(-0.5 * rowSlots[i]) }
-                                    // ... then the blend.
-                                    for (_, _, p) in row {
-                                        let slot = (item * P + p) * K
-                                        var sum: Float = 0, red: Float = 0, green: Float = 0, blue: Float = 0
-                                        for k in 0..<K {
-                                            let pair = Int(sel[slot + k])
-                                            if pair < 0 { break }
-                                            let w = wts[slot + k], j = pair - start
-                                            sum += w
-                                            red += w * local.red[j]
-                                            green += w * local.green[j]
-                                            blue += w * local.blue[j]
-                                        }
-                                        let d = sum + options.epsilon
-                                        den[item * P + p] = d
-                                        image[p] = red / d
-                                        image[P + p] = green / d
-                                        image[2 * P + p] = blue / d
-                                    }
-                                }
-                            }
-                        }
+            denominators.withUnsafeMutableBufferPointer { den in
+                batch.forEachTile { item, tile, pixels in
+                    let local = batch.tileConics(features.baseAddress!, item: item, tile: tile)
+                    var block = TileConics(capacity: local.count)
+                    let pruning = BlockCandidates(k: options.k, capacity: local.count)
+                    let kernel = TopKBlockKernel(options: options, capacity: local.count)
+                    defer {
+                        local.deallocate()
+                        block.deallocate()
+                        pruning.deallocate()
+                        kernel.deallocate()
                     }
+                    var blocks: [SavedBlockWeights.Block] = []
+                    for blockPixels in pixels.blocks(side: blockSize) {
+                        let candidates = pruning.prune(local, x0: blockPixels.x0, x1: blockPixels.x1, y0: blockPixels.y0, y1: blockPixels.y1)
+                        block.gather(pruning.indices, count: candidates.count, of: local)
+                        let kept = SavedBlockWeights.Block(pixels: blockPixels, candidates: pruning.indices, count: candidates.count)
+                        kernel.forward(block, at: BlockImage(pixels: blockPixels, planeSize: P), weights: kept.weights,
+                                       image: out.baseAddress! + item * 3 * P, denominators: den.baseAddress! + item * P)
+                        blocks.append(kept)
+                    }
+                    saved.set(blocks, at: item * batch.grid.tileCount + tile)
                 }
             }
         }
@@ -114,48 +75,70 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
 
     let outputCopy = output
     return Tensor.record("rasterizeTopK", shape: batch.outputShape, scalars: output, inputs: [screen]) { gradient in
-        let dScreen = batch.accumulateGradients { item, tile, pixels, slots in
-            let bins = batch.bins[item]
-            let start = Int(bins.tileStart[tile]), count = Int(bins.tileStart[tile + 1]) - start
-            let local = screen.scalars.withUnsafeBufferPointer {
-                TileConics(rows: $0.baseAddress! + item * batch.gaussians * ScreenColumn.count, bins: bins, start: start, count: count)
+        let dScreen = batch.accumulateGradients { item, tile, _, slots in
+            let local = screen.scalars.withUnsafeBufferPointer { batch.tileConics($0.baseAddress!, item: item, tile: tile) }
+            var block = TileConics(capacity: local.count)
+            let kernel = TopKBlockKernel(options: options, capacity: local.count)
+            defer {
+                local.deallocate()
+                block.deallocate()
+                kernel.deallocate()
             }
-            defer { local.deallocate() }
             gradient.scalars.withUnsafeBufferPointer { g in
                 outputCopy.withUnsafeBufferPointer { out in
-                selected.withUnsafeBufferPointer { selected in
-                weights.withUnsafeBufferPointer { weights in
-                denominators.withUnsafeBufferPointer { denominators in
-                    let upstream = g.baseAddress! + item * 3 * P, image = out.baseAddress! + item * 3 * P
-                    for (px, py, p) in pixels {
-                        let gr = upstream[p], gg = upstream[P + p], gb = upstream[2 * P + p]
-                        if gr == 0 && gg == 0 && gb == 0 { continue }
-                        let inverseD = 1 / denominators[item * P + p]
-                        let cr = image[p], cg = image[P + p], cb = image[2 * P + p]
-                        let slot = (item * P + p) * K
-                        for k in 0..<K {
-                            let pair = Int(selected[slot + k])
-                            if pair < 0 { break }
-                            let j = pair - start, share = weights[slot + k] * inverseD
-                            let dWeight = gr * (local.red[j] - cr) + gg * (local.green[j] - cg) + gb * (local.blue[j] - cb)
-                            // ∂L/∂q = −½ w ∂L/∂w, and q's derivatives at this pixel:
-                            let dQ = -0.5 * share * dWeight
-                            let (conic, conicC) = conicGradient(dx: px - local.meanX[j], dy: py - local.meanY[j], a: local.a[j],
-                                                                b: 0.5 * local.twoB[j], c: local.c[j], dQ: dQ)
-                            let colourAndC = SIMD4<Float>(conicC, gr * share, gg * share, gb * share)
-                            // Two 4-lane read-modify-writes of the pair's 8 columns: neighbouring pixels
-                            // update the same pair, and same-width accesses forward from store to load.
-                            let accumulator = UnsafeMutableRawPointer(slots + pair * ScreenColumn.count)
-                            accumulator.storeBytes(of: accumulator.loadUnaligned(as: SIMD4<Float>.self) + conic, as: SIMD4<Float>.self)
-                            accumulator.storeBytes(of: accumulator.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self) + colourAndC,
-                                                   toByteOffset: 16, as: SIMD4<Float>.self)
+                    denominators.withUnsafeBufferPointer { den in
+                        for kept in saved.blocks(at: item * batch.grid.tileCount + tile) {
+                            block.gather(kept.candidates, count: kept.count, of: local)
+                            kernel.backward(block, at: BlockImage(pixels: kept.pixels, planeSize: P), weights: kept.weights,
+                                            upstream: g.baseAddress! + item * 3 * P, image: out.baseAddress! + item * 3 * P,
+                                            denominators: den.baseAddress! + item * P, slots: slots)
                         }
                     }
-                }}}
                 }
             }
         }
         return [Tensor(shape: batch.inputShape, scalars: dScreen)]
+    }
+}
+
+/// What the forward pass keeps for the backward, per (item, tile): each block's candidates
+/// (local indices into the tile) and their weights per pixel. Frees them when released.
+final class SavedBlockWeights: @unchecked Sendable {
+    struct Block {
+        let pixels: TilePixels
+        let count: Int
+        let candidates: UnsafeMutablePointer<Int32>
+        /// (candidate, row, lane), see TopKBlockKernel.
+        let weights: UnsafeMutablePointer<Float>
+
+        /// Room for the weights of `count` candidates whose local indices are copied from `indices`.
+        init(pixels: TilePixels, candidates indices: UnsafePointer<Int32>, count: Int) {
+            self.pixels = pixels
+            self.count = count
+            candidates = .allocate(capacity: Swift.max(count, 1))
+            candidates.initialize(from: indices, count: count)
+            weights = .allocate(capacity: Swift.max(TopKBlockKernel.weightCount(candidates: count), 1))
+        }
+    }
+
+    private var tiles: [[Block]]
+
+    init(count: Int) { tiles = Array(repeating: [], count: count) }
+
+    /// Stores one tile's blocks; different threads may set different tiles.
+    func set(_ blocks: [Block], at index: Int) {
+        tiles.withUnsafeMutableBufferPointer { $0[index] = blocks }
+    }
+
+    func blocks(at index: Int) -> [Block] { tiles[index] }
+
+    deinit {
+        for blocks in tiles {
+            for block in blocks {
+                block.candidates.deallocate()
+                block.weights.deallocate()
+            }
+        }
     }
 }
 

@@ -64,6 +64,31 @@ final class TopKRasterizerTests: XCTestCase {
         }
     }
 
+    /// Exact ties in q go to the lower Gaussian index, as in the reference: copies of one
+    /// Gaussian with different colours, more of them than K, plus a few others.
+    func testExactTiesKeepLowerIndices() {
+        let (width, height) = (20, 12)
+        var rows: [Float] = []
+        for copy in 0..<7 { rows += [0.4, 0.5, 0.25, 0.2, 0.3, Float(copy) / 7, 1 - Float(copy) / 7, 0.5] }
+        rows += [0.7, 0.4, 0.3, 0.3, 0, 1, 0, 0, 0.2, 0.6, 0.2, 0.25, 1, 0, 0, 1]
+        let parameters = Tensor(shape: [9, 8], scalars: rows, requiresGrad: true)
+        for k in [3, 5, 10] {
+            parameters.zeroGrad()
+            let fast = renderImageGS(parameters, width: width, height: height, options: TopKOptions(k: k))
+            let upstream = randomInput(fast.shape, seed: 4)
+            (fast * upstream).sum().backward()
+            let fastGradient = parameters.grad!.scalars
+            parameters.zeroGrad()
+            let slow = referenceTopK(imageGSScreenFeatures(parameters, width: width, height: height), width: width, height: height,
+                                     options: TopKOptions(k: k))
+            (slow * upstream).sum().backward()
+            for (a, b) in zip(fast.scalars, slow.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "K=\(k)") }
+            for (index, (a, b)) in zip(fastGradient, parameters.grad!.scalars).enumerated() {
+                XCTAssertEqual(a, b, accuracy: 1e-3 + 1e-3 * Swift.abs(b), "gradient element \(index), K=\(k)")
+            }
+        }
+    }
+
     /// Block bounds contain the distance of every pixel centre of the block, as the search
     /// computes it (random conics, blocks and means, some far from the block).
     func testDistanceBoundsContainEveryPixel() {
@@ -82,8 +107,10 @@ final class TopKRasterizerTests: XCTestCase {
             for y in y0..<y1 {
                 for x in x0..<x1 {
                     let dx = Float(x) + 0.5 - mx, dy = Float(y) + 0.5 - my
-                    let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
-                    XCTAssert(lower <= q && q <= upper, "q \(q) outside [\(lower), \(upper)]")
+                    // The block kernel's evaluation order, and the textbook one.
+                    for q in [dx * (a * dx + 2 * b * dy) + c * dy * dy, a * dx * dx + 2 * b * dx * dy + c * dy * dy] {
+                        XCTAssert(lower <= q && q <= upper, "q \(q) outside [\(lower), \(upper)]")
+                    }
                 }
             }
         }
