@@ -27,8 +27,8 @@ struct BlockCandidates {
     init(k: Int, capacity: Int) {
         self.k = k
         indices = .allocate(capacity: Swift.max(capacity, 1))
-        lower = .allocate(capacity: Swift.max(capacity, 1))
-        upper = .allocate(capacity: Swift.max(capacity, 1))
+        lower = .allocate(capacity: TileConics.padded(capacity))
+        upper = .allocate(capacity: TileConics.padded(capacity))
         smallest = .allocate(capacity: k)
     }
 
@@ -49,11 +49,17 @@ struct BlockCandidates {
             return (n, .infinity)
         }
         let left = Float(x0) + 0.5, right = Float(x1) - 0.5, top = Float(y0) + 0.5, bottom = Float(y1) - 0.5
-        for j in 0..<n {
-            (lower[j], upper[j]) = distanceBounds(a: tile.a[j], b: 0.5 * tile.twoB[j], c: tile.c[j],
-                                                  dx: (left - tile.meanX[j], right - tile.meanX[j]),
-                                                  dy: (top - tile.meanY[j], bottom - tile.meanY[j]),
-                                                  coordinates: Swift.max(Swift.max(right, bottom), Swift.max(Swift.abs(tile.meanX[j]), Swift.abs(tile.meanY[j]))))
+        // Eight Gaussians at a time (the columns have room for whole chunks; lanes past n are
+        // computed and ignored).
+        for j in stride(from: 0, to: n, by: 8) {
+            let meanX = RowLanes(loading: tile.meanX + j), meanY = RowLanes(loading: tile.meanY + j)
+            let coordinates = RowLanes.greater(RowLanes(repeating: Swift.max(right, bottom)),
+                                               RowLanes.greater(meanX.magnitude, meanY.magnitude))
+            let bounds = distanceBounds(a: RowLanes(loading: tile.a + j), b: 0.5 * RowLanes(loading: tile.twoB + j),
+                                        c: RowLanes(loading: tile.c + j), dx: (left - meanX, right - meanX),
+                                        dy: (top - meanY, bottom - meanY), coordinates: coordinates)
+            bounds.lower.store(to: lower + j)
+            bounds.upper.store(to: upper + j)
         }
         let threshold = kthSmallest(upper, count: n)
         var kept = 0
@@ -84,28 +90,44 @@ struct BlockCandidates {
 }
 
 /// Bounds (lower, upper) of q = a·dx² + 2b·dx·dy + c·dy² over dx ∈ [dx.0, dx.1], dy ∈ [dy.0, dy.1],
-/// widened by a margin that covers float rounding (of the offsets, from coordinates of magnitude
-/// up to `coordinates`, and of q) many times over.
+/// lane by lane, widened by a margin that covers float rounding (of the offsets, from coordinates
+/// of magnitude up to `coordinates`, and of q) many times over. Lanes whose conic is not
+/// positive semi-definite, or with a non-finite input, get (−∞, +∞).
 @inline(__always)
-func distanceBounds(a: Float, b: Float, c: Float, dx: (Float, Float), dy: (Float, Float), coordinates: Float) -> (Float, Float) {
-    guard a >= 0, c >= 0, a * c >= b * b, a.isFinite, b.isFinite, c.isFinite,
-          dx.0.isFinite, dx.1.isFinite, dy.0.isFinite, dy.1.isFinite else { return (-.infinity, .infinity) }
-    func q(_ x: Float, _ y: Float) -> Float { a * x * x + 2 * b * x * y + c * y * y }
-    let upper = Swift.max(Swift.max(q(dx.0, dy.0), q(dx.0, dy.1)), Swift.max(q(dx.1, dy.0), q(dx.1, dy.1)))
-    var lower: Float = 0
-    if !(dx.0 <= 0 && dx.1 >= 0 && dy.0 <= 0 && dy.1 >= 0) {
-        // Along an edge x = X the minimum is at y = −b·X / c (clamped); likewise for y = Y.
-        func clamp(_ v: Float, _ range: (Float, Float)) -> Float { Swift.min(Swift.max(v, range.0), range.1) }
-        func alongY(_ x: Float) -> Float { q(x, c > 0 ? clamp(-b * x / c, dy) : dy.0) }
-        func alongX(_ y: Float) -> Float { q(a > 0 ? clamp(-b * y / a, dx) : dx.0, y) }
-        lower = Swift.min(Swift.min(alongY(dx.0), alongY(dx.1)), Swift.min(alongX(dy.0), alongX(dy.1)))
-    }
+func distanceBounds(a: RowLanes, b: RowLanes, c: RowLanes, dx: (RowLanes, RowLanes), dy: (RowLanes, RowLanes),
+                    coordinates: RowLanes) -> (lower: RowLanes, upper: RowLanes) {
+    typealias V = RowLanes
+    @inline(__always) func q(_ x: V, _ y: V) -> V { a * x * x + 2 * b * x * y + c * y * y }
+    @inline(__always) func clamp(_ v: V, _ range: (V, V)) -> V { V.lesser(V.greater(v, range.0), range.1) }
+    let upper = V.greater(V.greater(q(dx.0, dy.0), q(dx.0, dy.1)), V.greater(q(dx.1, dy.0), q(dx.1, dy.1)))
+    // Along an edge x = X the minimum is at y = −b·X / c (clamped; the first corner when c = 0);
+    // likewise along y = Y. Inside the rectangle the minimum is 0.
+    @inline(__always) func alongY(_ x: V) -> V { q(x, clamp(-b * x / c, dy).replacing(with: dy.0, where: c .<= 0)) }
+    @inline(__always) func alongX(_ y: V) -> V { q(clamp(-b * y / a, dx).replacing(with: dx.0, where: a .<= 0), y) }
+    var lower = V.lesser(V.lesser(alongY(dx.0), alongY(dx.1)), V.lesser(alongX(dy.0), alongX(dy.1)))
+    let outside = V.greater(V.greater(dx.0, dy.0), -V.lesser(dx.1, dy.1))  // ≤ 0 inside
+    lower.replace(with: 0, where: outside .<= 0)
     // Rounding of q: its terms are bounded by S = a·dx² + c·dy² (|2b·dx·dy| ≤ S), so a few ulps
     // of S; 1e-4·S is > 100× that. Rounding of an offset d = p − m: at most ε = 2⁻²⁴·max(|p|, |m|),
     // changing q by at most 2·√(S·max(a, c))·ε; the margin takes 40× that.
-    let extentX = Swift.max(Swift.abs(dx.0), Swift.abs(dx.1)), extentY = Swift.max(Swift.abs(dy.0), Swift.abs(dy.1))
-    let size = a * extentX * extentX + c * extentY * extentY
-    let offsetError = Float(0x1p-24) * (coordinates + 1)
-    let margin = 1e-4 * size + 80 * (size * Swift.max(a, c)).squareRoot() * offsetError + 1e-6
-    return (lower - margin, upper + margin)
+    let extentX = V.greater(dx.0.magnitude, dx.1.magnitude), extentY = V.greater(dy.0.magnitude, dy.1.magnitude)
+    let size: V = a * extentX * extentX + c * extentY * extentY
+    let offsetError: V = 0x1p-24 * (coordinates + 1)
+    let offsetMargin: V = 80 * approximateSquareRoot(size * V.greater(a, c)) * offsetError
+    let margin: V = 1e-4 * size + offsetMargin + 1e-6
+    // Positive semi-definite (a, c ≥ 0, ac ≥ b²) and every input finite (x·0 is NaN otherwise).
+    let finite: V = ((a + b) + (c + dx.0) + (dx.1 + dy.0 + dy.1)) * 0
+    let definite = V.lesser(V.lesser(a, c), a * c - b * b) + finite
+    let bounded = V(repeating: 0).replacing(with: 1, where: definite .>= 0)  // NaN: 0
+    return ((lower - margin).replacing(with: -.infinity, where: bounded .!= 1),
+            (upper + margin).replacing(with: .infinity, where: bounded .!= 1))
+}
+
+/// √x within 4 % for finite x ≥ 0 (halving the exponent through the bit pattern): enough for a
+/// margin that is 40× what it covers, and without the per-lane library calls of
+/// `SIMD8.squareRoot()`.
+@inline(__always)
+func approximateSquareRoot(_ x: RowLanes) -> RowLanes {
+    let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+    return unsafeBitCast((bits &>> 1) &+ 0x1FBD_1DF5, to: RowLanes.self).replacing(with: 0, where: x .== 0)
 }

@@ -27,9 +27,19 @@ import TensorCore
 /// One block row: `blockSize` (8) pixels.
 typealias RowLanes = SIMD8<Float>
 
+// On concrete SIMD types: in an extension generic over the vector type, lane comparisons
+// compile to loops over lanes.
 extension SIMD8 where Scalar == Float {
+    /// Lane-wise minimum and maximum (`pointwiseMin`/`Max` are not inlined); a NaN in x stays.
     @inline(__always) static func lesser(_ x: Self, _ y: Self) -> Self { x.replacing(with: y, where: y .< x) }
     @inline(__always) static func greater(_ x: Self, _ y: Self) -> Self { x.replacing(with: y, where: y .> x) }
+    @inline(__always) var magnitude: Self { replacing(with: -self, where: self .< 0) }
+    /// The least lane (by halving: the generic `min()` is a call and a loop).
+    @inline(__always) var smallestLane: Float {
+        let four = lowHalf.replacing(with: highHalf, where: highHalf .< lowHalf)
+        let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .< four.lowHalf)
+        return Swift.min(two.x, two.y)
+    }
 
     @inline(__always) init(loading pointer: UnsafePointer<Float>) {
         self = UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
@@ -110,7 +120,7 @@ struct TopKBlockKernel {
                 let q = dx * (block.a[j] * dx + block.twoB[j] * dy) + block.c[j] * dy * dy
                 q.store(to: rowValues + j * blockSize)
             }
-            // 2–3. The K-th smallest and the kept set; rowValues becomes q for kept lanes, +∞ else.
+            // 2–3. The K-th smallest; per lane, the number of q = T ties still to keep.
             // (Lane-wise logic is written as selects on float lanes: SIMDMask's `.&` compiles to a
             // loop over lanes.)
             let threshold = kthSmallestDistance(candidates: n), zero = RowLanes(), one = RowLanes(repeating: 1)
@@ -118,21 +128,23 @@ struct TopKBlockKernel {
             for j in 0..<n {
                 tiesLeft -= zero.replacing(with: one, where: RowLanes(loading: rowValues + j * blockSize) .< threshold)
             }
+            // 4. Per candidate: w = e^(−q/2) in kept lanes (0 elsewhere), saved, and blended;
+            // a candidate kept in no lane of the row skips the exponential.
+            var sum = RowLanes(), red = RowLanes(), green = RowLanes(), blue = RowLanes()
             for j in 0..<n {
-                let q = RowLanes(loading: rowValues + j * blockSize)
+                let slot = rowValues + j * blockSize, saved = weights + (j * blockSize + row) * blockSize
+                let q = RowLanes(loading: slot)
                 let tieKept = zero.replacing(with: zero.replacing(with: one, where: q .== threshold), where: tiesLeft .> zero)
                 tiesLeft -= tieKept
                 var kept = RowLanes(repeating: .infinity).replacing(with: q, where: q .< threshold)
                 kept.replace(with: q, where: tieKept .> zero)
                 kept.replace(with: .infinity, where: inside .== zero)
-                kept.store(to: rowValues + j * blockSize)
-            }
-            // 4. Weights in one vectorised loop, then the blend.
-            for i in 0..<(n * blockSize) { rowValues[i] = VectorMath.exp(-0.5 * rowValues[i]) }
-            var sum = RowLanes(), red = RowLanes(), green = RowLanes(), blue = RowLanes()
-            for j in 0..<n {
-                let w = RowLanes(loading: rowValues + j * blockSize)
-                w.store(to: weights + (j * blockSize + row) * blockSize)
+                if kept.smallestLane == .infinity {
+                    zero.store(to: saved)
+                    continue
+                }
+                let w = weightExponential(-0.5 * kept)
+                w.store(to: saved)
                 sum += w
                 red += w * block.red[j]
                 green += w * block.green[j]
@@ -219,4 +231,26 @@ struct TopKBlockKernel {
                                    toByteOffset: 16, as: SIMD4<Float>.self)
         }
     }
+}
+
+/// e^x lane by lane for the blend weights (x = −q/2), within 2 ulp: x = n·ln2 + r with
+/// |r| ≤ ln2/2 (Cody–Waite, ln2 in two parts), e^r by its Taylor series to degree 8 (truncation
+/// below 6e-9 relative), times 2^n from the exponent bits. x < −87 gives 0 (e^−87 is near the
+/// smallest normal float) and x > 88 gives e^88; NaN stays NaN. Written on SIMD8 directly so each
+/// row of weights is a straight run of vector instructions.
+@inline(__always)
+func weightExponential(_ x: RowLanes) -> RowLanes {
+    let roundingShift: Float = 12_582_912  // 1.5·2²³: adding it rounds to an integer in the low bits
+    let clamped = RowLanes.lesser(RowLanes.greater(x, RowLanes(repeating: -87)), RowLanes(repeating: 88))
+    let shifted = clamped * 1.44269504088896341 + roundingShift
+    let n = shifted - roundingShift
+    let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
+    var p = r * (1.0 / 40320) + 1.0 / 5040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    let power = unsafeBitCast((unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23, to: RowLanes.self)
+    return ((p * r * r + r + 1) * power).replacing(with: 0, where: x .< -87)
 }

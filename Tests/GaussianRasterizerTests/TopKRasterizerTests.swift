@@ -102,8 +102,8 @@ final class TopKRasterizerTests: XCTestCase {
             let x1 = x0 + 1 + Int(generator.nextInt(below: 8)), y1 = y0 + 1 + Int(generator.nextInt(below: 8))
             let mx = Float(x0) - 40 + 90 * generator.nextUniform(), my = Float(y0) - 40 + 90 * generator.nextUniform()
             let left = Float(x0) + 0.5, right = Float(x1) - 0.5, top = Float(y0) + 0.5, bottom = Float(y1) - 0.5
-            let (lower, upper) = distanceBounds(a: a, b: b, c: c, dx: (left - mx, right - mx), dy: (top - my, bottom - my),
-                                                coordinates: Swift.max(Swift.max(right, bottom), Swift.max(Swift.abs(mx), Swift.abs(my))))
+            let (lower, upper) = scalarDistanceBounds(a: a, b: b, c: c, dx: (left - mx, right - mx), dy: (top - my, bottom - my),
+                                                      coordinates: Swift.max(Swift.max(right, bottom), Swift.max(Swift.abs(mx), Swift.abs(my))))
             for y in y0..<y1 {
                 for x in x0..<x1 {
                     let dx = Float(x) + 0.5 - mx, dy = Float(y) + 0.5 - my
@@ -114,10 +114,21 @@ final class TopKRasterizerTests: XCTestCase {
                 }
             }
         }
-        // Not positive semi-definite: no bound.
-        let open = distanceBounds(a: -1, b: 0, c: 1, dx: (0, 1), dy: (0, 1), coordinates: 1)
-        XCTAssertEqual(open.0, -.infinity)
-        XCTAssertEqual(open.1, .infinity)
+        // Not positive semi-definite, or not finite: no bound.
+        for (a, b, c, dx) in [(-1, 0, 1, 0), (1, 2, 1, 0), (1, 0, 1, Float.nan), (1, 0, Float.infinity, 0)] as [(Float, Float, Float, Float)] {
+            let open = scalarDistanceBounds(a: a, b: b, c: c, dx: (dx, 1), dy: (0, 1), coordinates: 1)
+            XCTAssertEqual(open.0, -.infinity)
+            XCTAssertEqual(open.1, .infinity)
+        }
+    }
+
+    /// `distanceBounds` for one conic and rectangle (every lane the same).
+    private func scalarDistanceBounds(a: Float, b: Float, c: Float, dx: (Float, Float), dy: (Float, Float),
+                                      coordinates: Float) -> (Float, Float) {
+        let bounds = distanceBounds(a: RowLanes(repeating: a), b: RowLanes(repeating: b), c: RowLanes(repeating: c),
+                                    dx: (RowLanes(repeating: dx.0), RowLanes(repeating: dx.1)),
+                                    dy: (RowLanes(repeating: dy.0), RowLanes(repeating: dy.1)), coordinates: RowLanes(repeating: coordinates))
+        return (bounds.lower[0], bounds.upper[0])
     }
 
     /// The fast op's own gradient against central differences, on screen features directly, on
