@@ -4,6 +4,9 @@ SWIFT ?= swift
 THREADS ?=
 # Extra arguments for `swift test`, e.g. SWIFT_TEST_FLAGS="--filter TensorCoreTests".
 SWIFT_TEST_FLAGS ?=
+# Release builds target this machine's CPU (scripts/release-flags; SPLATKIT_CPU=generic for
+# the portable baseline).
+RELEASE_FLAGS ?= $(shell scripts/release-flags)
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build test demo bench fixtures clean
@@ -12,7 +15,7 @@ help:
 	@echo "SplatKit make targets:"
 	@echo "  help      show this list (default)"
 	@echo "  deps      install the Debian build dependencies (scripts/install-deps)"
-	@echo "  build     release build of the splatkit executable"
+	@echo "  build     release build of the splatkit executable, for this CPU"
 	@echo "  test      debug build of the tests, then swift test (SWIFT_TEST_FLAGS=...)"
 	@echo "  demo      build, then run .build/release/splatkit demo"
 	@echo "  bench     build, then tensor benchmarks vs. PyTorch (THREADS=N, BENCH_DIR=dir)"
@@ -23,7 +26,7 @@ deps:
 	scripts/install-deps
 
 build: deps
-	$(SWIFT) build -c release --product splatkit
+	$(SWIFT) build -c release --product splatkit $(RELEASE_FLAGS)
 
 # The PyTorch fixture tests run first with the kernels the splatkit command selects for this
 # CPU (see ProcessSetup.swift), so the numerics users get are the ones checked; then the whole
