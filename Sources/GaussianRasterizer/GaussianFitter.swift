@@ -12,11 +12,21 @@ import TensorCore
 //   without improvement, stop at the second such stall (never before 5000 steps when growing).
 // gaussianimage (GaussianImage, Cholesky): additive rasterizer, random init, MSE loss, Adam
 //   lr 1e-3 halved every 20,000 steps.
-// Both are deterministic for a seed.
+// imagegs-grid (SplatKit): imagegs with every Gaussian placed at the start on a regular grid
+//   (no growth), for datasets whose sets should be alike where their images are alike.
+// All are deterministic for a seed.
 
 /// Which published recipe to follow.
 public enum FitRecipe: String, CaseIterable, Sendable {
     case imagegs, gaussianimage
+    /// SplatKit's variant of imagegs for datasets that models learn from: every Gaussian from
+    /// the start on a regular grid (no random placement, no growth), so the i-th Gaussian of
+    /// every set starts at the same place and the sets are alike where the images are alike.
+    /// Everything else is imagegs.
+    case imagegsGrid = "imagegs-grid"
+
+    /// Whether the recipe renders with GaussianImage's additive rasterizer (else top-K).
+    public var isAdditive: Bool { self == .gaussianimage }
 }
 
 /// How new Gaussians added during Image-GS's growth get their colour.
@@ -101,7 +111,7 @@ public final class GaussianFitter {
     /// Runs the fit, calling `progress` every `progressInterval` steps (and after the last).
     public func run(progressInterval: Int = 100, progress: (FitProgress) -> Void = { _ in }) -> FitResult {
         switch options.recipe {
-        case .imagegs: return runImageGS(progressInterval: progressInterval, progress: progress)
+        case .imagegs, .imagegsGrid: return runImageGS(progressInterval: progressInterval, progress: progress)
         case .gaussianimage: return runGaussianImage(progressInterval: progressInterval, progress: progress)
         }
     }
@@ -141,6 +151,20 @@ public final class GaussianFitter {
         return Tensor(shape: [pixels.count, 8], scalars: rows)
     }
 
+    /// The pixels nearest the centres of a columns × rows grid over the image, row by row, with
+    /// columns · rows = count and columns / rows as close to width / height as count's factors allow.
+    private func gridPixels(count: Int) -> [Int] {
+        let aspect = Foundation.log(Double(width) / Double(height))
+        let columns = (1...count).filter { count % $0 == 0 }
+            .min { Swift.abs(Foundation.log(Double($0 * $0) / Double(count)) - aspect) < Swift.abs(Foundation.log(Double($1 * $1) / Double(count)) - aspect) }!
+        let rows = count / columns
+        return (0..<count).map { index in
+            let x = Int((Double(index % columns) + 0.5) * Double(width) / Double(columns))
+            let y = Int((Double(index / columns) + 0.5) * Double(height) / Double(rows))
+            return Swift.min(y, height - 1) * width + Swift.min(x, width - 1)
+        }
+    }
+
     private func targetColour(_ p: Int) -> (Float, Float, Float) {
         let P = width * height
         return (target.scalars[p], target.scalars[P + p], target.scalars[2 * P + p])
@@ -149,13 +173,19 @@ public final class GaussianFitter {
     private func runImageGS(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
         let start = monotonicTime()
         let P = width * height
-        // Growth needs a step per batch; a shorter fit starts with every Gaussian.
-        let growing = options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
+        // Growth needs a step per batch; a shorter fit (or the grid variant) starts with every Gaussian.
+        let onGrid = options.recipe == .imagegsGrid
+        let growing = !onGrid && options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
         let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
-        let uniformCount = Int((Float(initialCount) * options.uniformFraction).rounded())
-        let gradientWeights = normalizedSobelMagnitude(target).map { $0 * $0 }
-        let pixels = (0..<uniformCount).map { _ in generator.nextInt(below: P) }
-            + samplePixels(count: initialCount - uniformCount, weights: gradientWeights, using: &generator)
+        let pixels: [Int]
+        if onGrid {
+            pixels = gridPixels(count: initialCount)
+        } else {
+            let uniformCount = Int((Float(initialCount) * options.uniformFraction).rounded())
+            let gradientWeights = normalizedSobelMagnitude(target).map { $0 * $0 }
+            pixels = (0..<uniformCount).map { _ in generator.nextInt(below: P) }
+                + samplePixels(count: initialCount - uniformCount, weights: gradientWeights, using: &generator)
+        }
         let initial = newGaussians(at: pixels, colours: targetColour).split(sizes: [2, 2, 1, 3], alongAxis: 1)
         for part in initial { part.requiresGrad = true }
         var groups = ImageGSGroups(xy: initial[0], scale: initial[1], rotation: initial[2], colour: initial[3])

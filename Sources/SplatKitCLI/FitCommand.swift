@@ -18,7 +18,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Maximum optimisation steps.")
     var steps: Int = 5000
 
-    @Option(help: "Fitting recipe: imagegs (top-K, progressive growth) or gaussianimage (additive, Cholesky).")
+    @Option(help: "Fitting recipe: imagegs (top-K, progressive growth), imagegs-grid (top-K, every Gaussian on a grid from the start) or gaussianimage (additive, Cholesky).")
     var recipe: FitRecipe = .imagegs
 
     @Option(help: "Resize the shorter side to this many pixels and centre-crop a square first.")
@@ -79,7 +79,7 @@ struct FitCommand: ParsableCommand {
         }
         if let render {
             let rendered = renderImageGS(result.gaussians, width: picture.width, height: picture.height, options: options.topK)
-            try RGBImage(tensor: recipe == .imagegs ? rendered : renderImageGSAdditive(result.gaussians, width: picture.width, height: picture.height))
+            try RGBImage(tensor: !recipe.isAdditive ? rendered : renderImageGSAdditive(result.gaussians, width: picture.width, height: picture.height))
                 .writePNG(to: render)
         }
         print(String(format: "done: %d steps in %.1f s, PSNR %.2f dB, SSIM %.4f → %@", result.steps, result.seconds,

@@ -41,6 +41,27 @@ final class FittingTests: XCTestCase {
         XCTAssertNotEqual(first.gaussians.scalars, other.gaussians.scalars)
     }
 
+    /// imagegs-grid starts every Gaussian on a grid matched to the aspect (8 on 24 × 12 pixels:
+    /// 4 columns × 2 rows), row by row at the nearest pixel centres, and fits from there.
+    func testGridRecipePlacesEveryGaussianOnAGrid() {
+        var options = FitOptions()
+        options.recipe = .imagegsGrid
+        options.gaussians = 8
+        options.steps = 0
+        let picture = testPicture(width: 24, height: 12)
+        let start = GaussianFitter(image: picture, options: options).run().gaussians
+        XCTAssertEqual(start.shape, [8, 8])
+        let xs = (0..<8).map { start[$0, 0] * 24 }, ys = (0..<8).map { start[$0, 1] * 12 }
+        XCTAssertEqual(xs, [3.5, 9.5, 15.5, 21.5, 3.5, 9.5, 15.5, 21.5])
+        XCTAssertEqual(ys, [3.5, 3.5, 3.5, 3.5, 9.5, 9.5, 9.5, 9.5])
+        options.gaussians = 40
+        options.steps = 150
+        var reports: [FitProgress] = []
+        let fitted = GaussianFitter(image: testPicture(width: 32, height: 28), options: options).run(progressInterval: 50) { reports.append($0) }
+        XCTAssertEqual(reports.map(\.gaussians), [40, 40, 40], "no growth")
+        XCTAssertGreaterThan(fitted.psnr, reports.first!.psnr + 1)
+    }
+
     func testGaussianImageRecipeImproves() {
         var options = FitOptions()
         options.recipe = .gaussianimage
