@@ -19,6 +19,15 @@ func testPicture(width: Int, height: Int) -> Tensor {
     return Tensor(shape: [3, height, width], scalars: values)
 }
 
+/// Default fit options with the given recipe, size and length.
+func fitOptions(_ recipe: FitRecipe, gaussians: Int, steps: Int) -> FitOptions {
+    var options = FitOptions()
+    options.recipe = recipe
+    options.gaussians = gaussians
+    options.steps = steps
+    return options
+}
+
 final class FittingTests: XCTestCase {
     func testImageGSFitImprovesAndIsDeterministic() {
         var options = FitOptions()
@@ -44,10 +53,7 @@ final class FittingTests: XCTestCase {
     /// imagegs-grid starts every Gaussian on a grid matched to the aspect (8 on 24 × 12 pixels:
     /// 4 columns × 2 rows), row by row at the nearest pixel centres, and fits from there.
     func testGridRecipePlacesEveryGaussianOnAGrid() {
-        var options = FitOptions()
-        options.recipe = .imagegsGrid
-        options.gaussians = 8
-        options.steps = 0
+        var options = fitOptions(.imagegsGrid, gaussians: 8, steps: 0)
         let picture = testPicture(width: 24, height: 12)
         let start = GaussianFitter(image: picture, options: options).run().gaussians
         XCTAssertEqual(start.shape, [8, 8])
@@ -63,10 +69,7 @@ final class FittingTests: XCTestCase {
     }
 
     func testGaussianImageRecipeImproves() {
-        var options = FitOptions()
-        options.recipe = .gaussianimage
-        options.gaussians = 64
-        options.steps = 300
+        let options = fitOptions(.gaussianimage, gaussians: 64, steps: 300)
         let picture = testPicture(width: 24, height: 24)
         var first: Float?
         let result = GaussianFitter(image: picture, options: options).run(progressInterval: 20) { if first == nil { first = $0.psnr } }
