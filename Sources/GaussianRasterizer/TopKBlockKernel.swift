@@ -21,8 +21,9 @@ import TensorCore
 //   ∂L/∂q = w·(r·A_r + g·A_g + b·A_b − A₀),  ∂L/∂c = −2 Σ w·A_c,
 //   ∂L/∂mx = −2(a·S₁ + b·S₂),  ∂L/∂my = −2(b·S₁ + c·S₂),  ∂L/∂a = S₃,  ∂L/∂b = 2·S₄,  ∂L/∂c = S₅
 //   with S₁ = Σ ∂L/∂q·dx, S₂ = Σ ∂L/∂q·dy, S₃ = Σ ∂L/∂q·dx², S₄ = Σ ∂L/∂q·dx·dy, S₅ = Σ ∂L/∂q·dy².
-// A candidate with infinite or NaN colour poisons its block's pixels even where it is not kept
-// (its weight 0 multiplies the colour); such sets are already broken for every rasterizer.
+// A candidate with infinite or NaN colour poisons every pixel of a block row in which it is kept
+// anywhere (its weight 0 multiplies the colour in the other lanes); such sets are already broken
+// for every rasterizer.
 
 /// One block row: `blockSize` (8) pixels.
 typealias RowLanes = SIMD8<Float>
@@ -86,7 +87,7 @@ struct BlockImage {
 struct TopKBlockKernel {
     let k: Int
     let epsilon: Float
-    /// One row's q (then w) per (candidate, lane).
+    /// One row's q per (candidate, lane).
     private let rowValues: UnsafeMutablePointer<Float>
     /// The insertion network's registers (lane-wise sorted), or the backward's per-pixel
     /// coefficients (4 planes of 8 rows × 8 lanes).
@@ -168,7 +169,8 @@ struct TopKBlockKernel {
         for j in 0..<n {
             var value = RowLanes(loading: rowValues + j * blockSize)
             value.replace(with: .infinity, where: value .!= value)
-            for level in 0..<levels {
+            // Registers past the j-th still hold their initial value and would pass it on.
+            for level in 0..<Swift.min(levels, j + 1) {
                 let register = registers + level * blockSize, held = RowLanes(loading: register)
                 if smallest {
                     RowLanes.lesser(held, value).store(to: register)
