@@ -34,7 +34,7 @@ public enum SpatialOrder: String, CaseIterable, Codable, Sendable {
 
     /// The Morton (Z-order) code of a position: y bits in the odd positions, x bits in the even.
     public static func mortonCode(x: Float, y: Float) -> UInt32 {
-        spreadBits(quantize(y)) << 1 | spreadBits(quantize(x))
+        GaussianRasterizer.mortonCode(column: quantize(x), row: quantize(y))
     }
 
     /// The distance along the 16-bit Hilbert curve of a position (orientation above).
@@ -65,16 +65,6 @@ public enum SpatialOrder: String, CaseIterable, Codable, Sendable {
             s /= 2
         }
         return UInt32(distance)
-    }
-
-    /// The 16 low bits of `value` moved to the even bit positions (bit i → bit 2i).
-    private static func spreadBits(_ value: UInt32) -> UInt32 {
-        var v = value & 0xFFFF
-        v = (v | v << 8) & 0x00FF_00FF
-        v = (v | v << 4) & 0x0F0F_0F0F
-        v = (v | v << 2) & 0x3333_3333
-        v = (v | v << 1) & 0x5555_5555
-        return v
     }
 
     /// The code this order sorts a Gaussian at (x, y) by.

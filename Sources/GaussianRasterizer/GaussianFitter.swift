@@ -20,9 +20,9 @@ import TensorCore
 public enum FitRecipe: String, CaseIterable, Sendable {
     case imagegs, gaussianimage
     /// SplatKit's variant of imagegs for datasets that models learn from: every Gaussian from
-    /// the start on a regular grid (no random placement, no growth), so the i-th Gaussian of
-    /// every set starts at the same place and the sets are alike where the images are alike.
-    /// Everything else is imagegs.
+    /// the start on a regular grid in Morton order (GridPlacement.swift; no random placement, no
+    /// growth), so the i-th Gaussian of every set starts in the same cell and the sets are alike
+    /// where the images are alike. Everything else is imagegs.
     case imagegsGrid = "imagegs-grid"
 
     /// Whether the recipe renders with GaussianImage's additive rasterizer (else top-K).
@@ -151,20 +151,6 @@ public final class GaussianFitter {
         return Tensor(shape: [pixels.count, 8], scalars: rows)
     }
 
-    /// The pixels nearest the centres of a columns × rows grid over the image, row by row, with
-    /// columns · rows = count and columns / rows as close to width / height as count's factors allow.
-    private func gridPixels(count: Int) -> [Int] {
-        let aspect = Foundation.log(Double(width) / Double(height))
-        let columns = (1...count).filter { count % $0 == 0 }
-            .min { Swift.abs(Foundation.log(Double($0 * $0) / Double(count)) - aspect) < Swift.abs(Foundation.log(Double($1 * $1) / Double(count)) - aspect) }!
-        let rows = count / columns
-        return (0..<count).map { index in
-            let x = Int((Double(index % columns) + 0.5) * Double(width) / Double(columns))
-            let y = Int((Double(index / columns) + 0.5) * Double(height) / Double(rows))
-            return Swift.min(y, height - 1) * width + Swift.min(x, width - 1)
-        }
-    }
-
     private func targetColour(_ p: Int) -> (Float, Float, Float) {
         let P = width * height
         return (target.scalars[p], target.scalars[P + p], target.scalars[2 * P + p])
@@ -179,7 +165,7 @@ public final class GaussianFitter {
         let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
         let pixels: [Int]
         if onGrid {
-            pixels = gridPixels(count: initialCount)
+            pixels = gridPixels(count: initialCount, width: width, height: height)
         } else {
             let uniformCount = Int((Float(initialCount) * options.uniformFraction).rounded())
             let gradientWeights = normalizedSobelMagnitude(target).map { $0 * $0 }

@@ -50,8 +50,8 @@ struct DatasetBuildCommand: ParsableCommand {
     @Option(help: "Train, validation and test fractions.")
     var splits: String = "0.9,0.05,0.05"
 
-    @Option(help: "Order of the Gaussians in each set: morton, hilbert or none.")
-    var order: SpatialOrder = .morton
+    @Option(help: "Order of the Gaussians in each set: morton, hilbert or none (default: morton; none for imagegs-grid, whose sets keep the grid's Morton order of cells).")
+    var order: SpatialOrder?
 
     @Option(help: "Images fitted at once (default: all cores).")
     var workers: Int?
@@ -75,7 +75,7 @@ struct DatasetBuildCommand: ParsableCommand {
     func run() throws {
         let source: DatasetSource = images.map { .images(folder: $0) } ?? .procedural(count: procedural!, seed: seed)
         let settings = DatasetSettings(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe.rawValue,
-                                       order: order.rawValue, seed: seed, splits: try splitFractions(splits),
+                                       order: (order ?? (recipe == .imagegsGrid ? SpatialOrder.none : .morton)).rawValue, seed: seed, splits: try splitFractions(splits),
                                        crops: crops, flipCrops: flip)
         let workerCount = workers ?? ComputeThreads.defaultCount()
         var builder = DatasetBuilder(source: source, output: output, settings: settings, workers: workerCount)

@@ -51,15 +51,16 @@ final class FittingTests: XCTestCase {
     }
 
     /// imagegs-grid starts every Gaussian on a grid matched to the aspect (8 on 24 × 12 pixels:
-    /// 4 columns × 2 rows), row by row at the nearest pixel centres, and fits from there.
+    /// 4 columns × 2 rows) at the nearest pixel centres, in Morton order of the cells, and fits
+    /// from there.
     func testGridRecipePlacesEveryGaussianOnAGrid() {
         var options = fitOptions(.imagegsGrid, gaussians: 8, steps: 0)
         let picture = testPicture(width: 24, height: 12)
         let start = GaussianFitter(image: picture, options: options).run().gaussians
         XCTAssertEqual(start.shape, [8, 8])
         let xs = (0..<8).map { start[$0, 0] * 24 }, ys = (0..<8).map { start[$0, 1] * 12 }
-        XCTAssertEqual(xs, [3.5, 9.5, 15.5, 21.5, 3.5, 9.5, 15.5, 21.5])
-        XCTAssertEqual(ys, [3.5, 3.5, 3.5, 3.5, 9.5, 9.5, 9.5, 9.5])
+        XCTAssertEqual(xs, [3.5, 9.5, 3.5, 9.5, 15.5, 21.5, 15.5, 21.5])
+        XCTAssertEqual(ys, [3.5, 3.5, 9.5, 9.5, 3.5, 3.5, 9.5, 9.5])
         options.gaussians = 40
         options.steps = 150
         var reports: [FitProgress] = []
