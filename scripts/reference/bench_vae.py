@@ -8,11 +8,13 @@ and compare with the SplatKit side at the same thread count:
 
     .build/release/splatkit bench vae --config configs/conv1d_512d.yaml --batch 32 --threads 2
     .build/release/splatkit bench vae --config configs/resnet_conv1d_512d.yaml --batch 16 --threads 2
+    .build/release/splatkit bench vae --config configs/conv1d_512d_flatten.yaml --batch 32 --threads 2
 
 Needs only `torch` (`scripts/install-deps --torch`).
 
-The two models are GaussVAE's, with the layer structure SplatKit builds from
-configs/conv1d_512d.yaml and configs/resnet_conv1d_512d.yaml (Sources/Models/GaussianSetVAE.swift):
+The first two models are GaussVAE's, the third SplatKit's variant of the first, with the layer
+structure SplatKit builds from configs/conv1d_512d.yaml, configs/resnet_conv1d_512d.yaml and
+configs/conv1d_512d_flatten.yaml (Sources/Models/GaussianSetVAE.swift):
 
   conv1d_512d_b32            input (32, 512, 8), latent 512
     encoder  3 × [Conv1d(k5, same) → BatchNorm1d → ELU → Dropout(0.1, 0.15, 0.2)]
@@ -30,13 +32,19 @@ configs/conv1d_512d.yaml and configs/resnet_conv1d_512d.yaml (Sources/Models/Gau
     decoder  Linear(512 → 512) → ELU → BN; Linear(512 → 16384) → ELU → BN; reshape (32, 512);
              5 residual blocks 512→256→128→64→32→16 with Upsample(×2) after the first four;
              Conv1d(16 → 8, k1)
+  conv1d_512d_flatten_b32    input (32, 512, 9) (canonical representation), latent 512
+    as conv1d_512d_b32 with 9 columns in and out (first Conv1d 9 → 32, last Conv1d(16 → 9, k1)),
+    and the encoder's global pool a flatten (encoder_global_pool: flatten) in Keras's
+    channels-last order: (B, 128, 128) → (B, steps, channels) → 16,384 features;
+    Linear(16384 → 512)
 
 BatchNorm1d(momentum=0.01, eps=1e-3) is Keras's BatchNormalization (momentum 0.99, ε 1e-3).
 Parameter counts are printed Keras-style (trainable + BN running mean and variance) to cross-check
-SplatKit's 1,989,144 and 12,241,784 (`splatkit summary --config …`).
+SplatKit's 1,989,144, 12,241,784 and 10,312,393 (`splatkit summary --config …`).
 
 One training step: forward in train mode, loss = Σ_g MSE_g + β·KL (β = 1, groups xy, scale,
-rotation, colour) with the reparameterisation z = μ + exp(½ log σ²)·ε, backward, Adam
+rotation, colour: columns 0–1, 2–3, 4, 5–7 plain; 0–1, 2–3, 4–5, 6–8 canonical, as SplatKit's
+SetRepresentation) with the reparameterisation z = μ + exp(½ log σ²)·ε, backward, Adam
 (eps 1e-7, Keras's), zero_grad. Input: standard-normal "normalised" sets. WARMUP steps, then
 R timed ones (time.perf_counter); the median in ms and samples/s = batch / median.
 
@@ -94,16 +102,36 @@ class ResidualBlock(nn.Module):
         return F.elu(h + self.projection(x))
 
 
+class ChannelsLast(nn.Module):
+    """(B, C, L) → (B, L, C), so that a following Flatten orders the features as Keras's does."""
+
+    def forward(self, x):
+        return x.transpose(1, 2)
+
+
 class GaussianSetVAE(nn.Module):
+    """global_pool: "average" (AdaptiveAvgPool1d(1), the bridge reads C features) or "flatten"
+    (channels-last, the bridge reads steps × C), as SplatKit's encoder_global_pool."""
+
     def __init__(self, resnet, columns, latent, enc_filters, enc_dropouts, pools, enc_dense, enc_dense_dropout,
-                 dec_dense, reshape, dec_filters, upsamples, k=5):
+                 dec_dense, reshape, dec_filters, upsamples, k=5, global_pool="average", gaussians=512):
         super().__init__()
-        layers, cin = [], columns
+        self.columns, self.gaussians = columns, gaussians
+        layers, cin, length = [], columns, gaussians
         for f, rate, pool in zip(enc_filters, enc_dropouts, pools):
             layers.append(ResidualBlock(cin, f, k, rate) if resnet else ConvBlock(cin, f, k, rate))
-            layers.append(nn.MaxPool1d(pool) if pool else nn.AdaptiveAvgPool1d(1))
             cin = f
-        layers += [nn.Flatten(), nn.Linear(cin, enc_dense), nn.ELU(), batch_norm(enc_dense), nn.Dropout(enc_dense_dropout)]
+            if pool:
+                layers.append(nn.MaxPool1d(pool))
+                length //= pool
+            elif global_pool == "flatten":
+                layers.append(ChannelsLast())
+            else:
+                layers.append(nn.AdaptiveAvgPool1d(1))
+                length = 1
+        features = cin * length
+        layers += [nn.Flatten(), nn.Linear(features, enc_dense), nn.ELU(), batch_norm(enc_dense),
+                   nn.Dropout(enc_dense_dropout)]
         self.encoder = nn.Sequential(*layers)
         self.z_mean = nn.Linear(enc_dense, latent)
         self.z_log_var = nn.Linear(enc_dense, latent)
@@ -131,9 +159,14 @@ class GaussianSetVAE(nn.Module):
         return out.transpose(1, 2), mean, log_var
 
 
-def conv1d_512d():
-    return GaussianSetVAE(False, 8, 512, [32, 64, 128], [0.1, 0.15, 0.2], [2, 2, None], 512, 0.2,
-                          [512, 2048], (128, 16), [64, 32, 16], [2, 2, None])
+def conv1d_512d(global_pool="average", columns=8):
+    return GaussianSetVAE(False, columns, 512, [32, 64, 128], [0.1, 0.15, 0.2], [2, 2, None], 512, 0.2,
+                          [512, 2048], (128, 16), [64, 32, 16], [2, 2, None], global_pool=global_pool)
+
+
+def conv1d_512d_flatten():
+    """configs/conv1d_512d_flatten.yaml: encoder_global_pool flatten, canonical representation (9 columns)."""
+    return conv1d_512d(global_pool="flatten", columns=9)
 
 
 def resnet_conv1d_512d():
@@ -148,11 +181,13 @@ def keras_count(model):
     return trainable + moving, trainable, moving
 
 
-GROUPS = [(0, 2), (2, 4), (4, 5), (5, 8)]  # xy, scale, rotation, colour
+# xy, scale, rotation, colour, by column count: plain (8) and canonical (9) representations
+GROUPS = {8: [(0, 2), (2, 4), (4, 5), (5, 8)], 9: [(0, 2), (2, 4), (4, 6), (6, 9)]}
 
 
 def vae_loss(recon, target, mean, log_var, beta=1.0):
-    reconstruction = sum(F.mse_loss(recon[..., a:b], target[..., a:b]) for a, b in GROUPS)
+    groups = GROUPS[target.shape[-1]]
+    reconstruction = sum(F.mse_loss(recon[..., a:b], target[..., a:b]) for a, b in groups)
     kl = (-0.5 * (1 + log_var - mean.pow(2) - log_var.exp())).mean()
     return reconstruction + beta * kl
 
@@ -174,7 +209,8 @@ def bench_case(name, make, batch, steps):
     total, trainable, moving = keras_count(model)
     print(f"  {name}: {total:,} parameters ({trainable:,} trainable + {moving:,} BN moving statistics)")
     model.train()
-    x = torch.randn(batch, 512, 8)
+    shape = (batch, model.gaussians, model.columns)
+    x = torch.randn(*shape)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
 
     def step():
@@ -192,8 +228,9 @@ def bench_case(name, make, batch, steps):
         times.append((time.perf_counter() - t0) * 1e3)
     ms = statistics.median(times)
     peak = peak_memory_mb()
-    print(f"  {name:<26} {ms:10.1f} ms  {batch / (ms / 1e3):8.1f} samples/s  peak {peak or 0:.0f} MB  [({batch},512,8)]")
-    return {"name": name, "shape": f"({batch},512,8)", "median_ms": round(ms, 3),
+    label = "(" + ",".join(map(str, shape)) + ")"
+    print(f"  {name:<26} {ms:10.1f} ms  {batch / (ms / 1e3):8.1f} samples/s  peak {peak or 0:.0f} MB  [{label}]")
+    return {"name": name, "shape": label, "median_ms": round(ms, 3),
             "samples_per_s": round(batch / (ms / 1e3), 3), "peak_memory_mb": peak, "parameters": total}
 
 
@@ -201,7 +238,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch.set_num_threads (default: all CPUs)")
     p.add_argument("--steps", type=int, default=10, help="timed training steps per model (after 2 warm-up steps)")
-    p.add_argument("--only", help="run only the cases whose names start with this text (conv1d, resnet)")
+    p.add_argument("--only", help="run only the cases whose names start with this text "
+                   "(conv1d, conv1d_512d_b32, conv1d_512d_flatten, resnet)")
     p.add_argument("--json", metavar="PATH", help="write results as JSON here")
     args = p.parse_args()
 
@@ -212,7 +250,8 @@ def main():
 
     cases = []
     for name, make, batch in (("conv1d_512d_b32", conv1d_512d, 32),
-                              ("resnet_conv1d_512d_b16", resnet_conv1d_512d, 16)):
+                              ("resnet_conv1d_512d_b16", resnet_conv1d_512d, 16),
+                              ("conv1d_512d_flatten_b32", conv1d_512d_flatten, 32)):
         if args.only and not name.startswith(args.only):
             continue
         cases.append(bench_case(name, make, batch, args.steps))
