@@ -89,9 +89,25 @@ func conicDistance(_ a: Float, _ b: Float, _ c: Float, _ dx: Float, _ dy: Float)
     a * dx * dx + 2 * b * dx * dy + c * dy * dy
 }
 
+/// ∂L/∂q · ∂q/∂(mx, my, a, b) and ∂L/∂q · ∂q/∂c for offset d = p − m and conic [[a, b], [b, c]]:
+/// ∂q/∂m = −2 Σ⁻¹ d, ∂q/∂a = dx², ∂q/∂b = 2 dx dy, ∂q/∂c = dy².
+@inline(__always)
+func conicGradient(dx: Float, dy: Float, a: Float, b: Float, c: Float, dQ: Float) -> (SIMD4<Float>, Float) {
+    (SIMD4(-(dQ * 2 * (a * dx + b * dy)), -(dQ * 2 * (b * dx + c * dy)), dQ * dx * dx, dQ * 2 * dx * dy), dQ * dy * dy)
+}
+
+/// Adds ∂L/∂q · ∂q/∂(mx, my, a, b, c) at pixel (px, py) into `accumulator[0..<5]`.
+@inline(__always)
+func accumulateConicGradient(_ accumulator: UnsafeMutablePointer<Float>, row: UnsafePointer<Float>,
+                             px: Float, py: Float, dQ: Float) {
+    let (conic, conicC) = conicGradient(dx: px - row[0], dy: py - row[1], a: row[2], b: row[3], c: row[4], dQ: dQ)
+    for column in 0..<4 { accumulator[column] += conic[column] }
+    accumulator[4] += conicC
+}
+
 /// One tile's Gaussians (or a block's subset of them) gathered into contiguous columns
-/// (structure of arrays), in ascending pair order, so the distances of a pixel to all of them
-/// are one vectorised loop. Columns have room for a multiple of 16. Owns its storage: call
+/// (structure of arrays), in ascending pair order, so loops over them run eight Gaussians at a
+/// time (BlockCandidates.swift). Columns have room for a multiple of 16. Owns its storage: call
 /// `deallocate()` when done.
 struct TileConics {
     private(set) var count = 0
@@ -143,23 +159,6 @@ struct TileConics {
                      red r: Float, green g: Float, blue b: Float, pair index: Int32) {
         (meanX[j], meanY[j], a[j], twoB[j], c[j]) = (x, y, conicA, conicTwoB, conicC)
         (red[j], green[j], blue[j], pair[j]) = (r, g, b, index)
-    }
-
-    /// Writes the conic distance q of pixel centre (px, py) to every entry into
-    /// `out[0..<padded(count)]` (lanes past `count` are meaningless), 16 lanes at a time.
-    /// Each lane's value depends only on its own entry, so q is the same bits wherever the
-    /// entry sits.
-    @inline(__always)
-    func distances(px: Float, py: Float, into out: UnsafeMutablePointer<Float>) {
-        func load(_ column: UnsafeMutablePointer<Float>, _ j: Int) -> SIMD16<Float> {
-            UnsafeRawPointer(column + j).loadUnaligned(as: SIMD16<Float>.self)
-        }
-        let x = SIMD16<Float>(repeating: px), y = SIMD16<Float>(repeating: py)
-        for j in stride(from: 0, to: Self.padded(count), by: 16) {
-            let dx = x - load(meanX, j), dy = y - load(meanY, j)
-            let q = load(a, j) * dx * dx + load(twoB, j) * dx * dy + load(c, j) * dy * dy
-            UnsafeMutableRawPointer(out + j).storeBytes(of: q, as: SIMD16<Float>.self)
-        }
     }
 
     func deallocate() {

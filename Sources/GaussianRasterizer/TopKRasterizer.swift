@@ -141,19 +141,3 @@ final class SavedBlockWeights: @unchecked Sendable {
         }
     }
 }
-
-/// ∂L/∂q · ∂q/∂(mx, my, a, b) and ∂L/∂q · ∂q/∂c for offset d = p − m and conic [[a, b], [b, c]]:
-/// ∂q/∂m = −2 Σ⁻¹ d, ∂q/∂a = dx², ∂q/∂b = 2 dx dy, ∂q/∂c = dy².
-@inline(__always)
-func conicGradient(dx: Float, dy: Float, a: Float, b: Float, c: Float, dQ: Float) -> (SIMD4<Float>, Float) {
-    (SIMD4(-(dQ * 2 * (a * dx + b * dy)), -(dQ * 2 * (b * dx + c * dy)), dQ * dx * dx, dQ * 2 * dx * dy), dQ * dy * dy)
-}
-
-/// Adds ∂L/∂q · ∂q/∂(mx, my, a, b, c) at pixel (px, py) into `accumulator[0..<5]`.
-@inline(__always)
-func accumulateConicGradient(_ accumulator: UnsafeMutablePointer<Float>, row: UnsafePointer<Float>,
-                             px: Float, py: Float, dQ: Float) {
-    let (conic, conicC) = conicGradient(dx: px - row[0], dy: py - row[1], a: row[2], b: row[3], c: row[4], dQ: dQ)
-    for column in 0..<4 { accumulator[column] += conic[column] }
-    accumulator[4] += conicC
-}
