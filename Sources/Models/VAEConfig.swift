@@ -15,7 +15,7 @@ import SplatIO
 //   experiment_name, output_dir, seed
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
-// model.num_gaussians, model.encoder_global_pool, training.gradient_clip_norm,
+// model.num_gaussians, model.encoder_global_pool, training.gradient_clip_norm, training.augment_flips,
 // data.representation, loss_weights.render_loss_weight.
 //
 // Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys and wrong types are errors
@@ -101,11 +101,15 @@ public struct VAETrainingConfig: Codable, Equatable {
     /// Clip the gradients to this global L2 norm before each update (SplatKit's extension;
     /// nil, the default, as GaussVAE: no clipping).
     public var gradientClipNorm: Double?
+    /// Train on left–right and top–bottom mirror images of the sets too, each batch's sets
+    /// flipped at random (SplatKit's extension, default off; needs a dataset whose order follows
+    /// position, see SetFlips.swift).
+    public var augmentFlips = false
 
     enum CodingKeys: String, CodingKey {
         case batchSize = "batch_size", epochs, learningRate = "learning_rate"
         case betaWarmupEpochs = "beta_warmup_epochs", maxBeta = "max_beta", mixedPrecision = "mixed_precision"
-        case gradientClipNorm = "gradient_clip_norm"
+        case gradientClipNorm = "gradient_clip_norm", augmentFlips = "augment_flips"
     }
 
     public init() {}
@@ -119,6 +123,7 @@ public struct VAETrainingConfig: Codable, Equatable {
         maxBeta = try c.decodeIfPresent(Double.self, forKey: .maxBeta) ?? maxBeta
         mixedPrecision = try c.decodeIfPresent(Bool.self, forKey: .mixedPrecision) ?? mixedPrecision
         gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm)
+        augmentFlips = try c.decodeIfPresent(Bool.self, forKey: .augmentFlips) ?? augmentFlips
         try requireValid(batchSize >= 1, .batchSize, in: c, "must be at least 1, got \(batchSize)")
         try requireValid(epochs >= 1, .epochs, in: c, "must be at least 1, got \(epochs)")
         try requireValid(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")

@@ -93,6 +93,10 @@ public final class VAETrainer {
                 normalization: ColumnNormalization? = nil, prefetch: Bool = true) throws {
         try data.checkNotEmpty()
         try data.checkSetSize(against: config)
+        if config.training.augmentFlips && data.flips == nil {
+            throw VAETrainingError.mismatch("training.augment_flips needs sets whose order follows position: a dataset in morton or "
+                                            + "hilbert order, or one built with --recipe imagegs-grid; \(data.name) has neither")
+        }
         self.config = config
         self.configText = configText
         self.data = data
@@ -199,7 +203,7 @@ public final class VAETrainer {
             var iterator: GaussianBatchIterator? = trainLoader.batches(epoch: epoch, startingAt: batch)
             var reportStart = (time: segmentStart, batch: batch, samples: sums.samples)
             while let next = try iterator!.next() {
-                let values = try trainStep(next.sets, beta: beta)
+                let values = try trainStep(augmented(next), beta: beta)
                 sums.add(values, count: next.sets.shape[0])
                 batch += 1
                 if batch % Swift.max(progressInterval, 1) == 0 || batch == batchesPerEpoch {
@@ -229,6 +233,23 @@ public final class VAETrainer {
         }
         earlyStopping.restoreBestParameters(into: model.store.parameters + model.store.buffers)
         return result(finished: true, history: history)
+    }
+
+    /// The batch's sets, each mirrored left–right and top–bottom with probability ½ each when
+    /// `training.augment_flips` is on. The choices depend only on (seed, epoch, batch), so a
+    /// resumed run sees the batches an uninterrupted one would.
+    private func augmented(_ batch: GaussianBatch) -> Tensor {
+        guard config.training.augmentFlips, let flips = data.flips else { return batch.sets }
+        let seed = GaussianDataLoader.epochSeed(seed: config.initializationSeed ^ 0xF11F_5EED, epoch: batch.epoch)
+        var generator = RandomGenerator(seed: GaussianDataLoader.epochSeed(seed: seed, epoch: batch.batchIndex))
+        let values = batch.sets.scalars, setLength = values.count / batch.sets.shape[0]
+        var result: [Float] = []
+        result.reserveCapacity(values.count)
+        for start in stride(from: 0, to: values.count, by: setLength) {
+            let horizontal = generator.nextUniform() < 0.5, vertical = generator.nextUniform() < 0.5
+            result += flips.flipped(values[start..<(start + setLength)], horizontal: horizontal, vertical: vertical)
+        }
+        return Tensor(shape: batch.sets.shape, scalars: result)
     }
 
     /// One optimisation step on a batch of Image-GS sets (B, N, 8); returns its loss values.

@@ -19,6 +19,9 @@ public struct VAETrainingData {
     public let validation: any GaussianSetSource
     /// Where the sets came from, for messages (the dataset path).
     public let name: String
+    /// How to mirror its sets (`training.augment_flips`); nil when their order does not follow
+    /// position (or for sets from elsewhere than a dataset file).
+    public var flips: SetFlips?
 
     public init(train: any GaussianSetSource, validation: any GaussianSetSource, name: String) {
         self.train = train
@@ -41,8 +44,9 @@ public struct VAETrainingData {
             throw FileError(path, "the dataset is incomplete (\(try file.itemCount()) sets so far; its build was interrupted "
                             + "or is still running): rerun the same `splatkit dataset build` command to finish it")
         }
-        let data = VAETrainingData(train: try DatasetSplit(file, split: "train"),
+        var data = VAETrainingData(train: try DatasetSplit(file, split: "train"),
                                    validation: try DatasetSplit(file, split: "validation"), name: path)
+        data.flips = SetFlips(settings: file.settings)
         try data.checkNotEmpty()
         return data
     }

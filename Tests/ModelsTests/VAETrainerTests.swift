@@ -31,7 +31,8 @@ final class VAETrainerTests: XCTestCase {
     /// the random stream), a plateau patience of 1 (so its state matters), batch 4.
     /// `globalPool` nil leaves `encoder_global_pool` out.
     private func tinyYAML(representation: String = "plain", render: Double = 0, epochs: Int = 3, gaussians: Int = 16,
-                          reshape: String = "[8, 4]", dense: String = "[8, 32]", globalPool: String? = nil) -> String {
+                          reshape: String = "[8, 4]", dense: String = "[8, 32]", globalPool: String? = nil,
+                          augmentFlips: Bool = false) -> String {
         """
         # tiny test config
         model:
@@ -55,7 +56,7 @@ final class VAETrainerTests: XCTestCase {
           epochs: \(epochs)   # a comment that stays
           learning_rate: 0.01
           beta_warmup_epochs: 2
-          max_beta: 0.01
+          max_beta: 0.01\(augmentFlips ? "\n  augment_flips: true" : "")
         data:
           representation: \(representation)
         callbacks:
@@ -74,10 +75,10 @@ final class VAETrainerTests: XCTestCase {
     /// 24 structured sets of 16 Gaussians: a 4 × 4 grid shifted, scaled and coloured by three
     /// per-set numbers, plus a little noise. Splits 18 train / 6 validation / 0 test.
     private func makeDataset(named name: String = "tiny.h5", sets: Int = 24, setSize: Int = 16,
-                             splits: [Double] = [0.75, 0.25, 0], finish: Bool = true) throws -> String {
+                             splits: [Double] = [0.75, 0.25, 0], finish: Bool = true, recipe: String = "synthetic") throws -> String {
         let file = try GaussianDatasetFile(
             creating: path(name),
-            settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: "synthetic", order: "none", seed: 5,
+            settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: recipe, order: "none", seed: 5,
                                       splits: splits))
         var generator = RandomGenerator(seed: 17)
         for index in 0..<sets {
@@ -115,6 +116,27 @@ final class VAETrainerTests: XCTestCase {
     }
 
     // MARK: - A run
+
+    /// `augment_flips` trains on mirrored grid sets, deterministically; on sets whose order says
+    /// nothing about position it is a clear error.
+    func testFlipAugmentation() throws {
+        let grid = try makeDataset(named: "grid.h5", recipe: "imagegs-grid")
+        var parameters: [[String: [Float]]] = []
+        for run in 0..<2 {
+            let trainer = try makeTrainer(yaml: tinyYAML(epochs: 2, augmentFlips: true), dataset: grid, output: path("flips\(run)"))
+            let result = try trainer.run()
+            XCTAssertTrue(result.finished)
+            XCTAssert(result.history.allSatisfy { $0.train.total.isFinite })
+            parameters.append(tensors(trainer.model.store))
+        }
+        XCTAssertEqual(parameters[0], parameters[1], "same seed, same flips, same parameters")
+        let plainRun = try makeTrainer(yaml: tinyYAML(epochs: 2), dataset: grid, output: path("noflips"))
+        _ = try plainRun.run()
+        XCTAssertNotEqual(tensors(plainRun.model.store), parameters[0], "the flips change what is trained on")
+        XCTAssertThrowsError(try makeTrainer(yaml: tinyYAML(augmentFlips: true), dataset: try makeDataset(), output: path("bad"))) {
+            XCTAssert("\($0)".contains("augment_flips"), "\($0)")
+        }
+    }
 
     func testLossFallsAndEveryOutputIsWritten() throws {
         let dataset = try makeDataset()
