@@ -196,8 +196,8 @@ final class VAETrainerTests: XCTestCase {
     /// Runs `yaml` straight through, and again stopped where `stop` says and resumed in a new
     /// trainer from last.h5: both end with identical parameters, buffers, last.h5 and metrics.
     private func assertResumeIsExact(yaml: String, stop: @escaping (VAETrainer) -> Bool, expectedPosition: (epoch: Int, batch: Int),
-                                     file: StaticString = #filePath, line: UInt = #line) throws {
-        let dataset = try makeDataset()
+                                     recipe: String = "synthetic", file: StaticString = #filePath, line: UInt = #line) throws {
+        let dataset = try makeDataset(recipe: recipe)
         let straight = try makeTrainer(yaml: yaml, dataset: dataset, output: path("straight"))
         let straightResult = try straight.run()
 
@@ -236,6 +236,12 @@ final class VAETrainerTests: XCTestCase {
 
     func testResumeMidEpochIsBitExact() throws {
         try assertResumeIsExact(yaml: tinyYAML(), stop: { $0.epoch == 1 && $0.batch == 2 }, expectedPosition: (1, 2))
+    }
+
+    /// With mirrored sets the flips of the remaining batches are the straight run's too.
+    func testResumeWithFlipAugmentationIsBitExact() throws {
+        try assertResumeIsExact(yaml: tinyYAML(augmentFlips: true), stop: { $0.epoch == 1 && $0.batch == 2 },
+                                expectedPosition: (1, 2), recipe: "imagegs-grid")
     }
 
     /// Stopped after an epoch's last batch, before its validation: resuming validates first.
