@@ -121,14 +121,17 @@ final class SavedBlockWeights: @unchecked Sendable {
         }
     }
 
-    private var tiles: [[Block]]
+    /// One slot per (item, tile), written once each by whichever thread renders that tile: raw
+    /// storage, so concurrent writes to different slots share no array bookkeeping.
+    private let tiles: UnsafeMutableBufferPointer<[Block]>
 
-    init(count: Int) { tiles = Array(repeating: [], count: count) }
+    init(count: Int) {
+        tiles = .allocate(capacity: count)
+        tiles.initialize(repeating: [])
+    }
 
     /// Stores one tile's blocks; different threads may set different tiles.
-    func set(_ blocks: [Block], at index: Int) {
-        tiles.withUnsafeMutableBufferPointer { $0[index] = blocks }
-    }
+    func set(_ blocks: [Block], at index: Int) { tiles[index] = blocks }
 
     func blocks(at index: Int) -> [Block] { tiles[index] }
 
@@ -139,5 +142,7 @@ final class SavedBlockWeights: @unchecked Sendable {
                 block.weights.deallocate()
             }
         }
+        tiles.deinitialize()
+        tiles.deallocate()
     }
 }
