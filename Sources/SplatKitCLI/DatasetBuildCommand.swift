@@ -68,6 +68,10 @@ struct DatasetBuildCommand: ParsableCommand {
         guard crops >= 1 else { throw ValidationError("--crops must be at least 1, got \(crops)") }
         if crops > 1 && images == nil { throw ValidationError("--crops cuts photos: it needs --images DIR") }
         if crops > 1 && keepAspect { throw ValidationError("--crops cuts squares: it cannot be combined with --keep-aspect") }
+        if recipe == .imagegsGrid && keepAspect {
+            // A dataset records one image size, not each image's aspect, and the grid depends on it.
+            throw ValidationError("--recipe imagegs-grid needs square images (the grid depends on the aspect, which a dataset does not record): drop --keep-aspect")
+        }
         if flip && crops < 2 { throw ValidationError("--flip mirrors random crops: it needs --crops 2 or more") }
         _ = try splitFractions(splits)
     }
