@@ -17,8 +17,9 @@ import GaussianRasterizer
 public struct SetFlips: Sendable {
     public let setSize: Int
     private let order: SpatialOrder
-    /// For grid sets: the index each Gaussian moves to under a left–right and a top–bottom flip.
-    private let gridTargets: (horizontal: [Int], vertical: [Int])?
+    /// For grid sets: source[i], the row that lands at index i, under a left–right flip, a
+    /// top–bottom flip and both.
+    private let gridSources: (horizontal: [Int], vertical: [Int], both: [Int])?
 
     /// Flips for sets of `setSize` Gaussians stored in `order`, fitted with `recipe` to
     /// width × height images; nil when the order does not follow position.
@@ -26,14 +27,20 @@ public struct SetFlips: Sendable {
         self.setSize = setSize
         self.order = order
         if order != .none {
-            gridTargets = nil
+            gridSources = nil
         } else if recipe == FitRecipe.imagegsGrid.rawValue {
             let (columns, rows) = gridShape(count: setSize, width: width, height: height)
             let cells = gridCells(count: setSize, width: width, height: height)
             var indexOfCell = [Int](repeating: 0, count: setSize)
             for (index, cell) in cells.enumerated() { indexOfCell[cell.row * columns + cell.column] = index }
-            gridTargets = (cells.map { indexOfCell[$0.row * columns + columns - 1 - $0.column] },
-                           cells.map { indexOfCell[(rows - 1 - $0.row) * columns + $0.column] })
+            func sources(_ mirror: ((column: Int, row: Int)) -> Int) -> [Int] {
+                var source = [Int](repeating: 0, count: setSize)
+                for (index, cell) in cells.enumerated() { source[indexOfCell[mirror(cell)]] = index }
+                return source
+            }
+            gridSources = (sources { $0.row * columns + columns - 1 - $0.column },
+                           sources { (rows - 1 - $0.row) * columns + $0.column },
+                           sources { (rows - 1 - $0.row) * columns + columns - 1 - $0.column })
         } else {
             return nil
         }
@@ -59,11 +66,13 @@ public struct SetFlips: Sendable {
         }
         // source[i]: the row that lands at index i.
         var source = order.permutation(for: mirrored, count: setSize)
-        if let gridTargets {
-            var position = Array(0..<setSize)  // where each original row ends up
-            if horizontal { position = position.map { gridTargets.horizontal[$0] } }
-            if vertical { position = position.map { gridTargets.vertical[$0] } }
-            for (row, target) in position.enumerated() { source[target] = row }
+        if let gridSources {
+            switch (horizontal, vertical) {
+            case (true, true): source = gridSources.both
+            case (true, false): source = gridSources.horizontal
+            case (false, true): source = gridSources.vertical
+            case (false, false): break
+            }
         }
         var result = [Float](repeating: 0, count: mirrored.count)
         for (target, row) in source.enumerated() {
