@@ -22,13 +22,19 @@ import TensorCore
 //                 blocks: as the encoder's (conv1d blocks drop the dropout at rate 0, as
 //                         GaussVAE's conv1d decoder has none), then UpSampling1D(u_j) if given
 //                 output: Conv1D(P, k1), linear; swap to (B, N, P)
+//                 skip (decoder_linear_skip, SplatKit's): + Linear(L → N·P)(z) reshaped to
+//                         (B, N, P). The blocks build each Gaussian from upsampled, convolved
+//                         features shared with its neighbours; the skip gives every Gaussian its
+//                         own linear read-out of z (what a rank-L PCA decoder has), and the
+//                         blocks add what is nonlinear.
 // Convolutions and dense layers have biases; kernels are Glorot uniform, biases zero; batch
 // norm follows Keras (momentum 0.99, ε 1e-3), as GaussVAE's layers do. The residual block's
 // 1×1 projection has a bias and no batch norm (GaussVAE's `residual_block_1d`).
 //
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
-// encoder.z_log_var, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…, decoder.output.
+// encoder.z_log_var, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…, decoder.output,
+// decoder.linear_skip.
 
 /// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
 public final class GaussianSetVAE: VAEModel {
@@ -40,6 +46,8 @@ public final class GaussianSetVAE: VAEModel {
     let logVarianceHead: Linear
     /// (B, L) → (B, N, P).
     let decoderStack: Sequential
+    /// (B, L) → (B, N·P), when `decoder_linear_skip` is on.
+    let decoderSkip: Linear?
     private let summaryRows: [ModelSummary.Row]
 
     public var latentDimensions: Int { configuration.latentDim }
@@ -135,6 +143,14 @@ public final class GaussianSetVAE: VAEModel {
             "decoder.output", "Conv1D(\(channels) → \(columns), k1)", [columns, length])
         add(&stack, SwapAxes(), "decoder.output_nlc", "swap to (N, \(columns))", [length, columns])
         decoderStack = Sequential(stack)
+        if c.decoderLinearSkip {
+            let outputs = c.numGaussians * columns
+            decoderSkip = Linear(c.latentDim, outputs, scope: decoder.scope("linear_skip"))
+            recorder.record("decoder.linear_skip", "Linear(\(c.latentDim) → \(outputs)), added to the output",
+                            [c.numGaussians, columns])
+        } else {
+            decoderSkip = nil
+        }
         summaryRows = recorder.rows
     }
 
@@ -149,7 +165,9 @@ public final class GaussianSetVAE: VAEModel {
     public func decode(_ latent: Tensor, training: Bool) -> Tensor {
         precondition(latent.rank == 2 && latent.shape[1] == latentDimensions,
                      "GaussianSetVAE.decode: latent \(latent.shape) must be (B, \(latentDimensions))")
-        return decoderStack(latent, training: training)  // (B, N, P)
+        let output = decoderStack(latent, training: training)  // (B, N, P)
+        guard let decoderSkip else { return output }
+        return output + decoderSkip(latent, training: training).reshaped(output.shape)
     }
 
     public func summary() -> ModelSummary {

@@ -29,6 +29,9 @@ import Foundation
 //   decoder_upsample_sizes  per decoder block: upsampling factor or null (2 each, last null)
 //   decoder_dropout_rates   per decoder block (0 each; conv1d blocks get a dropout layer only
 //                           when the rate is positive, as GaussVAE's conv1d decoder has none)
+//   decoder_linear_skip*    false (GaussVAE) or true: a Linear(L → N·P) from the latent straight
+//                           to every Gaussian's parameters, added to the decoder's output (see
+//                           GaussianSetVAE)
 // The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
 // builder's for conv1d and its ResNet trainer's for resnet_conv1d.
 
@@ -85,6 +88,8 @@ public struct VAEModelConfig: Codable, Equatable {
     /// nil: no upsampling after that block.
     public var decoderUpsampleSizes: [Int?]
     public var decoderDropoutRates: [Double]
+    /// SplatKit's extension: add a linear read-out of the latent for every Gaussian.
+    public var decoderLinearSkip: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
@@ -95,6 +100,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case decoderDenseUnits = "decoder_dense_units", decoderReshapeTarget = "decoder_reshape_target"
         case decoderFilters = "decoder_filters", decoderKernelSizes = "decoder_kernel_sizes"
         case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
+        case decoderLinearSkip = "decoder_linear_skip"
     }
 
     /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
@@ -108,7 +114,7 @@ public struct VAEModelConfig: Codable, Equatable {
         encoderGlobalPool: VAEEncoderGlobalPool = .average, encoderDropoutRates: [Double]? = nil, encoderDenseUnits: Int? = nil, encoderDenseDropout: Double? = nil,
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
-        decoderDropoutRates: [Double]? = nil
+        decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false
     ) {
         let isResNet = architecture == .resnetConv1D
         func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
@@ -130,6 +136,7 @@ public struct VAEModelConfig: Codable, Equatable {
         self.decoderKernelSizes = decoderKernelSizes ?? Array(repeating: 5, count: decoderFilters.count)
         self.decoderUpsampleSizes = decoderUpsampleSizes ?? resampling(decoderFilters.count)
         self.decoderDropoutRates = decoderDropoutRates ?? Array(repeating: 0, count: decoderFilters.count)
+        self.decoderLinearSkip = decoderLinearSkip
     }
 
     public init(from decoder: Decoder) throws {
@@ -156,7 +163,8 @@ public struct VAEModelConfig: Codable, Equatable {
             decoderFilters: try c.decodeIfPresent([Int].self, forKey: .decoderFilters) ?? [64, 32, 16],
             decoderKernelSizes: try c.decodeIfPresent([Int].self, forKey: .decoderKernelSizes),
             decoderUpsampleSizes: try c.decodeIfPresent([Int?].self, forKey: .decoderUpsampleSizes),
-            decoderDropoutRates: try c.decodeIfPresent([Double].self, forKey: .decoderDropoutRates))
+            decoderDropoutRates: try c.decodeIfPresent([Double].self, forKey: .decoderDropoutRates),
+            decoderLinearSkip: try c.decodeIfPresent(Bool.self, forKey: .decoderLinearSkip) ?? false)
         if let problem = problems().first {
             if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
                 throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)

@@ -209,6 +209,46 @@ final class VAEForwardTests: XCTestCase {
         }
     }
 
+    /// `decoder_linear_skip`: one Linear(L → N·P) more (8·64·8 weights + 64·8 biases), whose
+    /// output, read row-major as (B, N, P), is added to the convolutional decoder's; every
+    /// parameter, the skip's included, receives a gradient.
+    func testDecoderLinearSkipAddsAPerGaussianReadOut() throws {
+        let yaml = """
+            model:
+              latent_dim: 8
+              num_gaussians: 64
+              encoder_filters: [4, 8]
+              encoder_kernel_sizes: [3, 3]
+              encoder_pool_sizes: [2, null]
+              encoder_dropout_rates: [0.1, 0.1]
+              encoder_dense_units: 16
+              decoder_dense_units: [16, 128]
+              decoder_reshape_target: [32, 4]
+              decoder_filters: [4]
+              decoder_kernel_sizes: [3]
+              decoder_upsample_sizes: [2]
+            """
+        let plain = try VAEConfig.decode(yaml: yaml, sourceName: "tiny")
+        let skipped = try VAEConfig.decode(yaml: yaml + "\n  decoder_linear_skip: true", sourceName: "tiny")
+        XCTAssertFalse(plain.model.decoderLinearSkip, "off unless asked for (GaussVAE has none)")
+        XCTAssertTrue(skipped.model.decoderLinearSkip)
+        let model = skipped.makeModel(seed: 1)
+        XCTAssertEqual(model.summary().parameterCount, plain.makeModel(seed: 1).summary().parameterCount + 8 * 64 * 8 + 64 * 8)
+        XCTAssertEqual(model.summary().rows.last?.name, "decoder.linear_skip")
+
+        let latent = Tensor.normal([2, 8], using: &model.store.random.generator)
+        let skip = try XCTUnwrap(model.decoderSkip)
+        let expected = model.decoderStack(latent, training: false) + skip(latent, training: false).reshaped([2, 64, 8])
+        XCTAssertEqual(model.decode(latent, training: false).scalars, expected.scalars)
+        let row = skip(latent, training: false)
+        XCTAssertNotEqual(row.scalars.max(), 0, "the skip is initialised (Glorot), not zero")
+
+        let input = randomSets(batch: 2, gaussians: 64)
+        loss(model(input, training: true), target: input).backward()
+        assertEveryParameterHasGradient(model)
+        XCTAssertNotNil(model.store.parameter(named: "decoder.linear_skip.weight")?.grad)
+    }
+
     /// Flatten is Keras's channels-last Flatten after a Conv1D: the NCL features [b, c, s] land
     /// at [b, s·C + c], the inverse of the decoder's reshape.
     func testEncoderFlattenMatchesKerasChannelsLastOrder() throws {

@@ -1,0 +1,141 @@
+"""Linear baseline for issue 7's VAE study: a rank-r PCA of a Gaussian dataset's sets.
+
+Run from the repository root:
+
+    python3 scripts/reference/pca_baseline.py runs/study/grid_mixed96_xl.h5 --ranks 256 512 1024 \
+        --json runs/study/pca_grid_mixed96_xl.json
+
+Needs numpy and h5py (`scripts/install-deps --python`); with --render also torch
+(`--torch`), for the PyTorch reference of the top-K rasterizer (torch_rasterizer.py).
+
+What it measures, in the units `splatkit evaluate` reports (Sources/Models/VAEInference.swift):
+  1. Each set (N Gaussians x 8 Image-GS columns) is put in the VAE's representation (plain: the
+     columns as stored; canonical: [x, y, log s_major, log s_minor, cos 2t, sin 2t, r, g, b] with
+     colour clamped to [0, 1], as SetRepresentation.canonical in VAEObjective.swift) and
+     z-scored per column with the training split's mean and population std.
+  2. The training split's sets, flattened to N*C vectors, give the principal axes (SVD of the
+     centred matrix). A test set is reconstructed from its first r coordinates: a linear
+     encoder and decoder with an r-dimensional code, the best such pair in squared error on
+     the training sets.
+  3. Per loss group (xy, scale, rotation, colour): normalised MSE over every Gaussian of every
+     test set, on the test split and on the training split.
+  4. With --render: the reconstructions, converted back to Image-GS rows, are rendered with the
+     top-K rasterizer at the dataset's image size, clamped to [0, 1], and compared with the
+     render of the fitted set: PSNR per set, then the mean (as `splatkit evaluate` does).
+
+A VAE with latent L that does worse than the rank-L PCA in some group is not using its code
+well there; the PCA's own figures show how much of each group a linear code of that size holds.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+
+GROUPS = {
+    "plain": {"xy": [0, 1], "scale": [2, 3], "rotation": [4], "colour": [5, 6, 7]},
+    "canonical": {"xy": [0, 1], "scale": [2, 3], "rotation": [4, 5], "colour": [6, 7, 8]},
+}
+
+
+def canonical(sets):
+    """Image-GS rows (..., 8) -> canonical rows (..., 9), as SetRepresentation.canonical.encode."""
+    sets = sets.astype(np.float64)
+    log_major = -np.log(np.abs(sets[..., 2]))
+    log_minor = -np.log(np.abs(sets[..., 3]))
+    theta = sets[..., 4]
+    swap = log_major < log_minor
+    major = np.where(swap, log_minor, log_major)
+    minor = np.where(swap, log_major, log_minor)
+    theta = np.where(swap, theta + np.pi / 2, theta)
+    colour = np.clip(sets[..., 5:8], 0, 1)
+    return np.concatenate([sets[..., 0:2], major[..., None], minor[..., None],
+                           np.cos(2 * theta)[..., None], np.sin(2 * theta)[..., None], colour], axis=-1)
+
+
+def image_gs(rows):
+    """Canonical rows (..., 9) -> Image-GS rows (..., 8), as SetRepresentation.canonical.decode."""
+    theta = 0.5 * np.arctan2(rows[..., 5], rows[..., 4])
+    return np.concatenate([rows[..., 0:2], np.exp(-rows[..., 2:4]), theta[..., None], rows[..., 6:9]], axis=-1)
+
+
+def group_mse(reconstruction, target, groups):
+    error = (reconstruction - target) ** 2
+    return {name: float(error[..., columns].mean()) for name, columns in groups.items()}
+
+
+def mean_psnr(reconstructions, fitted, size):
+    import torch
+    sys.path.insert(0, "scripts/reference")
+    from torch_rasterizer import render_topk
+
+    values = []
+    with torch.no_grad():
+        for reconstruction, original in zip(reconstructions, fitted):
+            images = [render_topk(torch.from_numpy(np.ascontiguousarray(s, dtype=np.float32)), size, size).clamp(0, 1)
+                      for s in (reconstruction, original)]
+            mse = float(((images[0] - images[1]) ** 2).mean())
+            values.append(10 * np.log10(1 / max(mse, 1e-12)))
+    return float(np.mean(values))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", help="a finished SplatKit Gaussian dataset (.h5)")
+    parser.add_argument("--ranks", type=int, nargs="+", default=[512])
+    parser.add_argument("--representation", choices=["plain", "canonical"], nargs="+", default=["plain", "canonical"])
+    parser.add_argument("--render", action="store_true", help="also the render PSNR against the fitted sets (torch)")
+    parser.add_argument("--json", help="write the figures here too")
+    args = parser.parse_args()
+
+    with h5py.File(args.data, "r") as f:
+        sets = f["gaussians"][:]
+        train, test = np.sort(f["splits/train"][:]), np.sort(f["splits/test"][:])
+        size = int(f.attrs["image_size"])
+    count, columns = sets.shape[1], sets.shape[2]
+    if columns != 8:
+        sys.exit(f"{args.data}: gaussians must be (sets, N, 8), got {sets.shape}")
+
+    results = []
+    for representation in args.representation:
+        rows = canonical(sets) if representation == "canonical" else sets.astype(np.float64)
+        mean = rows[train].mean(axis=(0, 1))
+        std = rows[train].std(axis=(0, 1))
+        std[~(std > 0)] = 1
+        z = (rows - mean) / std
+        train_vectors = z[train].reshape(len(train), -1)
+        centre = train_vectors.mean(axis=0)
+        _, _, axes = np.linalg.svd(train_vectors - centre, full_matrices=False)
+        for rank in args.ranks:
+            basis = axes[:rank]
+
+            def reconstruct(indices):
+                vectors = z[indices].reshape(len(indices), -1) - centre
+                return ((vectors @ basis.T) @ basis + centre).reshape(len(indices), count, -1)
+
+            test_reconstruction = reconstruct(test)
+            result = {
+                "representation": representation, "rank": rank,
+                "test": group_mse(test_reconstruction, z[test], GROUPS[representation]),
+                "train": group_mse(reconstruct(train), z[train], GROUPS[representation]),
+            }
+            if args.render:
+                decoded = test_reconstruction * std + mean
+                if representation == "canonical":
+                    decoded = image_gs(decoded)
+                result["render_psnr_vs_fitted"] = mean_psnr(decoded, sets[test], size)
+            results.append(result)
+            groups = "  ".join(f"{name} {value:.3f}" for name, value in result["test"].items())
+            render = f"  render {result['render_psnr_vs_fitted']:.2f} dB" if args.render else ""
+            print(f"{representation:9s} rank {rank:5d}  test: {groups}{render}", flush=True)
+    if args.json:
+        with open(args.json + ".tmp", "w") as out:
+            json.dump({"data": args.data, "sets": {"train": len(train), "test": len(test)}, "results": results}, out, indent=2)
+        os.replace(args.json + ".tmp", args.json)
+
+
+if __name__ == "__main__":
+    main()
