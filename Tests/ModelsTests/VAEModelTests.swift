@@ -168,28 +168,33 @@ final class VAEForwardTests: XCTestCase {
         assertEveryParameterHasGradient(model)
     }
 
+    /// A tiny two-block model over 64 Gaussians (latent 8), with one `extra` model key.
+    private static func twoBlockYAML(architecture: String = "conv1d", extra: String = "") -> String {
+        """
+        model:
+          architecture: \(architecture)
+          latent_dim: 8
+          num_gaussians: 64
+          encoder_filters: [4, 8]
+          encoder_kernel_sizes: [3, 3]
+          encoder_pool_sizes: [2, null]
+          encoder_dropout_rates: [0.1, 0.1]
+          encoder_dense_units: 16
+          decoder_dense_units: [16, 128]
+          decoder_reshape_target: [32, 4]
+          decoder_filters: [4]
+          decoder_kernel_sizes: [3]
+          decoder_upsample_sizes: [2]
+          \(extra)
+        """
+    }
+
     /// `encoder_global_pool: flatten` in both architectures: the bridge reads channels × steps
     /// features and the gradient flows back through the flatten to the first convolution.
     func testTinyFlattenShapesAndGradients() throws {
         for architecture in ["conv1d", "resnet_conv1d"] {
-            let yaml = """
-                model:
-                  architecture: \(architecture)
-                  latent_dim: 8
-                  num_gaussians: 64
-                  encoder_filters: [4, 8]
-                  encoder_kernel_sizes: [3, 3]
-                  encoder_pool_sizes: [2, null]
-                  encoder_global_pool: flatten
-                  encoder_dropout_rates: [0.1, 0.1]
-                  encoder_dense_units: 16
-                  decoder_dense_units: [16, 128]
-                  decoder_reshape_target: [32, 4]
-                  decoder_filters: [4]
-                  decoder_kernel_sizes: [3]
-                  decoder_upsample_sizes: [2]
-                """
-            let config = try VAEConfig.decode(yaml: yaml, sourceName: "tiny")
+            let config = try VAEConfig.decode(yaml: Self.twoBlockYAML(architecture: architecture, extra: "encoder_global_pool: flatten"),
+                                              sourceName: "tiny")
             XCTAssertEqual(config.model.encoderGlobalPool, .flatten)
             XCTAssertEqual(config.model.encodedWidth, 8 * 32, "8 channels × 64/2 steps")
             let model = config.makeModel(seed: 1)
@@ -213,23 +218,8 @@ final class VAEForwardTests: XCTestCase {
     /// output, read row-major as (B, N, P), is added to the convolutional decoder's; every
     /// parameter, the skip's included, receives a gradient.
     func testDecoderLinearSkipAddsAPerGaussianReadOut() throws {
-        let yaml = """
-            model:
-              latent_dim: 8
-              num_gaussians: 64
-              encoder_filters: [4, 8]
-              encoder_kernel_sizes: [3, 3]
-              encoder_pool_sizes: [2, null]
-              encoder_dropout_rates: [0.1, 0.1]
-              encoder_dense_units: 16
-              decoder_dense_units: [16, 128]
-              decoder_reshape_target: [32, 4]
-              decoder_filters: [4]
-              decoder_kernel_sizes: [3]
-              decoder_upsample_sizes: [2]
-            """
-        let plain = try VAEConfig.decode(yaml: yaml, sourceName: "tiny")
-        let skipped = try VAEConfig.decode(yaml: yaml + "\n  decoder_linear_skip: true", sourceName: "tiny")
+        let plain = try VAEConfig.decode(yaml: Self.twoBlockYAML(), sourceName: "tiny")
+        let skipped = try VAEConfig.decode(yaml: Self.twoBlockYAML(extra: "decoder_linear_skip: true"), sourceName: "tiny")
         XCTAssertFalse(plain.model.decoderLinearSkip, "off unless asked for (GaussVAE has none)")
         XCTAssertTrue(skipped.model.decoderLinearSkip)
         let model = skipped.makeModel(seed: 1)
