@@ -7,8 +7,10 @@ import TensorCore
 //   render_loss = w · (L1(I(x̂), I(x)) + 1 − SSIM(I(x̂), I(x)))
 //
 // where x̂ is the decoded set and x the input set, both in normalised representation units,
-// and I renders a set at 64 × 64 with the top-K rasterizer (Image-GS's). I(x) is a constant
-// (rendered without gradient); I(x̂) is differentiable in x̂, through:
+// and I renders a set at 64 × 64 with the top-K rasterizer (Image-GS's) as it looks: a set
+// fitted to an F-pixel image is magnified by k = 64/F (positions are normalised, so only its
+// footprint in pixels changes, as `SetRenderer.render` does). I(x) is a constant (rendered
+// without gradient); I(x̂) is differentiable in x̂, through:
 //
 //   1. denormalisation, an affine map per column:      r = x̂ · std + mean        (B, N, C)
 //   2. the representation's screen features (pixels):  (B, N, C) → (B, N, 8) [mx, my, a, b, c, r, g, b]
@@ -20,23 +22,31 @@ import TensorCore
 //                     a = s₁²(1 + c₂)/2 + s₂²(1 − c₂)/2,   b = (s₁² − s₂²)·s₂/2,
 //                     c = s₁²(1 − c₂)/2 + s₂²(1 + c₂)/2
 //                   (the same ellipse as `SetRepresentation.canonical.decode`, without atan2)
-//   3. `rasterizeTopK`.
+//   3. magnification to the render size: [mx, my] · k and the conic [a, b, c] / k² (exact for
+//      k = 1, so sets fitted at 64 pixels render as before)
+//   4. `rasterizeTopK`.
 //
 // Shape letters: B batch, N Gaussians, C representation columns.
 
 /// The side of the square renders compared by the render loss.
 public let vaeRenderLossSize = 64
 
-/// Renders sets given in normalised representation units (B, N, C) at `size` × `size`:
-/// (B, 3, size, size), differentiable in `sets`.
+/// Renders sets given in normalised representation units (B, N, C), fitted to `fittedSize`-pixel
+/// square images, at `size` × `size`: (B, 3, size, size), differentiable in `sets`.
 public func renderNormalizedSets(_ sets: Tensor, representation: SetRepresentation, normalization: ColumnNormalization,
-                                 size: Int = vaeRenderLossSize) -> Tensor {
+                                 fittedSize: Int, size: Int = vaeRenderLossSize) -> Tensor {
     let C = representation.columns
     precondition(sets.rank == 3 && sets.shape[2] == C,
                  "renderNormalizedSets: sets \(sets.shape) must be (B, N, \(C)) for the \(representation.rawValue) representation")
     precondition(normalization.mean.count == C, "renderNormalizedSets: normalisation has \(normalization.mean.count) columns, expected \(C)")
     let rows = sets * Tensor(shape: [C], scalars: normalization.standardDeviation) + Tensor(shape: [C], scalars: normalization.mean)
-    return rasterizeTopK(screenFeatures(rows, representation: representation, size: size), width: size, height: size)
+    precondition(fittedSize >= 1, "renderNormalizedSets: fitted size \(fittedSize) must be positive")
+    var features = screenFeatures(rows, representation: representation, size: fittedSize)  // (B, N, 8), fitted pixels
+    if fittedSize != size {
+        let k = Float(size) / Float(fittedSize), conic = 1 / (k * k)
+        features = features * Tensor(shape: [8], scalars: [k, k, conic, conic, conic, 1, 1, 1])
+    }
+    return rasterizeTopK(features, width: size, height: size)
 }
 
 /// Screen features (B, N, 8) of representation rows (B, N, C) for a size × size image.
@@ -59,12 +69,14 @@ func screenFeatures(_ rows: Tensor, representation: SetRepresentation, size: Int
 }
 
 /// w · (L1 + 1 − SSIM) between renders of the reconstruction (differentiable) and of the
-/// target (a constant), both (B, N, C) in normalised representation units. A scalar tensor.
+/// target (a constant), both (B, N, C) in normalised representation units, fitted to
+/// `fittedSize`-pixel images. A scalar tensor.
 public func vaeRenderLoss(reconstruction: Tensor, target: Tensor, representation: SetRepresentation,
-                          normalization: ColumnNormalization, weight: Float) -> Tensor {
-    let reference = withoutGradients {
-        renderNormalizedSets(target, representation: representation, normalization: normalization)
+                          normalization: ColumnNormalization, fittedSize: Int, weight: Float) -> Tensor {
+    func render(_ sets: Tensor) -> Tensor {
+        renderNormalizedSets(sets, representation: representation, normalization: normalization, fittedSize: fittedSize)
     }
-    let rendered = renderNormalizedSets(reconstruction, representation: representation, normalization: normalization)
+    let reference = withoutGradients { render(target) }
+    let rendered = render(reconstruction)
     return (l1Loss(rendered, reference) + (1 - ssim(rendered, reference))) * weight
 }

@@ -276,7 +276,8 @@ public final class VAETrainer {
         var total = loss.total, render = 0.0
         if config.lossWeights.render > 0 {
             let term = vaeRenderLoss(reconstruction: reconstruction, target: target, representation: representation,
-                                     normalization: normalization, weight: Float(config.lossWeights.render))
+                                     normalization: normalization, fittedSize: data.fittedImageSize ?? vaeRenderLossSize,
+                                     weight: Float(config.lossWeights.render))
             total = total + term
             render = Double(term.item)
         }

@@ -22,6 +22,9 @@ public struct VAETrainingData {
     /// How to mirror its sets (`training.augment_flips`); nil when their order does not follow
     /// position (or for sets from elsewhere than a dataset file).
     public var flips: SetFlips?
+    /// The side in pixels of the images the sets were fitted to (the render loss shows them at
+    /// that footprint); nil when unknown (imported sets), taken as the render loss's own size.
+    public var fittedImageSize: Int?
 
     public init(train: any GaussianSetSource, validation: any GaussianSetSource, name: String) {
         self.train = train
@@ -47,6 +50,7 @@ public struct VAETrainingData {
         var data = VAETrainingData(train: try DatasetSplit(file, split: "train"),
                                    validation: try DatasetSplit(file, split: "validation"), name: path)
         data.flips = SetFlips(settings: file.settings)
+        data.fittedImageSize = file.settings.imageSize > 0 ? file.settings.imageSize : nil
         try data.checkNotEmpty()
         return data
     }

@@ -360,6 +360,30 @@ final class VAEInferenceTests: XCTestCase {
         XCTAssertGreaterThan(psnr(Tensor(shape: [3, 16, 16], scalars: pooled), small), 25)
     }
 
+    /// The render loss shows a set as it looks: fitted to a 96-pixel image and rendered at 64,
+    /// it matches `SetRenderer` (evaluate's renders) at that magnification, in both
+    /// representations; at its own size it is not magnified.
+    func testRenderLossMagnifiesSetsFittedAtAnotherSize() {
+        let set = syntheticSets(count: 1, gaussians: 24, seed: 5).squeezed(0)  // (24, 8) Image-GS rows
+        for representation in SetRepresentation.allCases {
+            let rows = representation.encode(set.scalars)
+            let sets = Tensor(shape: [1, 24, representation.columns], scalars: rows)
+            let decoded = Tensor(shape: [24, 8], scalars: representation.decode(rows))
+            let identity = ColumnNormalization(mean: Array(repeating: 0, count: representation.columns),
+                                               standardDeviation: Array(repeating: 1, count: representation.columns))
+            for fittedSize in [96, 64] {
+                let rendered = renderNormalizedSets(sets, representation: representation, normalization: identity,
+                                                    fittedSize: fittedSize).clamped(min: 0, max: 1)
+                XCTAssertEqual(rendered.shape, [1, 3, 64, 64])
+                let reference = SetRenderer.topK.render(decoded, fittedWidth: fittedSize, fittedHeight: fittedSize,
+                                                        width: 64, height: 64)
+                for (a, b) in zip(rendered.scalars, reference.scalars) {
+                    XCTAssertEqual(a, b, accuracy: 1e-4, "\(representation), fitted at \(fittedSize)")
+                }
+            }
+        }
+    }
+
     // MARK: Checkpoints
 
     /// Saved as VAETrainer does (model "gaussvae", the config text, the normalisation extras),

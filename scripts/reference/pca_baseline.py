@@ -22,6 +22,9 @@ What it measures, in the units `splatkit evaluate` reports (Sources/Models/VAEIn
   4. With --render: the reconstructions, converted back to Image-GS rows, are rendered with the
      top-K rasterizer at the dataset's image size, clamped to [0, 1], and compared with the
      render of the fitted set: PSNR per set, then the mean (as `splatkit evaluate` does).
+     With --render-groups also once per group, taking only that group's columns from the
+     reconstruction and the others from the fitted set (in the representation's units): which
+     group's error costs the render most.
 
 A VAE with latent L that does worse than the rank-L PCA in some group is not using its code
 well there; the PCA's own figures show how much of each group a linear code of that size holds.
@@ -88,6 +91,7 @@ def main():
     parser.add_argument("--ranks", type=int, nargs="+", default=[512])
     parser.add_argument("--representation", choices=["plain", "canonical"], nargs="+", default=["plain", "canonical"])
     parser.add_argument("--render", action="store_true", help="also the render PSNR against the fitted sets (torch)")
+    parser.add_argument("--render-groups", action="store_true", help="with --render: one group reconstructed at a time")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
 
@@ -122,14 +126,26 @@ def main():
                 "test": group_mse(test_reconstruction, z[test], GROUPS[representation]),
                 "train": group_mse(reconstruct(train), z[train], GROUPS[representation]),
             }
-            if args.render:
-                decoded = test_reconstruction * std + mean
+            def rendered_psnr(reconstruction):
+                decoded = reconstruction * std + mean
                 if representation == "canonical":
                     decoded = image_gs(decoded)
-                result["render_psnr_vs_fitted"] = mean_psnr(decoded, sets[test], size)
+                return mean_psnr(decoded, sets[test], size)
+
+            if args.render:
+                result["render_psnr_vs_fitted"] = rendered_psnr(test_reconstruction)
+            if args.render and args.render_groups:
+                result["render_psnr_vs_fitted_one_group"] = {}
+                for name, group_columns in GROUPS[representation].items():
+                    mixed = z[test].copy()
+                    mixed[..., group_columns] = test_reconstruction[..., group_columns]
+                    result["render_psnr_vs_fitted_one_group"][name] = rendered_psnr(mixed)
             results.append(result)
             groups = "  ".join(f"{name} {value:.3f}" for name, value in result["test"].items())
             render = f"  render {result['render_psnr_vs_fitted']:.2f} dB" if args.render else ""
+            if "render_psnr_vs_fitted_one_group" in result:
+                render += " (one group: " + ", ".join(
+                    f"{name} {value:.2f}" for name, value in result["render_psnr_vs_fitted_one_group"].items()) + ")"
             print(f"{representation:9s} rank {rank:5d}  test: {groups}{render}", flush=True)
     if args.json:
         with open(args.json + ".tmp", "w") as out:
