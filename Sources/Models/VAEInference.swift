@@ -29,6 +29,12 @@ import TensorCore
 //   MSE_g = SSE_g / (n·|g|),   SSE_g = Σ_{i, c∈g} (x̂_ic − x_ic)²
 //   R²_g  = 1 − SSE_g / SST_g, SST_g = Σ_{i, c∈g} (x_ic − x̄_c)², x̄_c the column mean of the
 //           evaluated targets; so a perfect reconstruction scores 1 and predicting x̄ scores 0.
+// The same again for the decoded sets (what `splatkit decode` writes), taken back into the
+// representation and normalised: for the canonical representation the model's output can lie
+// where no set does (a (cos 2θ, sin 2θ) inside the unit circle, σ_minor > σ_major, colour outside
+// [0, 1]), and mean-squared-error training pulls uncertain values there; decoding moves them to
+// the ellipse and colour they stand for, so these are the figures of the Gaussians a user gets.
+// For the plain representation both are the same.
 // Image metrics compare renders clamped to [0, 1] (as displayed), per set, then averaged:
 // PSNR (dB) and SSIM (11 × 11 Gaussian window) of the VAE's render against the fitted set's
 // render, and of both against the source image when it is found (GaussianData's SourceImages.swift).
@@ -300,8 +306,11 @@ public enum SetRenderer: String, Sendable {
 public struct VAEEvaluation {
     /// Sets evaluated.
     public let count: Int
-    /// Per group, then "all".
+    /// Per group, then "all": the model's output against its input, in normalised
+    /// representation units.
     public let groups: [GroupReconstructionMetric]
+    /// The same for the decoded sets, re-encoded (see the top of the file).
+    public let decodedGroups: [GroupReconstructionMetric]
     /// The side of the square renders compared.
     public let imageSize: Int
     public let renderer: SetRenderer
@@ -325,6 +334,7 @@ public func evaluateVAE(
     try vae.checkSetSize(split.setSize, in: split.file.path)
     let total = Swift.min(split.count, limit ?? split.count)
     var metrics = ReconstructionMetrics(representation: vae.representation)
+    var decodedMetrics = ReconstructionMetrics(representation: vae.representation)
     var vaeVersusFitted = ImageComparison(), vaeVersusSource = ImageComparison(), fittedVersusSource = ImageComparison()
     var missingSources: [MissingSource] = []
     let N = vae.setSize
@@ -336,6 +346,7 @@ public func evaluateVAE(
         let reconstruction = vae.reconstructNormalized(input)                                      // (B, N, C)
         metrics.add(reconstruction: reconstruction, target: input)
         let decoded = vae.imageGSSets(normalized: reconstruction)                                  // (B, N, 8)
+        decodedMetrics.add(reconstruction: vae.normalizedInput(decoded), target: input)
         for (offset, index) in indices.enumerated() {
             let fitted = renderer.render(sets.sliced(offset..<(offset + 1), alongAxis: 0).squeezed(0),
                                          fittedWidth: fittedSize, fittedHeight: fittedSize, width: imageSize, height: imageSize)
@@ -356,7 +367,8 @@ public func evaluateVAE(
         start += indices.count
         progress(start, total)
     }
-    return VAEEvaluation(count: total, groups: metrics.groups, imageSize: imageSize, renderer: renderer,
+    return VAEEvaluation(count: total, groups: metrics.groups, decodedGroups: decodedMetrics.groups,
+                         imageSize: imageSize, renderer: renderer,
                          vaeVersusFitted: vaeVersusFitted, vaeVersusSource: vaeVersusSource,
                          fittedVersusSource: fittedVersusSource, missingSources: missingSources)
 }

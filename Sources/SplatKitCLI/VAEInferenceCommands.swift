@@ -409,10 +409,14 @@ func evaluationTable(_ result: VAEEvaluation) -> String {
         let padding = String(repeating: " ", count: Swift.max(0, width - text.count))
         return left ? text + padding : padding + text
     }
-    var lines = ["", "  " + column("group", 10, left: true) + column("normalised MSE", 16) + column("R²", 10)]
-    for group in result.groups {
+    func r2(_ group: GroupReconstructionMetric) -> String { group.rSquared.map { String(format: "%.4f", $0) } ?? "n/a" }
+    var lines = ["", "  " + column("", 10) + column("model output", 26) + column("decoded sets", 26),
+                 "  " + column("group", 10, left: true) + column("normalised MSE", 16) + column("R²", 10)
+                     + column("normalised MSE", 16) + column("R²", 10)]
+    for (group, decoded) in zip(result.groups, result.decodedGroups) {
         lines.append("  " + column(group.name, 10, left: true) + column(String(format: "%.5f", group.meanSquaredError), 16)
-                     + column(group.rSquared.map { String(format: "%.4f", $0) } ?? "n/a", 10))
+                     + column(r2(group), 10) + column(String(format: "%.5f", decoded.meanSquaredError), 16)
+                     + column(r2(decoded), 10))
     }
     let heading = "renders \(result.imageSize)×\(result.imageSize) (\(result.renderer.rawValue))"
     lines += ["", "  " + column(heading, 26, left: true) + column("PSNR (dB)", 11) + column("SSIM", 9)]
@@ -466,6 +470,8 @@ struct EvaluationReport: Encodable {
     let imageSize: Int
     let renderer: String
     let groups: [Group]
+    /// The decoded sets' figures (`VAEEvaluation.decodedGroups`).
+    let decodedGroups: [Group]
     let vaeVsFitted: Images?
     let vaeVsSource: Images?
     let fittedVsSource: Images?
@@ -484,7 +490,11 @@ struct EvaluationReport: Encodable {
         self.representation = representation
         self.imageSize = result.imageSize
         self.renderer = result.renderer.rawValue
-        self.groups = result.groups.map { Group(name: $0.name, mse: finite($0.meanSquaredError), r2: finite($0.rSquared)) }
+        func groups(_ metrics: [GroupReconstructionMetric]) -> [Group] {
+            metrics.map { Group(name: $0.name, mse: finite($0.meanSquaredError), r2: finite($0.rSquared)) }
+        }
+        self.groups = groups(result.groups)
+        self.decodedGroups = groups(result.decodedGroups)
         self.vaeVsFitted = images(result.vaeVersusFitted)
         self.vaeVsSource = images(result.vaeVersusSource)
         self.fittedVsSource = images(result.fittedVersusSource)
@@ -501,6 +511,7 @@ struct EvaluationReport: Encodable {
         try c.encode(imageSize, forKey: .imageSize)
         try c.encode(renderer, forKey: .renderer)
         try c.encode(groups, forKey: .groups)
+        try c.encode(decodedGroups, forKey: .decodedGroups)
         try c.encode(vaeVsFitted, forKey: .vaeVsFitted)  // null when absent, not omitted
         try c.encode(vaeVsSource, forKey: .vaeVsSource)
         try c.encode(fittedVsSource, forKey: .fittedVsSource)
@@ -508,7 +519,7 @@ struct EvaluationReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case checkpoint, dataset, split, sets, representation, imageSize, renderer, groups
+        case checkpoint, dataset, split, sets, representation, imageSize, renderer, groups, decodedGroups
         case vaeVsFitted, vaeVsSource, fittedVsSource, sourcesNotFound
     }
 }

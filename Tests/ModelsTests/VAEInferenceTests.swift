@@ -317,10 +317,37 @@ final class VAEInferenceTests: XCTestCase {
             XCTAssertEqual(a.meanSquaredError, b.meanSquaredError, accuracy: 1e-6 * b.meanSquaredError, a.name)
         }
 
+        // Plain sets decode to themselves, so the decoded sets score the same.
+        for (a, b) in zip(result.decodedGroups, result.groups) {
+            XCTAssertEqual(a.meanSquaredError, b.meanSquaredError, accuracy: 1e-6 * b.meanSquaredError, a.name)
+        }
+
         let limited = try evaluateVAE(vae, split: try DatasetSplit(dataset, split: "test"), sources: nil,
                                       fittedSize: 32, imageSize: 32, renderer: .topK, limit: 1)
         XCTAssertEqual(limited.count, 1)
         XCTAssertEqual(limited.vaeVersusSource.count, 0)
+    }
+
+    /// Canonical decoded sets are scored after decoding: the model's rows taken to the Gaussians
+    /// they stand for (unit-circle orientation, ordered scales, clamped colour) and back. An
+    /// untrained model's (cos 2θ, sin 2θ) are far from the unit circle, so the two differ there.
+    func testEvaluateScoresCanonicalDecodedSets() throws {
+        let file = path("canonical.h5")
+        let sets = try writeDataset(count: 4, at: file)
+        let dataset = try GaussianDatasetFile(opening: file)
+        defer { try? dataset.close() }
+        let vae = try tinyVAE(.canonical, fittedTo: sets)
+        let result = try evaluateVAE(vae, split: try DatasetSplit(dataset, split: "all"), sources: nil,
+                                     fittedSize: 32, imageSize: 32, renderer: .topK)
+        let input = vae.normalizedInput(sets)
+        var direct = ReconstructionMetrics(representation: .canonical)
+        direct.add(reconstruction: vae.normalizedInput(vae.reconstruct(sets)), target: input)
+        XCTAssertEqual(result.decodedGroups.map(\.name), ["xy", "scale", "rotation", "colour", "all"])
+        for (a, b) in zip(result.decodedGroups, direct.groups) {
+            XCTAssertEqual(a.meanSquaredError, b.meanSquaredError, accuracy: 1e-6 * b.meanSquaredError, a.name)
+        }
+        let rotation = { (groups: [GroupReconstructionMetric]) in groups.first { $0.name == "rotation" }!.meanSquaredError }
+        XCTAssertNotEqual(rotation(result.decodedGroups), rotation(result.groups), accuracy: 1e-3)
     }
 
     /// Sets whose source is not found are left out of the source comparisons and listed with the
