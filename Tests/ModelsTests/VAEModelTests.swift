@@ -78,6 +78,15 @@ final class VAEParameterCountTests: XCTestCase {
         XCTAssertEqual(shipped.trainableCount, 10_305_577)
     }
 
+    /// conv1d_512d_grid.yaml is the flatten model above with `decoder_linear_skip`:
+    /// Linear(512 → 512·9) adds 512·4,608 + 4,608 = 2,363,904, so 10,312,393 + 2,363,904 =
+    /// 12,676,297; no dropout layer holds parameters, so the rates change no count.
+    func testConv1D512Grid() throws {
+        let summary = try assertCount("conv1d_512d_grid.yaml", total: 12_676_297)
+        XCTAssertEqual(summary.trainableCount, 12_669_481)
+        XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 512 * 4608 + 4608)
+    }
+
     func testResNetConv1D512() throws {
         _ = try assertCount("resnet_conv1d_512d.yaml", total: 12_241_784)
     }
