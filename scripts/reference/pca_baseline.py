@@ -18,7 +18,10 @@ What it measures, in the units `splatkit evaluate` reports (Sources/Models/VAEIn
      encoder and decoder with an r-dimensional code, the best such pair in squared error on
      the training sets.
   3. Per loss group (xy, scale, rotation, colour): normalised MSE over every Gaussian of every
-     test set, on the test split and on the training split.
+     test set, on the test split and on the training split; and on the test split once more for
+     the decoded sets (reconstructions converted to Image-GS rows and back, as `splatkit
+     evaluate`'s "decoded sets" column: orientation on the unit circle, scales ordered, colour
+     clamped).
   4. With --render: the reconstructions, converted back to Image-GS rows, are rendered with the
      top-K rasterizer at the dataset's image size, clamped to [0, 1], and compared with the
      render of the fitted set: PSNR per set, then the mean (as `splatkit evaluate` does).
@@ -121,9 +124,13 @@ def main():
                 return ((vectors @ basis.T) @ basis + centre).reshape(len(indices), count, -1)
 
             test_reconstruction = reconstruct(test)
+            decoded_rows = test_reconstruction * std + mean
+            if representation == "canonical":
+                decoded_rows = canonical(image_gs(decoded_rows))
             result = {
                 "representation": representation, "rank": rank,
                 "test": group_mse(test_reconstruction, z[test], GROUPS[representation]),
+                "test_decoded": group_mse((decoded_rows - mean) / std, z[test], GROUPS[representation]),
                 "train": group_mse(reconstruct(train), z[train], GROUPS[representation]),
             }
             def rendered_psnr(reconstruction):
@@ -142,6 +149,7 @@ def main():
                     result["render_psnr_vs_fitted_one_group"][name] = rendered_psnr(mixed)
             results.append(result)
             groups = "  ".join(f"{name} {value:.3f}" for name, value in result["test"].items())
+            groups += "  (decoded: " + "  ".join(f"{name} {value:.3f}" for name, value in result["test_decoded"].items()) + ")"
             render = f"  render {result['render_psnr_vs_fitted']:.2f} dB" if args.render else ""
             if "render_psnr_vs_fitted_one_group" in result:
                 render += " (one group: " + ", ".join(
