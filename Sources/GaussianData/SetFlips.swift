@@ -28,7 +28,7 @@ public struct SetFlips: Sendable {
         self.order = order
         if order != .none {
             gridSources = nil
-        } else if recipe == FitRecipe.imagegsGrid.rawValue {
+        } else if FitRecipe(rawValue: recipe)?.placesOnGrid == true {
             let (columns, rows) = gridShape(count: setSize, width: width, height: height)
             let cells = gridCells(count: setSize, width: width, height: height)
             var indexOfCell = [Int](repeating: 0, count: setSize)

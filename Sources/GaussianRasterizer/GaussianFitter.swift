@@ -14,6 +14,8 @@ import TensorCore
 //   lr 1e-3 halved every 20,000 steps.
 // imagegs-grid (SplatKit): imagegs with every Gaussian placed at the start on a regular grid
 //   (no growth), for datasets whose sets should be alike where their images are alike.
+// imagegs-grid-fixed (SplatKit): imagegs-grid with every centre held at its cell's centre;
+//   only shape and colour are fitted, so positions carry no image detail.
 // All are deterministic for a seed.
 
 /// Which published recipe to follow.
@@ -24,6 +26,14 @@ public enum FitRecipe: String, CaseIterable, Sendable {
     /// growth), so the i-th Gaussian of every set starts in the same cell and the sets are alike
     /// where the images are alike. Everything else is imagegs.
     case imagegsGrid = "imagegs-grid"
+    /// imagegs-grid with the centres held where the grid put them: shape and colour are fitted,
+    /// positions are not (a set's positions are the same for every image).
+    case imagegsGridFixed = "imagegs-grid-fixed"
+
+    /// Whether every Gaussian starts on the grid in Morton order of the cells, without growth.
+    public var placesOnGrid: Bool { self == .imagegsGrid || self == .imagegsGridFixed }
+    /// Whether the fit moves the Gaussians' centres.
+    public var fitsPositions: Bool { self != .imagegsGridFixed }
 
     /// Whether the recipe renders with GaussianImage's additive rasterizer (else top-K).
     public var isAdditive: Bool { self == .gaussianimage }
@@ -111,7 +121,7 @@ public final class GaussianFitter {
     /// Runs the fit, calling `progress` every `progressInterval` steps (and after the last).
     public func run(progressInterval: Int = 100, progress: (FitProgress) -> Void = { _ in }) -> FitResult {
         switch options.recipe {
-        case .imagegs, .imagegsGrid: return runImageGS(progressInterval: progressInterval, progress: progress)
+        case .imagegs, .imagegsGrid, .imagegsGridFixed: return runImageGS(progressInterval: progressInterval, progress: progress)
         case .gaussianimage: return runGaussianImage(progressInterval: progressInterval, progress: progress)
         }
     }
@@ -160,7 +170,7 @@ public final class GaussianFitter {
         let start = monotonicTime()
         let P = width * height
         // Growth needs a step per batch; a shorter fit (or the grid variant) starts with every Gaussian.
-        let onGrid = options.recipe == .imagegsGrid
+        let onGrid = options.recipe.placesOnGrid
         let growing = !onGrid && options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
         let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
         let pixels: [Int]
@@ -207,7 +217,7 @@ public final class GaussianFitter {
             let (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
             loss.backward()
             for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
-                optimizer.update([(name, tensor)])
+                if name != "xy" || options.recipe.fitsPositions { optimizer.update([(name, tensor)]) }
                 tensor.zeroGrad()
             }
             lastRender = render.detached()

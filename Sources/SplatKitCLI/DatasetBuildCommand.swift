@@ -41,7 +41,7 @@ struct DatasetBuildCommand: ParsableCommand {
     @Option(help: "Fitting steps per image (maximum).")
     var steps: Int = 5000
 
-    @Option(help: "Fitting recipe: imagegs, imagegs-grid (every Gaussian on a grid from the start: sets alike where images are alike) or gaussianimage.")
+    @Option(help: "Fitting recipe: imagegs, imagegs-grid (every Gaussian on a grid from the start: sets alike where images are alike), imagegs-grid-fixed (the same with the centres held on the grid) or gaussianimage.")
     var recipe: FitRecipe = .imagegs
 
     @Option(help: "Output dataset (HDF5). Rerun the same command to resume an interrupted build.")
@@ -68,9 +68,9 @@ struct DatasetBuildCommand: ParsableCommand {
         guard crops >= 1 else { throw ValidationError("--crops must be at least 1, got \(crops)") }
         if crops > 1 && images == nil { throw ValidationError("--crops cuts photos: it needs --images DIR") }
         if crops > 1 && keepAspect { throw ValidationError("--crops cuts squares: it cannot be combined with --keep-aspect") }
-        if recipe == .imagegsGrid && keepAspect {
+        if recipe.placesOnGrid && keepAspect {
             // A dataset records one image size, not each image's aspect, and the grid depends on it.
-            throw ValidationError("--recipe imagegs-grid needs square images (the grid depends on the aspect, which a dataset does not record): drop --keep-aspect")
+            throw ValidationError("--recipe \(recipe.rawValue) needs square images (the grid depends on the aspect, which a dataset does not record): drop --keep-aspect")
         }
         if flip && crops < 2 { throw ValidationError("--flip mirrors random crops: it needs --crops 2 or more") }
         _ = try splitFractions(splits)
@@ -79,7 +79,7 @@ struct DatasetBuildCommand: ParsableCommand {
     func run() throws {
         let source: DatasetSource = images.map { .images(folder: $0) } ?? .procedural(count: procedural!, seed: seed)
         let settings = DatasetSettings(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe.rawValue,
-                                       order: (order ?? (recipe == .imagegsGrid ? SpatialOrder.none : .morton)).rawValue, seed: seed, splits: try splitFractions(splits),
+                                       order: (order ?? (recipe.placesOnGrid ? SpatialOrder.none : .morton)).rawValue, seed: seed, splits: try splitFractions(splits),
                                        crops: crops, flipCrops: flip)
         let workerCount = workers ?? ComputeThreads.defaultCount()
         var builder = DatasetBuilder(source: source, output: output, settings: settings, workers: workerCount)

@@ -69,6 +69,24 @@ final class FittingTests: XCTestCase {
         XCTAssertGreaterThan(fitted.psnr, reports.first!.psnr + 1)
     }
 
+    /// imagegs-grid-fixed fits from the same grid but never moves a centre: after 150 steps the
+    /// positions are those of the start, the shapes and colours are not, and the fit improves.
+    func testFixedGridRecipeHoldsTheCentres() {
+        let options = fitOptions(.imagegsGridFixed, gaussians: 40, steps: 150)
+        let picture = testPicture(width: 32, height: 28)
+        var start = options
+        start.steps = 0
+        let initial = GaussianFitter(image: picture, options: start).run().gaussians
+        var reports: [FitProgress] = []
+        let fitted = GaussianFitter(image: picture, options: options).run(progressInterval: 50) { reports.append($0) }
+        let columns = { (set: Tensor, range: Range<Int>) in (0..<40).flatMap { g in range.map { set[g, $0] } } }
+        XCTAssertEqual(columns(fitted.gaussians, 0..<2), columns(initial, 0..<2), "centres held on the grid")
+        XCTAssertNotEqual(columns(fitted.gaussians, 2..<8), columns(initial, 2..<8), "shape and colour fitted")
+        XCTAssertEqual(reports.map(\.gaussians), [40, 40, 40], "no growth")
+        XCTAssertGreaterThan(fitted.psnr, reports.first!.psnr + 1)
+        XCTAssertTrue(FitRecipe.imagegsGridFixed.placesOnGrid && !FitRecipe.imagegsGridFixed.fitsPositions)
+    }
+
     func testGaussianImageRecipeImproves() {
         let options = fitOptions(.gaussianimage, gaussians: 64, steps: 300)
         let picture = testPicture(width: 24, height: 24)
