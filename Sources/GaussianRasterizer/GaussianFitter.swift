@@ -140,7 +140,7 @@ public final class GaussianFitter {
             let parts = rows.split(sizes: [2, 2, 1, 3], alongAxis: 1)
             func joined(_ old: Tensor, _ new: Tensor) -> Tensor {
                 let result = withoutGradients { Tensor.concatenated([old, new], alongAxis: 0) }
-                result.requiresGrad = true
+                result.requiresGrad = old.requiresGrad  // a held group stays held
                 return result
             }
             xy = joined(xy, parts[0])
@@ -183,7 +183,8 @@ public final class GaussianFitter {
                 + samplePixels(count: initialCount - uniformCount, weights: gradientWeights, using: &generator)
         }
         let initial = newGaussians(at: pixels, colours: targetColour).split(sizes: [2, 2, 1, 3], alongAxis: 1)
-        for part in initial { part.requiresGrad = true }
+        // Every group is fitted, except the centres of a recipe that holds them (no gradient, no update).
+        for (index, part) in initial.enumerated() { part.requiresGrad = index > 0 || options.recipe.fitsPositions }
         var groups = ImageGSGroups(xy: initial[0], scale: initial[1], rotation: initial[2], colour: initial[3])
         let rates = [options.learningRateXY, options.learningRateScale, options.learningRateRotation, options.learningRateColour]
         var optimizers = rates.map { Optimizer(Adam(), learningRate: $0) }
@@ -217,7 +218,7 @@ public final class GaussianFitter {
             let (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
             loss.backward()
             for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
-                if name != "xy" || options.recipe.fitsPositions { optimizer.update([(name, tensor)]) }
+                if tensor.requiresGrad { optimizer.update([(name, tensor)]) }
                 tensor.zeroGrad()
             }
             lastRender = render.detached()
