@@ -24,8 +24,10 @@ import json
 import os
 import sys
 
-import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pca_baseline import load_dataset  # noqa: E402
 
 
 def render_all(sets, size):
@@ -70,12 +72,7 @@ def main():
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
 
-    with h5py.File(args.data, "r") as f:
-        sets = f["gaussians"][:]
-        train, test = np.sort(f["splits/train"][:]), np.sort(f["splits/test"][:])
-        size = int(f.attrs["image_size"])
-    if sets.ndim != 3 or sets.shape[2] != 8:
-        sys.exit(f"{args.data}: gaussians must be (sets, N, 8), got {sets.shape}")
+    sets, train, test, size = load_dataset(args.data)
 
     if args.cache and os.path.exists(args.cache):
         renders = np.load(args.cache)

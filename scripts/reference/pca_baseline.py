@@ -68,6 +68,17 @@ def image_gs(rows):
     return np.concatenate([rows[..., 0:2], np.exp(-rows[..., 2:4]), theta[..., None], rows[..., 6:9]], axis=-1)
 
 
+def load_dataset(path):
+    """A finished SplatKit dataset -> (sets (S, N, 8), sorted train and test indices, image size)."""
+    with h5py.File(path, "r") as f:
+        sets = f["gaussians"][:]
+        train, test = np.sort(f["splits/train"][:]), np.sort(f["splits/test"][:])
+        size = int(f.attrs["image_size"])
+    if sets.ndim != 3 or sets.shape[2] != 8:
+        sys.exit(f"{path}: gaussians must be (sets, N, 8), got {sets.shape}")
+    return sets, train, test, size
+
+
 def group_mse(reconstruction, target, groups):
     error = (reconstruction - target) ** 2
     return {name: float(error[..., columns].mean()) for name, columns in groups.items()}
@@ -98,13 +109,8 @@ def main():
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
 
-    with h5py.File(args.data, "r") as f:
-        sets = f["gaussians"][:]
-        train, test = np.sort(f["splits/train"][:]), np.sort(f["splits/test"][:])
-        size = int(f.attrs["image_size"])
-    count, columns = sets.shape[1], sets.shape[2]
-    if columns != 8:
-        sys.exit(f"{args.data}: gaussians must be (sets, N, 8), got {sets.shape}")
+    sets, train, test, size = load_dataset(args.data)
+    count = sets.shape[1]
 
     results = []
     for representation in args.representation:
