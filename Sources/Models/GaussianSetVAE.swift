@@ -3,7 +3,7 @@ import TensorCore
 
 // GaussVAE's two architectures, built by one builder from a `VAEModelConfig`.
 //
-// Shape letters: B batch, N Gaussians, P parameters per Gaussian (8 plain, 9 canonical),
+// Shape letters: B batch, N Gaussians, P parameters per Gaussian (8, or 9 canonical),
 // C channels, S sequence length, L latent dimensions.
 // Layout: the data is (B, N, P); the convolutions are NCL, so the encoder starts by swapping
 // to (B, P, N) and the decoder ends by swapping back.

@@ -110,7 +110,7 @@ public struct LatentsFile {
         let names = try file.readNames(from: "names", count: latents.shape[0], length: Self.nameLength)
         let representationName = try file.stringAttribute("representation")
         guard let representation = SetRepresentation(rawValue: representationName) else {
-            throw FileError(path, "unknown representation '\(representationName)' (plain or canonical)")
+            throw FileError(path, "unknown representation '\(representationName)' (\(SetRepresentation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let orderName = try file.stringAttribute("order")
         guard let order = SpatialOrder(rawValue: orderName) else {

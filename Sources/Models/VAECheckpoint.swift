@@ -13,7 +13,7 @@ import TensorCore
 //                                     (command-line overrides such as --seed written in)
 //   /extra/data/normalization/mean    float32 (C): per-column mean, and
 //   /extra/data/normalization/std     float32 (C): per-column std, both in the columns of the
-//                                     config's `data.representation` (C = 8 plain, 9 canonical),
+//                                     config's `data.representation` (C = 8, or 9 canonical),
 //                                     fitted over the dataset's train split after converting its
 //                                     rows to the representation
 // so that inference maps Image-GS rows → representation → (x − mean)/std → model, and back by

@@ -149,7 +149,8 @@ public struct VAEDataConfig: Codable, Equatable {
     public var statsPath: String?
     /// The number of sets the shuffler draws from.
     public var shuffleBuffer = 1000
-    /// plain (GaussVAE's 8 Image-GS columns) or canonical (9 columns); see VAEObjective.swift.
+    /// plain (GaussVAE's 8 Image-GS columns), canonical (9 columns) or log_covariance (8 columns);
+    /// see SetRepresentation.swift.
     public var representation = SetRepresentation.plain
 
     enum CodingKeys: String, CodingKey {

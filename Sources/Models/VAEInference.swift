@@ -8,8 +8,8 @@ import TensorCore
 // Inference with a trained Gaussian-set VAE: the pure functions behind `splatkit encode`,
 // `decode`, `reconstruct` and `evaluate`.
 //
-// Shape letters: k sets, B batch, N Gaussians per set, C representation columns (8 plain,
-// 9 canonical), L latent dimensions.
+// Shape letters: k sets, B batch, N Gaussians per set, C representation columns (8, or 9
+// canonical), L latent dimensions.
 //
 // Pipeline (the inverse of how `splatkit train` feeds the model, VAETrainingData.swift):
 //   encode   Image-GS sets (k, N, 8) in the model's spatial order
@@ -32,7 +32,7 @@ import TensorCore
 // The same again for the decoded sets (what `splatkit decode` writes), taken back into the
 // representation and normalised: for the canonical representation the model's output can lie
 // where no set does (a (cos 2θ, sin 2θ) inside the unit circle, σ_minor > σ_major, colour outside
-// [0, 1]), and mean-squared-error training pulls uncertain values there; decoding moves them to
+// [0, 1]; for log_covariance only colour), and mean-squared-error training pulls uncertain values there; decoding moves them to
 // the ellipse and colour they stand for, so these are the figures of the Gaussians a user gets.
 // For the plain representation both are the same.
 // Image metrics compare renders clamped to [0, 1] (as displayed), per set, then averaged:

@@ -3,7 +3,7 @@ import TensorCore
 
 // The interface every Gaussian-set VAE offers the training and inference commands.
 //
-// Shape letters: B batch, N Gaussians per set, C columns per Gaussian (8 plain, 9 canonical;
+// Shape letters: B batch, N Gaussians per set, C columns per Gaussian (8 plain and log_covariance, 9 canonical;
 // see `SetRepresentation`), L latent dimensions. Data enters and leaves as (B, N, C) rows of
 // z-scored parameters in Morton order; the layout inside a model is its own business.
 //

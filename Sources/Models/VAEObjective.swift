@@ -3,71 +3,16 @@ import GaussianData
 import NeuralNetwork
 import TensorCore
 
-// The VAE objective over Gaussian sets, and the representation the VAE sees.
+// The VAE objective over Gaussian sets, and the per-column normalisation of its inputs.
 //
 // Objective (per batch): Σ_g w_g · MSE_g + β · KL, where MSE_g is the mean squared error over
-// the columns of parameter group g of the normalised sets (plain: xy = 0–1, scale = 2–3,
-// rotation = 4, colour = 5–7), KL = mean over batch and latent dimensions of
+// the columns of parameter group g of the normalised sets (`SetRepresentation.groups`; plain:
+// xy = 0–1, scale = 2–3, rotation = 4, colour = 5–7), KL = mean over batch and latent dimensions of
 // −½(1 + log σ² − μ² − σ²), and β_e = β_max · min(1, (e + 1)/W) over the first W epochs.
 //
-// Representations:
-// - plain: the Image-GS columns, z-scored per column (GaussVAE's setting).
-// - canonical: [x, y, log σ_major, log σ_minor, cos 2θ, sin 2θ, r, g, b] (9 columns) where
-//   σ_major ≥ σ_minor are the standard deviations in pixels (σ = 1/|s|) ordered so the first is
-//   the larger (θ turned by π/2 when they swap), the orientation as a point on the circle (θ and
-//   θ + π are the same ellipse, hence 2θ), colour clamped to [0, 1]; then z-scored. Converted
-//   back exactly: θ = ½·atan2(sin 2θ, cos 2θ), s = exp(−log σ). GaussVAE's rotation and colour
-//   never learned in the plain form (normalised MSE stayed at 1.00 and 0.97).
+// The representations the VAE sees (`SetRepresentation`) are in SetRepresentation.swift.
 
-/// How sets are presented to the VAE.
-public enum SetRepresentation: String, Codable, CaseIterable, Sendable {
-    case plain, canonical
-
-    /// Columns per Gaussian in this representation.
-    public var columns: Int { self == .plain ? 8 : 9 }
-
-    /// Column ranges of the loss groups (xy, scale, rotation, colour).
-    public var groups: [(name: String, columns: Range<Int>)] {
-        switch self {
-        case .plain: return [("xy", 0..<2), ("scale", 2..<4), ("rotation", 4..<5), ("colour", 5..<8)]
-        case .canonical: return [("xy", 0..<2), ("scale", 2..<4), ("rotation", 4..<6), ("colour", 6..<9)]
-        }
-    }
-
-    /// Image-GS rows (N·8 values) → this representation's rows (not normalised).
-    public func encode(_ rows: [Float]) -> [Float] {
-        if self == .plain { return rows }
-        var result: [Float] = []
-        result.reserveCapacity(rows.count / 8 * 9)
-        for g in 0..<(rows.count / 8) {
-            let r = rows[(g * 8)..<(g * 8 + 8)].map(Double.init)
-            var (logMajor, logMinor, theta) = (-Foundation.log(Swift.abs(r[2])), -Foundation.log(Swift.abs(r[3])), r[4])
-            if logMajor < logMinor {
-                swap(&logMajor, &logMinor)
-                theta += Double.pi / 2
-            }
-            result += [r[0], r[1], logMajor, logMinor, Foundation.cos(2 * theta), Foundation.sin(2 * theta),
-                       Swift.min(Swift.max(r[5], 0), 1), Swift.min(Swift.max(r[6], 0), 1), Swift.min(Swift.max(r[7], 0), 1)]
-                .map { Float($0) }
-        }
-        return result
-    }
-
-    /// This representation's rows → Image-GS rows (N·8 values).
-    public func decode(_ rows: [Float]) -> [Float] {
-        if self == .plain { return rows }
-        var result: [Float] = []
-        result.reserveCapacity(rows.count / 9 * 8)
-        for g in 0..<(rows.count / 9) {
-            let r = rows[(g * 9)..<(g * 9 + 9)].map(Double.init)
-            let theta = 0.5 * Foundation.atan2(r[5], r[4])
-            result += [r[0], r[1], Foundation.exp(-r[2]), Foundation.exp(-r[3]), theta, r[6], r[7], r[8]].map { Float($0) }
-        }
-        return result
-    }
-}
-
-/// Per-column z-scoring in a representation (8 or 9 columns).
+/// Per-column z-scoring in a representation (its `columns` columns).
 public struct ColumnNormalization: Equatable, Sendable {
     public let mean: [Float]
     public let standardDeviation: [Float]

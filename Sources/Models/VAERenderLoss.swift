@@ -22,6 +22,8 @@ import TensorCore
 //                     a = s₁²(1 + c₂)/2 + s₂²(1 − c₂)/2,   b = (s₁² − s₂²)·s₂/2,
 //                     c = s₁²(1 − c₂)/2 + s₂²(1 + c₂)/2
 //                   (the same ellipse as `SetRepresentation.canonical.decode`, without atan2)
+//        log_covariance  [x, y, m, p, q, r, g, b]: d = √(p² + q² + 10⁻¹²), then the canonical
+//                   formulas with log σ₁ = m + d, log σ₂ = m − d, (c₂, s₂) = (p, q)/d
 //   3. magnification to the render size: [mx, my] · k and the conic [a, b, c] / k² (exact for
 //      k = 1, so sets fitted at 64 pixels render as before)
 //   4. `rasterizeTopK`.
@@ -58,14 +60,28 @@ func screenFeatures(_ rows: Tensor, representation: SetRepresentation, size: Int
         let columns = rows.split(sizes: [1, 1, 1, 1, 1, 1, 3], alongAxis: -1)
         let (x, y, logMajor, logMinor, u, v, colour) = (columns[0], columns[1], columns[2], columns[3], columns[4], columns[5],
                                                         columns[6])
-        let major = (logMajor * -2).exp(), minor = (logMinor * -2).exp()  // s₁², s₂² (inverse variances)
         let length = (u.squared() + v.squared() + 1e-12).sqrt()
-        let cosine = u / length, sine = v / length                          // cos 2θ, sin 2θ
-        let a = (major * (1 + cosine) + minor * (1 - cosine)) * 0.5
-        let b = (major - minor) * sine * 0.5
-        let c = (major * (1 - cosine) + minor * (1 + cosine)) * 0.5
-        return Tensor.concatenated([x * Float(size), y * Float(size), a, b, c, colour], alongAxis: -1)
+        return ellipseFeatures(x: x, y: y, logMajor: logMajor, logMinor: logMinor, cosine: u / length, sine: v / length,
+                               colour: colour, size: size)
+    case .logCovariance:
+        let columns = rows.split(sizes: [1, 1, 1, 1, 1, 3], alongAxis: -1)
+        let (x, y, m, p, q, colour) = (columns[0], columns[1], columns[2], columns[3], columns[4], columns[5])
+        let d = (p.squared() + q.squared() + 1e-12).sqrt()  // half the log-std difference, ≥ 10⁻⁶
+        return ellipseFeatures(x: x, y: y, logMajor: m + d, logMinor: m - d, cosine: p / d, sine: q / d,
+                               colour: colour, size: size)
     }
+}
+
+/// Screen features (B, N, 8) [mx, my, a, b, c, r, g, b] of ellipses given by their log standard
+/// deviations along and across the direction θ (`cosine`, `sine` = cos 2θ, sin 2θ), each (B, N, 1),
+/// and positions in [0, 1] on a size × size image.
+private func ellipseFeatures(x: Tensor, y: Tensor, logMajor: Tensor, logMinor: Tensor, cosine: Tensor, sine: Tensor,
+                             colour: Tensor, size: Int) -> Tensor {
+    let major = (logMajor * -2).exp(), minor = (logMinor * -2).exp()  // s₁², s₂² (inverse variances)
+    let a = (major * (1 + cosine) + minor * (1 - cosine)) * 0.5
+    let b = (major - minor) * sine * 0.5
+    let c = (major * (1 - cosine) + minor * (1 + cosine)) * 0.5
+    return Tensor.concatenated([x * Float(size), y * Float(size), a, b, c, colour], alongAxis: -1)
 }
 
 /// w · (L1 + 1 − SSIM) between renders of the reconstruction (differentiable) and of the

@@ -395,20 +395,50 @@ final class VAETrainerTests: XCTestCase {
         XCTAssertEqual(try VAEConfig.decode(yaml: flow.text, sourceName: "flow"), flow.config)
     }
 
-    /// The render loss's canonical screen features are those of the canonical rows decoded to
-    /// Image-GS rows (atan2 and all), computed without atan2.
-    func testCanonicalScreenFeaturesMatchDecodedRows() {
+    /// The render loss's screen features of canonical and log-covariance rows are those of the
+    /// rows decoded to Image-GS rows (atan2 and all), computed without atan2.
+    func testScreenFeaturesMatchDecodedRows() {
         var generator = RandomGenerator(seed: 8)
         var rows: [Float] = []
         for _ in 0..<12 {
             rows += [generator.nextUniform(), generator.nextUniform(), 0.05 + generator.nextUniform(), 0.05 + generator.nextUniform(),
                      10 * generator.nextUniform() - 5, generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
         }
-        let canonical = SetRepresentation.canonical.encode(rows)
-        let direct = screenFeatures(Tensor(shape: [2, 6, 9], scalars: canonical), representation: .canonical, size: 64)
-        let decoded = imageGSScreenFeatures(Tensor(shape: [2, 6, 8], scalars: SetRepresentation.canonical.decode(canonical)),
-                                            width: 64, height: 64)
-        XCTAssertEqual(direct.shape, [2, 6, 8])
-        for (a, b) in zip(direct.scalars, decoded.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+        rows[2 * 8 + 3] = rows[2 * 8 + 2]  // one round Gaussian (d = 0 in log_covariance)
+        for representation in [SetRepresentation.canonical, .logCovariance] {
+            let encoded = representation.encode(rows)
+            let direct = screenFeatures(Tensor(shape: [2, 6, representation.columns], scalars: encoded),
+                                        representation: representation, size: 64)
+            let decoded = imageGSScreenFeatures(Tensor(shape: [2, 6, 8], scalars: representation.decode(encoded)),
+                                                width: 64, height: 64)
+            XCTAssertEqual(direct.shape, [2, 6, 8])
+            for (a, b) in zip(direct.scalars, decoded.scalars) {
+                XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b)), "\(representation)")
+            }
+        }
+    }
+
+    /// Finite differences through the screen features of canonical and log-covariance rows (the
+    /// render loss's path from the decoder's output to the rasterizer), elongated and round
+    /// Gaussians alike.
+    func testScreenFeaturesGradients() {
+        var generator = RandomGenerator(seed: 9)
+        for representation in [SetRepresentation.canonical, .logCovariance] {
+            var rows: [Float] = []
+            for g in 0..<6 {
+                let sx = 0.1 + 0.3 * generator.nextUniform()
+                let sy = g == 0 ? sx : 0.1 + 0.3 * generator.nextUniform()
+                rows += [generator.nextUniform(), generator.nextUniform(), sx, sy, 6 * generator.nextUniform() - 3,
+                         generator.nextUniform(), generator.nextUniform(), generator.nextUniform()]
+            }
+            var encoded = representation.encode(rows)
+            if representation == .logCovariance { (encoded[3], encoded[4]) = (0.01, -0.02) }  // nearly round
+            let input = Tensor(shape: [1, 6, representation.columns], scalars: encoded, requiresGrad: true)
+            let report = GradientCheck.run([input], epsilon: 1e-3) {
+                screenFeatures($0[0], representation: representation, size: 16)
+            }
+            XCTAssertGreaterThan(report.checked, 0)
+            XCTAssertLessThanOrEqual(report.maximumError, 1e-2, "\(representation): \(report)")
+        }
     }
 }

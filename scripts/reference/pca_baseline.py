@@ -11,8 +11,9 @@ Needs numpy and h5py (`scripts/install-deps --python`); with --render also torch
 What it measures, in the units `splatkit evaluate` reports (Sources/Models/VAEInference.swift):
   1. Each set (N Gaussians x 8 Image-GS columns) is put in the VAE's representation (plain: the
      columns as stored; canonical: [x, y, log s_major, log s_minor, cos 2t, sin 2t, r, g, b] with
-     colour clamped to [0, 1], as SetRepresentation.canonical in VAEObjective.swift) and
-     z-scored per column with the training split's mean and population std.
+     colour clamped to [0, 1]; log_covariance: [x, y, m, d cos 2t, d sin 2t, r, g, b], half the
+     matrix log of the covariance; both as Sources/Models/SetRepresentation.swift) and z-scored
+     per column with the training split's mean and population std.
   2. The training split's sets, flattened to N*C vectors, give the principal axes (SVD of the
      centred matrix). A test set is reconstructed from its first r coordinates: a linear
      encoder and decoder with an r-dimensional code, the best such pair in squared error on
@@ -44,7 +45,26 @@ import numpy as np
 GROUPS = {
     "plain": {"xy": [0, 1], "scale": [2, 3], "rotation": [4], "colour": [5, 6, 7]},
     "canonical": {"xy": [0, 1], "scale": [2, 3], "rotation": [4, 5], "colour": [6, 7, 8]},
+    "log_covariance": {"xy": [0, 1], "scale": [2], "rotation": [3, 4], "colour": [5, 6, 7]},
 }
+
+
+def log_covariance(sets):
+    """Image-GS rows (..., 8) -> [x, y, m, d cos 2t, d sin 2t, r, g, b]: half the matrix log of the
+    covariance (m = mean log std, d = half the log-std difference), as SetRepresentation.logCovariance."""
+    sets = sets.astype(np.float64)
+    log_x, log_y = -np.log(np.abs(sets[..., 2])), -np.log(np.abs(sets[..., 3]))
+    m, d = (log_x + log_y) / 2, (log_x - log_y) / 2
+    theta = sets[..., 4]
+    return np.concatenate([sets[..., 0:2], m[..., None], (d * np.cos(2 * theta))[..., None],
+                           (d * np.sin(2 * theta))[..., None], np.clip(sets[..., 5:8], 0, 1)], axis=-1)
+
+
+def image_gs_from_log_covariance(rows):
+    d = np.hypot(rows[..., 3], rows[..., 4])
+    theta = 0.5 * np.arctan2(rows[..., 4], rows[..., 3])
+    return np.concatenate([rows[..., 0:2], np.exp(-(rows[..., 2] + d))[..., None], np.exp(-(rows[..., 2] - d))[..., None],
+                           theta[..., None], rows[..., 5:8]], axis=-1)
 
 
 def canonical(sets):
@@ -79,6 +99,14 @@ def load_dataset(path):
     return sets, train, test, size
 
 
+# name -> (Image-GS rows -> representation rows, and back)
+REPRESENTATIONS = {
+    "plain": (lambda sets: sets.astype(np.float64), lambda rows: rows),
+    "canonical": (canonical, image_gs),
+    "log_covariance": (log_covariance, image_gs_from_log_covariance),
+}
+
+
 def group_mse(reconstruction, target, groups):
     error = (reconstruction - target) ** 2
     return {name: float(error[..., columns].mean()) for name, columns in groups.items()}
@@ -103,7 +131,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("data", help="a finished SplatKit Gaussian dataset (.h5)")
     parser.add_argument("--ranks", type=int, nargs="+", default=[512])
-    parser.add_argument("--representation", choices=["plain", "canonical"], nargs="+", default=["plain", "canonical"])
+    parser.add_argument("--representation", choices=list(REPRESENTATIONS), nargs="+", default=["plain", "canonical"])
     parser.add_argument("--render", action="store_true", help="also the render PSNR against the fitted sets (torch)")
     parser.add_argument("--render-groups", action="store_true", help="with --render: one group reconstructed at a time")
     parser.add_argument("--json", help="write the figures here too")
@@ -114,7 +142,8 @@ def main():
 
     results = []
     for representation in args.representation:
-        rows = canonical(sets) if representation == "canonical" else sets.astype(np.float64)
+        encode, decode = REPRESENTATIONS[representation]
+        rows = encode(sets)
         mean = rows[train].mean(axis=(0, 1))
         std = rows[train].std(axis=(0, 1))
         std[~(std > 0)] = 1
@@ -131,8 +160,7 @@ def main():
 
             test_reconstruction = reconstruct(test)
             decoded_rows = test_reconstruction * std + mean
-            if representation == "canonical":
-                decoded_rows = canonical(image_gs(decoded_rows))
+            decoded_rows = encode(decode(decoded_rows))
             result = {
                 "representation": representation, "rank": rank,
                 "test": group_mse(test_reconstruction, z[test], GROUPS[representation]),
@@ -140,10 +168,7 @@ def main():
                 "train": group_mse(reconstruct(train), z[train], GROUPS[representation]),
             }
             def rendered_psnr(reconstruction):
-                decoded = reconstruction * std + mean
-                if representation == "canonical":
-                    decoded = image_gs(decoded)
-                return mean_psnr(decoded, sets[test], size)
+                return mean_psnr(decode(reconstruction * std + mean), sets[test], size)
 
             if args.render:
                 result["render_psnr_vs_fitted"] = rendered_psnr(test_reconstruction)
