@@ -78,13 +78,15 @@ final class VAEParameterCountTests: XCTestCase {
         XCTAssertEqual(shipped.trainableCount, 10_305_577)
     }
 
-    /// conv1d_512d_grid.yaml is the flatten model above with `decoder_linear_skip`:
-    /// Linear(512 → 512·9) adds 512·4,608 + 4,608 = 2,363,904, so 10,312,393 + 2,363,904 =
-    /// 12,676,297; no dropout layer holds parameters, so the rates change no count.
+    /// conv1d_512d_grid.yaml is the flatten model above with 8 columns (log_covariance) and
+    /// `decoder_linear_skip`. 8 columns instead of 9 take 5·32 weights from the first encoder
+    /// convolution and 16 + 1 from the output convolution: 10,312,393 − 177 = 10,312,216;
+    /// Linear(512 → 512·8) adds 512·4,096 + 4,096 = 2,101,248, so 12,413,464. No dropout layer
+    /// holds parameters, so the rates change no count.
     func testConv1D512Grid() throws {
-        let summary = try assertCount("conv1d_512d_grid.yaml", total: 12_676_297)
-        XCTAssertEqual(summary.trainableCount, 12_669_481)
-        XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 512 * 4608 + 4608)
+        let summary = try assertCount("conv1d_512d_grid.yaml", total: 12_413_464)
+        XCTAssertEqual(summary.trainableCount, 12_406_648)
+        XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 512 * 4096 + 4096)
     }
 
     func testResNetConv1D512() throws {
