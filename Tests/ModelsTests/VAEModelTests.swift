@@ -89,6 +89,16 @@ final class VAEParameterCountTests: XCTestCase {
         XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 512 * 4096 + 4096)
     }
 
+    /// conv1d_2048d_grid.yaml widens conv1d_512d_grid.yaml's code and dense layers to 2,048:
+    /// bridge Linear(16,384 → 2,048) + BN, heads 2 × Linear(2,048 → 2,048), decoder dense
+    /// 2 × (Linear(2,048 → 2,048) + BN), skip Linear(2,048 → 4,096), with the same convolutions.
+    func testConv1D2048Grid() throws {
+        let summary = try assertCount("conv1d_2048d_grid.yaml", total: 58_831_384)
+        XCTAssertEqual(summary.trainableCount, 58_818_424)
+        XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 2048 * 4096 + 4096)
+        XCTAssertEqual(summary.rows.first { $0.name == "encoder.dense.linear" }?.trainableCount, 16384 * 2048 + 2048)
+    }
+
     func testResNetConv1D512() throws {
         _ = try assertCount("resnet_conv1d_512d.yaml", total: 12_241_784)
     }

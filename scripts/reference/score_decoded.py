@@ -14,7 +14,9 @@ elongation; log_covariance's is the traceless part of the log covariance, zero f
 Gaussian). Here every decoded set (Image-GS rows, as `splatkit decode` writes them) is put in each
 representation, z-scored with the statistics of the dataset's training split in that
 representation, and compared with the fitted set, group by group, as pca_baseline.py does for its
-reconstructions; with --render also the mean PSNR of its render against the fitted set's.
+reconstructions; with --render also the mean PSNR of its render against the fitted set's, and
+with --fitted-positions once more with every Gaussian moved to its fitted position (x, y): how
+much of the render error the positions cost.
 """
 
 import argparse
@@ -53,6 +55,8 @@ def main():
     parser.add_argument("--split", default="test", choices=["train", "validation", "test"])
     parser.add_argument("--representation", choices=list(REPRESENTATIONS), nargs="+", default=list(REPRESENTATIONS))
     parser.add_argument("--render", action="store_true", help="also the render PSNR against the fitted sets (torch)")
+    parser.add_argument("--fitted-positions", action="store_true",
+                        help="with --render: also render the decoded sets at the fitted sets' positions")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
 
@@ -84,6 +88,11 @@ def main():
     if args.render:
         result["render_psnr_vs_fitted"] = mean_psnr(decoded, fitted, size)
         print(f"render {result['render_psnr_vs_fitted']:.2f} dB against the fitted sets")
+        if args.fitted_positions:
+            moved = decoded.copy()
+            moved[..., 0:2] = fitted[..., 0:2]
+            result["render_psnr_vs_fitted_at_fitted_positions"] = mean_psnr(moved, fitted, size)
+            print(f"render {result['render_psnr_vs_fitted_at_fitted_positions']:.2f} dB at the fitted positions")
     if args.json:
         with open(args.json + ".tmp", "w") as out:
             json.dump(result, out, indent=2)
