@@ -110,7 +110,8 @@ public struct LatentsFile {
         let names = try file.readNames(from: "names", count: latents.shape[0], length: Self.nameLength)
         let representationName = try file.stringAttribute("representation")
         guard let representation = SetRepresentation(rawValue: representationName) else {
-            throw FileError(path, "unknown representation '\(representationName)' (\(SetRepresentation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            let known = SetRepresentation.allCases.map(\.rawValue).joined(separator: ", ")
+            throw FileError(path, "unknown representation '\(representationName)' (\(known))")
         }
         let orderName = try file.stringAttribute("order")
         guard let order = SpatialOrder(rawValue: orderName) else {

@@ -32,8 +32,9 @@ import TensorCore
 // The same again for the decoded sets (what `splatkit decode` writes), taken back into the
 // representation and normalised: for the canonical representation the model's output can lie
 // where no set does (a (cos 2θ, sin 2θ) inside the unit circle, σ_minor > σ_major, colour outside
-// [0, 1]; for log_covariance only colour), and mean-squared-error training pulls uncertain values there; decoding moves them to
-// the ellipse and colour they stand for, so these are the figures of the Gaussians a user gets.
+// [0, 1]; for log_covariance only colour), and mean-squared-error training pulls uncertain
+// values there; decoding moves them to the ellipse and colour they stand for, so these are the
+// figures of the Gaussians a user gets.
 // For the plain representation both are the same.
 // Image metrics compare renders clamped to [0, 1] (as displayed), per set, then averaged:
 // PSNR (dB) and SSIM (11 × 11 Gaussian window) of the VAE's render against the fitted set's

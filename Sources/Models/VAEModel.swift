@@ -3,8 +3,8 @@ import TensorCore
 
 // The interface every Gaussian-set VAE offers the training and inference commands.
 //
-// Shape letters: B batch, N Gaussians per set, C columns per Gaussian (8 plain and log_covariance, 9 canonical;
-// see `SetRepresentation`), L latent dimensions. Data enters and leaves as (B, N, C) rows of
+// Shape letters: B batch, N Gaussians per set, C columns per Gaussian (8, or 9 canonical; see
+// `SetRepresentation`), L latent dimensions. Data enters and leaves as (B, N, C) rows of
 // z-scored parameters in Morton order; the layout inside a model is its own business.
 //
 // Reparameterisation (a composition of tensor ops, differentiable in μ and log σ²):
