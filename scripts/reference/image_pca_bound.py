@@ -27,23 +27,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pca_baseline import load_dataset  # noqa: E402
-
-
-def render_all(sets, size):
-    """(S, N, 8) Image-GS sets -> (S, size*size*3) float32 renders in [0, 1]."""
-    import torch
-    sys.path.insert(0, "scripts/reference")
-    from torch_rasterizer import render_topk
-
-    renders = np.empty((len(sets), size * size * 3), dtype=np.float32)
-    with torch.no_grad():
-        for index, gaussians in enumerate(sets):
-            image = render_topk(torch.from_numpy(np.ascontiguousarray(gaussians, dtype=np.float32)), size, size)
-            renders[index] = image.clamp(0, 1).numpy().reshape(-1)
-            if (index + 1) % 500 == 0:
-                print(f"  rendered {index + 1}/{len(sets)}", file=sys.stderr, flush=True)
-    return renders
+from pca_baseline import load_dataset, mean_image_psnr, render_sets  # noqa: E402
 
 
 def principal_axes(train):
@@ -57,11 +41,6 @@ def principal_axes(train):
     keep = values > values[0] * 1e-12
     axes = (vectors[:, keep].T @ centred) / np.sqrt(values[keep])[:, None]
     return centre, axes
-
-
-def mean_psnr(reconstruction, target):
-    mse = ((np.clip(reconstruction, 0, 1) - target) ** 2).mean(axis=1)
-    return float(np.mean(10 * np.log10(1 / np.maximum(mse, 1e-12))))
 
 
 def main():
@@ -79,7 +58,7 @@ def main():
         if renders.shape != (len(sets), size * size * 3):
             sys.exit(f"{args.cache}: renders {renders.shape} do not match {args.data} ({len(sets)} sets at {size} px)")
     else:
-        renders = render_all(sets, size)
+        renders = render_sets(sets, size, progress=True)
         if args.cache:
             np.save(args.cache + ".tmp.npy", renders)
             os.replace(args.cache + ".tmp.npy", args.cache)
@@ -94,8 +73,8 @@ def main():
         def reconstruct(vectors):
             return ((vectors - centre) @ basis.T) @ basis + centre
         result = {"rank": rank,
-                  "test_psnr_vs_fitted": mean_psnr(reconstruct(renders[test]), renders[test]),
-                  "train_psnr_vs_fitted": mean_psnr(reconstruct(renders[train]), renders[train])}
+                  "test_psnr_vs_fitted": mean_image_psnr(np.clip(reconstruct(renders[test]), 0, 1), renders[test]),
+                  "train_psnr_vs_fitted": mean_image_psnr(np.clip(reconstruct(renders[train]), 0, 1), renders[train])}
         results.append(result)
         print(f"rank {rank:5d}  test {result['test_psnr_vs_fitted']:.2f} dB  train {result['train_psnr_vs_fitted']:.2f} dB",
               flush=True)

@@ -112,19 +112,32 @@ def group_mse(reconstruction, target, groups):
     return {name: float(error[..., columns].mean()) for name, columns in groups.items()}
 
 
-def mean_psnr(reconstructions, fitted, size):
+def render_sets(sets, size, progress=False):
+    """(S, N, 8) Image-GS sets -> (S, size*size*3) float32 top-K renders clamped to [0, 1], as
+    `splatkit evaluate` renders them (PyTorch reference, torch_rasterizer.py)."""
     import torch
-    sys.path.insert(0, "scripts/reference")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from torch_rasterizer import render_topk
 
-    values = []
+    renders = np.empty((len(sets), size * size * 3), dtype=np.float32)
     with torch.no_grad():
-        for reconstruction, original in zip(reconstructions, fitted):
-            images = [render_topk(torch.from_numpy(np.ascontiguousarray(s, dtype=np.float32)), size, size).clamp(0, 1)
-                      for s in (reconstruction, original)]
-            mse = float(((images[0] - images[1]) ** 2).mean())
-            values.append(10 * np.log10(1 / max(mse, 1e-12)))
-    return float(np.mean(values))
+        for index, gaussians in enumerate(sets):
+            image = render_topk(torch.from_numpy(np.ascontiguousarray(gaussians, dtype=np.float32)), size, size)
+            renders[index] = image.clamp(0, 1).numpy().reshape(-1)
+            if progress and (index + 1) % 500 == 0:
+                print(f"  rendered {index + 1}/{len(sets)}", file=sys.stderr, flush=True)
+    return renders
+
+
+def mean_image_psnr(images, references):
+    """Mean over images of the PSNR (dB, peak 1) of (S, D) images in [0, 1] against (S, D) references."""
+    mse = ((images.astype(np.float64) - references) ** 2).mean(axis=1)
+    return float(np.mean(10 * np.log10(1 / np.maximum(mse, 1e-12))))
+
+
+def mean_psnr(reconstructions, fitted, size):
+    """Mean PSNR of the renders of (S, N, 8) reconstructed sets against those of the fitted sets."""
+    return mean_image_psnr(render_sets(reconstructions, size), render_sets(fitted, size))
 
 
 def main():
