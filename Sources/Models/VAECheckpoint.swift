@@ -47,6 +47,19 @@ public enum VAECheckpoint {
         return ColumnNormalization(mean: mean.scalars, standardDeviation: std.scalars)
     }
 
+    /// The training state and the decoded config of the VAE checkpoint at `path`.
+    ///
+    /// - Throws: `FileError` naming the file: missing, not a checkpoint, not a "gaussvae"
+    ///   checkpoint, or a saved config that no longer decodes.
+    static func readState(of path: String) throws -> (state: TrainingState, config: VAEConfig) {
+        guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such file") }
+        let state = try Checkpoint.readTrainingState(from: path)
+        guard state.model == modelKind else {
+            throw FileError(path, "checkpoint is for model \"\(state.model)\", not a Gaussian-set VAE (\"\(modelKind)\")")
+        }
+        return (state, try VAEConfig.decode(yaml: state.config, sourceName: "\(path) (saved config)"))
+    }
+
     /// The extras that carry `normalization`.
     static func extras(for normalization: ColumnNormalization) -> [String: Tensor] {
         let columns = normalization.mean.count
@@ -69,12 +82,7 @@ public enum VAECheckpoint {
 ///   fit the config's model.
 public func loadVAE(from checkpoint: String) throws
     -> (model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization, representation: SetRepresentation) {
-    guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such file") }
-    let state = try Checkpoint.readTrainingState(from: checkpoint)
-    guard state.model == VAECheckpoint.modelKind else {
-        throw FileError(checkpoint, "checkpoint is for model \"\(state.model)\", not a Gaussian-set VAE (\"\(VAECheckpoint.modelKind)\")")
-    }
-    let config = try VAEConfig.decode(yaml: state.config, sourceName: "\(checkpoint) (saved config)")
+    let (state, config) = try VAECheckpoint.readState(of: checkpoint)
     let representation = config.data.representation
     let normalization = try VAECheckpoint.normalization(in: state.extras, columns: representation.columns, path: checkpoint)
     let model = config.makeModel()

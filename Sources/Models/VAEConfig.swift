@@ -125,7 +125,8 @@ public struct VAETrainingConfig: Codable, Equatable {
         mixedPrecision = try c.decodeIfPresent(Bool.self, forKey: .mixedPrecision) ?? mixedPrecision
         gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm)
         augmentFlips = try c.decodeIfPresent(Bool.self, forKey: .augmentFlips) ?? augmentFlips
-        try requireValid(batchSize >= 1, .batchSize, in: c, "must be at least 1, got \(batchSize)")
+        try requireValid(batchSize >= 2, .batchSize, in: c,
+                         "must be at least 2 (batch norm trains on the statistics of a batch), got \(batchSize)")
         try requireValid(epochs >= 1, .epochs, in: c, "must be at least 1, got \(epochs)")
         try requireValid(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")
         try requireValid(betaWarmupEpochs >= 0, .betaWarmupEpochs, in: c, "must not be negative, got \(betaWarmupEpochs)")

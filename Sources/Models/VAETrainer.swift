@@ -111,8 +111,9 @@ public final class VAETrainer {
         plateau = ReduceLearningRateOnPlateau(initialLearningRate: Float(training.learningRate), factor: Float(callbacks.reduceLRFactor),
                                               patience: callbacks.reduceLRPatience, minimumLearningRate: Float(callbacks.minLR))
         earlyStopping = EarlyStopping(patience: callbacks.earlyStoppingPatience, restoresBestParameters: true)
+        // Batch norm cannot train on one set: a last batch of one is left out (a different set each epoch).
         trainLoader = GaussianDataLoader(source: data.train, batchSize: training.batchSize, seed: config.initializationSeed,
-                                         shuffle: true, dropLast: false, prefetch: prefetch)
+                                         shuffle: true, dropLast: data.train.count % training.batchSize == 1, prefetch: prefetch)
         validationLoader = GaussianDataLoader(source: data.validation, batchSize: training.batchSize, seed: 0,
                                               shuffle: false, dropLast: false, prefetch: prefetch)
     }
@@ -126,7 +127,6 @@ public final class VAETrainer {
     /// position are restored.
     public convenience init(resumingFrom path: String, config: VAEConfig, configText: String, data: VAETrainingData,
                             outputDirectory: String, prefetch: Bool = true) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such checkpoint") }
         let state = try Self.checkedState(of: path, config: config)
         let saved = try VAECheckpoint.normalization(in: state.extras, columns: config.data.representation.columns, path: path)
         try self.init(config: config, configText: configText, data: data, outputDirectory: outputDirectory,
@@ -136,11 +136,7 @@ public final class VAETrainer {
 
     /// The training state of a "gaussvae" checkpoint whose config is `config` but for its epochs.
     private static func checkedState(of path: String, config: VAEConfig) throws -> TrainingState {
-        let state = try Checkpoint.readTrainingState(from: path)
-        guard state.model == VAECheckpoint.modelKind else {
-            throw FileError(path, "checkpoint is for model \"\(state.model)\", not a Gaussian-set VAE (\"\(VAECheckpoint.modelKind)\")")
-        }
-        var saved = try VAEConfig.decode(yaml: state.config, sourceName: "\(path) (saved config)")
+        var (state, saved) = try VAECheckpoint.readState(of: path)
         saved.training.epochs = config.training.epochs
         guard saved == config else {
             throw FileError(path, "was trained with another configuration; resume with the checkpoint's own config "

@@ -16,7 +16,7 @@ struct TrainCommand: ParsableCommand {
             Ctrl-C finishes the current batch, saves last.h5 and prints the command that resumes.
             """)
 
-    @Option(help: "The VAE config (YAML). Optional with --resume, which uses the checkpoint's own config.")
+    @Option(help: "The VAE config (YAML). Optional with --resume or --init-from, which then use the checkpoint's own config.")
     var config: String?
 
     @Option(help: "Output folder (must be empty or absent, unless resuming).")
@@ -27,6 +27,11 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Continue from this checkpoint (last.h5 of an earlier run).")
     var resume: String?
+
+    @Option(help: ArgumentHelp("Start a new run from this VAE checkpoint's parameters (fine-tuning): optimizer, schedules "
+                               + "and epochs start afresh under --config, which must keep the model's shapes and representation.",
+                               valueName: "checkpoint"))
+    var initFrom: String?
 
     @Option(help: "Override training.epochs (the total, counting epochs already run when resuming).")
     var epochs: Int?
@@ -40,14 +45,19 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard config != nil || resume != nil else { throw ValidationError("give --config (or --resume CHECKPOINT)") }
+        guard config != nil || resume != nil || initFrom != nil else {
+            throw ValidationError("give --config (or --resume CHECKPOINT)")
+        }
+        if resume != nil && initFrom != nil {
+            throw ValidationError("--resume continues a run, --init-from starts a new one from a checkpoint; give one of them")
+        }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         guard progressEvery >= 1 else { throw ValidationError("--progress-every must be at least 1") }
     }
 
     func run() throws {
         try compute.apply()
-        let (configText, configName) = try trainingConfigSource(config: config, resume: resume)
+        let (configText, configName) = try trainingConfigSource(config: config, checkpoint: resume ?? initFrom)
         let (text, vaeConfig) = try VAEConfig.overriding(yaml: configText, sourceName: configName, seed: seed, epochs: epochs)
         try checkRunFolder(output, resuming: resume != nil)
         let dataPath = try VAETrainingData.datasetPath(commandLine: data, config: vaeConfig)
@@ -58,9 +68,13 @@ struct TrainCommand: ParsableCommand {
               + "\(vaeConfig.data.representation.rawValue) representation), seed \(vaeConfig.seed ?? 0), \(ComputeThreads.count) threads")
         print("data: \(dataPath): \(trainingData.train.count) train, \(trainingData.validation.count) validation sets of "
               + "\(trainingData.setSize) Gaussians")
-        if resume == nil { print("fitting the column normalisation on the train split…") }
+        if resume == nil && initFrom == nil { print("fitting the column normalisation on the train split…") }
         let trainer: VAETrainer
-        if let resume {
+        if let initFrom {
+            trainer = try VAETrainer(initializingFrom: initFrom, config: vaeConfig, configText: text, data: trainingData,
+                                     outputDirectory: output)
+            print("parameters and normalisation from \(initFrom); optimizer and schedules start afresh")
+        } else if let resume {
             trainer = try VAETrainer(resumingFrom: resume, config: vaeConfig, configText: text, data: trainingData,
                                      outputDirectory: output)
             print("resumed from \(resume): epoch \(trainer.epoch + 1), batch \(trainer.batch)/\(trainer.batchesPerEpoch), "

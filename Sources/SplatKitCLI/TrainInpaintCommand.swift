@@ -51,7 +51,7 @@ struct TrainInpaintCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (sourceText, sourceName) = try trainingConfigSource(config: config, resume: resume)
+        let (sourceText, sourceName) = try trainingConfigSource(config: config, checkpoint: resume)
         var inpaintingConfig = try InpaintingConfig.decode(yaml: sourceText, sourceName: sourceName)
         var configText = sourceText
         if let steps, steps != inpaintingConfig.training.steps {

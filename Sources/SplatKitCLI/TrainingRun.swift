@@ -31,13 +31,13 @@ func checkRunFolder(_ output: String, resuming: Bool) throws {
     }
 }
 
-/// The config's YAML text and its name for messages: `config`, else the checkpoint `resume`'s own.
-func trainingConfigSource(config: String?, resume: String?) throws -> (text: String, name: String) {
+/// The config's YAML text and its name for messages: `config`, else `checkpoint`'s own.
+func trainingConfigSource(config: String?, checkpoint: String?) throws -> (text: String, name: String) {
     if let config {
         guard FileManager.default.fileExists(atPath: config) else { throw FileError(config, "no such config file") }
         return (try String(contentsOfFile: config, encoding: .utf8), config)
     }
-    guard let checkpoint = resume else { throw FileError("-", "give --config (or --resume CHECKPOINT)") }
+    guard let checkpoint else { throw FileError("-", "give --config (or --resume CHECKPOINT)") }
     guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such checkpoint") }
     return (try Checkpoint.readTrainingState(from: checkpoint).config, "\(checkpoint) (saved config)")
 }

@@ -374,6 +374,7 @@ final class VAEConfigTests: XCTestCase {
             XCTAssertTrue(text.contains("latent_dim"), "lists the known keys: \(text)")
         }
         assertFileError("training:\n  batch_size: 8\n  warmup: 3\n", mentions: ["'training.warmup'"])
+        assertFileError("training:\n  batch_size: 1\n", mentions: ["training.batch_size", "at least 2", "batch norm", "got 1"])
     }
 
     func testWrongTypeNamesKey() {

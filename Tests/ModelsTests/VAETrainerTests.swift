@@ -13,108 +13,7 @@ import SplatIO
 import TensorCore
 import XCTest
 
-final class VAETrainerTests: XCTestCase {
-    private var folder = ""
-
-    override func setUpWithError() throws {
-        folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("vae-trainer-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    private func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
-
-    /// A conv1d VAE for 16 Gaussians: latent 4, widths 4–8, dropout (so resuming must restore
-    /// the random stream), a plateau patience of 1 (so its state matters), batch 4.
-    /// `globalPool` nil leaves `encoder_global_pool` out.
-    private func tinyYAML(representation: String = "plain", render: Double = 0, epochs: Int = 3, gaussians: Int = 16,
-                          reshape: String = "[8, 4]", dense: String = "[8, 32]", globalPool: String? = nil,
-                          augmentFlips: Bool = false) -> String {
-        """
-        # tiny test config
-        model:
-          name: tiny
-          architecture: conv1d
-          latent_dim: 4
-          num_gaussians: \(gaussians)
-          encoder_filters: [4, 8]
-          encoder_kernel_sizes: [3, 3]
-          encoder_pool_sizes: [2, null]\(globalPool.map { "\n  encoder_global_pool: \($0)" } ?? "")
-          encoder_dropout_rates: [0.1, 0.1]
-          encoder_dense_units: 8
-          encoder_dense_dropout: 0.1
-          decoder_dense_units: \(dense)
-          decoder_reshape_target: \(reshape)
-          decoder_filters: [8, 4]
-          decoder_kernel_sizes: [3, 3]
-          decoder_upsample_sizes: [2, null]
-        training:
-          batch_size: 4
-          epochs: \(epochs)   # a comment that stays
-          learning_rate: 0.01
-          beta_warmup_epochs: 2
-          max_beta: 0.01\(augmentFlips ? "\n  augment_flips: true" : "")
-        data:
-          representation: \(representation)
-        callbacks:
-          checkpoint_every: 2
-          early_stopping_patience: 5
-          reduce_lr_patience: 1
-          reduce_lr_factor: 0.5
-          min_lr: 0.001
-        loss_weights:
-          render_loss_weight: \(render)
-        seed: 3
-
-        """
-    }
-
-    /// 24 structured sets of 16 Gaussians: a 4 × 4 grid shifted, scaled and coloured by three
-    /// per-set numbers, plus a little noise. Splits 18 train / 6 validation / 0 test.
-    private func makeDataset(named name: String = "tiny.h5", sets: Int = 24, setSize: Int = 16,
-                             splits: [Double] = [0.75, 0.25, 0], finish: Bool = true, recipe: String = "synthetic") throws -> String {
-        let file = try GaussianDatasetFile(
-            creating: path(name),
-            settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: recipe, order: "none", seed: 5,
-                                      splits: splits))
-        var generator = RandomGenerator(seed: 17)
-        for index in 0..<sets {
-            let (a, b, c) = (generator.nextUniform(), generator.nextUniform(), generator.nextUniform())
-            var rows: [Float] = []
-            for g in 0..<setSize {
-                let noise = { 0.02 * (generator.nextUniform() - 0.5) }
-                rows += [(Float(g % 4) + 0.5) / 4 + 0.1 * a + noise(), (Float(g / 4 % 4) + 0.5) / 4 + 0.1 * b + noise(),
-                         0.2 + 0.2 * c + noise(), 0.3 + 0.1 * a + noise(), 3 * c - 1.5 + noise(), a + noise(), b + noise(),
-                         c + noise()]
-            }
-            try file.append(DatasetItem(name: "set\(index)", gaussians: rows, psnr: 30, ssim: 0.9, sourceWidth: 64, sourceHeight: 64),
-                            at: index)
-        }
-        if finish { try file.finish() }
-        try file.close()
-        return path(name)
-    }
-
-    private func makeTrainer(yaml: String, dataset: String, output: String, resumingFrom checkpoint: String? = nil)
-        throws -> VAETrainer {
-        let config = try VAEConfig.decode(yaml: yaml, sourceName: "tiny.yaml")
-        let data = try VAETrainingData.open(dataset: dataset)
-        if let checkpoint {
-            return try VAETrainer(resumingFrom: checkpoint, config: config, configText: yaml, data: data, outputDirectory: output)
-        }
-        return try VAETrainer(config: config, configText: yaml, data: data, outputDirectory: output)
-    }
-
-    /// Every parameter's and buffer's scalars, by name.
-    private func tensors(_ store: ParameterStore) -> [String: [Float]] {
-        var result: [String: [Float]] = [:]
-        for (name, tensor) in store.parameters + store.buffers { result[name] = tensor.scalars }
-        return result
-    }
-
+final class VAETrainerTests: VAETrainerTestCase {
     // MARK: - A run
 
     /// `augment_flips` trains on mirrored grid sets, deterministically; on sets whose order says
@@ -275,14 +174,6 @@ final class VAETrainerTests: XCTestCase {
     }
 
     // MARK: - Errors
-
-    private func assertFileError(_ body: @autoclosure () throws -> Any, mentions fragments: [String],
-                                 file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            let text = "\(error)"
-            for fragment in fragments { XCTAssertTrue(text.contains(fragment), "'\(fragment)' not in: \(text)", file: file, line: line) }
-        }
-    }
 
     func testBadDatasetsAndConfigsFailClearly() throws {
         assertFileError(try VAETrainingData.open(dataset: path("missing.h5")), mentions: ["missing.h5", "no such dataset",
