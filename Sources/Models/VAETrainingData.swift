@@ -55,9 +55,12 @@ public struct VAETrainingData {
         return data
     }
 
-    /// Throws unless both splits hold sets.
+    /// Throws unless the train split holds a batch (two sets) and the validation split a set.
     func checkNotEmpty() throws {
-        guard train.count > 0 else { throw FileError(name, "the train split is empty") }
+        guard train.count > 1 else {
+            throw FileError(name, (train.count == 0 ? "the train split is empty" : "the train split holds a single set")
+                            + "; batch norm trains on batches of at least 2 sets")
+        }
         guard validation.count > 0 else {
             throw FileError(name, "the validation split is empty; training monitors the validation loss (plateau, early "
                             + "stopping, best.h5), so rebuild the dataset with --splits giving validation a share, "

@@ -182,6 +182,9 @@ final class VAETrainerTests: VAETrainerTestCase {
         assertFileError(try VAETrainingData.open(dataset: incomplete), mentions: ["incomplete", "24 sets", "rerun"])
         let noValidation = try makeDataset(named: "novalidation.h5", splits: [1, 0, 0])
         assertFileError(try VAETrainingData.open(dataset: noValidation), mentions: ["validation split is empty", "--splits"])
+        let oneSet = try makeDataset(named: "oneset.h5", sets: 3, splits: [0.34, 0.66, 0])
+        assertFileError(try makeTrainer(yaml: tinyYAML(), dataset: oneSet, output: path("x")),
+                        mentions: ["oneset.h5", "train split holds a single set", "at least 2 sets"])
 
         let dataset = try makeDataset()
         let wider = tinyYAML(gaussians: 32, reshape: "[16, 2]")
