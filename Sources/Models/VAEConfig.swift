@@ -16,7 +16,7 @@ import SplatIO
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
 // model.num_gaussians, model.encoder_global_pool, model.decoder_linear_skip, training.gradient_clip_norm,
-// training.augment_flips,
+// training.augment_flips, training.init_skip_bias_to_mean_set,
 // data.representation, loss_weights.render_loss_weight.
 //
 // Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys and wrong types are errors
@@ -67,6 +67,8 @@ public struct VAEConfig: Codable, Equatable {
             experimentName: try c.decodeIfPresent(String.self, forKey: .experimentName),
             outputDir: try c.decodeIfPresent(String.self, forKey: .outputDir) ?? "outputs/vae_training",
             seed: try c.decodeIfPresent(Int.self, forKey: .seed))
+        try requireValid(!training.initSkipBiasToMeanSet || model.decoderLinearSkip, .training, in: c,
+                         "init_skip_bias_to_mean_set needs the decoder's linear skip (model.decoder_linear_skip: true)")
     }
 
     /// Reads and validates the YAML file at `path`; errors are `FileError`s naming the file and key.
@@ -106,11 +108,17 @@ public struct VAETrainingConfig: Codable, Equatable {
     /// flipped at random (SplatKit's extension, default off; needs a dataset whose order follows
     /// position, see SetFlips.swift).
     public var augmentFlips = false
+    /// Start the decoder's linear skip bias at the train split's mean set (SplatKit's extension,
+    /// default off; needs model.decoder_linear_skip): a new model then decodes every code to the
+    /// mean layout (each Gaussian at its mean place, size, shape and colour) instead of every
+    /// Gaussian at the columns' means, which matters when the render loss alone places them.
+    public var initSkipBiasToMeanSet = false
 
     enum CodingKeys: String, CodingKey {
         case batchSize = "batch_size", epochs, learningRate = "learning_rate"
         case betaWarmupEpochs = "beta_warmup_epochs", maxBeta = "max_beta", mixedPrecision = "mixed_precision"
         case gradientClipNorm = "gradient_clip_norm", augmentFlips = "augment_flips"
+        case initSkipBiasToMeanSet = "init_skip_bias_to_mean_set"
     }
 
     public init() {}
@@ -125,6 +133,7 @@ public struct VAETrainingConfig: Codable, Equatable {
         mixedPrecision = try c.decodeIfPresent(Bool.self, forKey: .mixedPrecision) ?? mixedPrecision
         gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm)
         augmentFlips = try c.decodeIfPresent(Bool.self, forKey: .augmentFlips) ?? augmentFlips
+        initSkipBiasToMeanSet = try c.decodeIfPresent(Bool.self, forKey: .initSkipBiasToMeanSet) ?? initSkipBiasToMeanSet
         try requireValid(batchSize >= 2, .batchSize, in: c,
                          "must be at least 2 (batch norm trains on the statistics of a batch), got \(batchSize)")
         try requireValid(epochs >= 1, .epochs, in: c, "must be at least 1, got \(epochs)")

@@ -6,6 +6,10 @@ import TensorCore
 
 // Training a Gaussian-set VAE as GaussVAE's trainers do, resumable bit for bit.
 //
+// A new run's parameters come from the config's seed; with training.init_skip_bias_to_mean_set
+// the decoder's linear skip bias then starts at the train split's normalised mean set. A warm
+// start (VAETrainer+WarmStart.swift) or a resumed run loads them from a checkpoint instead.
+//
 // Per batch (sets in the loader's seeded order for the epoch):
 //   x = normalise(representation(rows))                     (B, N, C), a constant
 //   μ, log σ² = encoder(x, training);  z = μ + exp(½ log σ²)·ε   (ε from the model's stream)
@@ -106,6 +110,9 @@ public final class VAETrainer {
         precondition(self.normalization.mean.count == representation.columns,
                      "VAETrainer: \(self.normalization.mean.count)-column normalisation for \(representation.columns) columns")
         model = config.makeModel()
+        if config.training.initSkipBiasToMeanSet, let bias = model.decoderSkip?.bias {  // resuming overwrites it
+            bias.scalars = try data.meanSet(representation: representation, normalization: self.normalization)
+        }
         let training = config.training, callbacks = config.callbacks
         optimizer = Optimizer(Adam(epsilon: Adam.kerasEpsilon), learningRate: Float(training.learningRate))
         plateau = ReduceLearningRateOnPlateau(initialLearningRate: Float(training.learningRate), factor: Float(callbacks.reduceLRFactor),

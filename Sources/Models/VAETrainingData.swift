@@ -95,13 +95,34 @@ public struct VAETrainingData {
     /// The column normalisation of the train split in `representation`.
     public func fittedNormalization(representation: SetRepresentation, chunk: Int = 64) throws -> ColumnNormalization {
         var statistics = ColumnStatistics(columns: representation.columns)
+        try forEachTrainChunk(representation: representation, chunk: chunk) { rows, _ in statistics.add(rows: rows) }
+        return statistics.normalization
+    }
+
+    /// The train split's mean set, Gaussian by Gaussian, in `representation` normalised by
+    /// `normalization`: (N·C) values, row-major (the decoder's output layout for one set).
+    public func meanSet(representation: SetRepresentation, normalization: ColumnNormalization, chunk: Int = 64) throws -> [Float] {
+        let C = representation.columns
+        var sums = [Double](repeating: 0, count: setSize * C)
+        try forEachTrainChunk(representation: representation, chunk: chunk) { rows, _ in
+            for (offset, value) in rows.enumerated() { sums[offset % sums.count] += Double(value) }
+        }
+        return sums.enumerated().map { offset, sum in
+            let column = offset % C
+            return Float((sum / Double(train.count) - Double(normalization.mean[column]))
+                         / Double(normalization.standardDeviation[column]))
+        }
+    }
+
+    /// Calls `body` with the train split's sets in `representation`, `chunk` sets at a time:
+    /// (sets·N·C) values and the number of sets.
+    private func forEachTrainChunk(representation: SetRepresentation, chunk: Int, _ body: ([Float], Int) -> Void) throws {
         var start = 0
         while start < train.count {
             let indices = Array(start..<Swift.min(start + chunk, train.count))
-            statistics.add(rows: representation.encode(try train.read(indices: indices)))
+            body(representation.encode(try train.read(indices: indices)), indices.count)
             start += chunk
         }
-        return statistics.normalization
     }
 }
 

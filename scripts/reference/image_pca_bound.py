@@ -20,14 +20,13 @@ the code for more than a linear code of that size holds on these images.
 """
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pca_baseline import load_dataset, mean_image_psnr, render_sets  # noqa: E402
+from pca_baseline import cached_renders, load_dataset, mean_image_psnr, write_results  # noqa: E402
 
 
 def principal_axes(train):
@@ -53,15 +52,7 @@ def main():
 
     sets, train, test, size = load_dataset(args.data)
 
-    if args.cache and os.path.exists(args.cache):
-        renders = np.load(args.cache)
-        if renders.shape != (len(sets), size * size * 3):
-            sys.exit(f"{args.cache}: renders {renders.shape} do not match {args.data} ({len(sets)} sets at {size} px)")
-    else:
-        renders = render_sets(sets, size, progress=True)
-        if args.cache:
-            np.save(args.cache + ".tmp.npy", renders)
-            os.replace(args.cache + ".tmp.npy", args.cache)
+    renders = cached_renders(sets, size, args.cache, source=args.data)
 
     centre, axes = principal_axes(renders[train])
     results = []
@@ -79,10 +70,7 @@ def main():
         print(f"rank {rank:5d}  test {result['test_psnr_vs_fitted']:.2f} dB  train {result['train_psnr_vs_fitted']:.2f} dB",
               flush=True)
     if args.json:
-        with open(args.json + ".tmp", "w") as out:
-            json.dump({"data": args.data, "sets": {"train": len(train), "test": len(test)}, "image_size": size,
-                       "results": results}, out, indent=2)
-        os.replace(args.json + ".tmp", args.json)
+        write_results(args.json, args.data, train, test, results, image_size=size)
 
 
 if __name__ == "__main__":

@@ -129,6 +129,28 @@ def render_sets(sets, size, progress=False):
     return renders
 
 
+def write_results(path, data, train, test, results, **extra):
+    """The figures of a study script as JSON (data, split sizes, `extra` fields, results), written
+    to a temporary file and renamed."""
+    with open(path + ".tmp", "w") as out:
+        json.dump({"data": data, "sets": {"train": len(train), "test": len(test)}, **extra, "results": results}, out, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def cached_renders(sets, size, cache=None, source="the dataset"):
+    """render_sets of every set, kept in (and reused from) the .npy file `cache` when given."""
+    if cache and os.path.exists(cache):
+        renders = np.load(cache)
+        if renders.shape != (len(sets), size * size * 3):
+            sys.exit(f"{cache}: renders {renders.shape} do not match {source} ({len(sets)} sets at {size} px)")
+        return renders
+    renders = render_sets(sets, size, progress=True)
+    if cache:
+        np.save(cache + ".tmp.npy", renders)
+        os.replace(cache + ".tmp.npy", cache)
+    return renders
+
+
 def mean_image_psnr(images, references):
     """Mean over images of the PSNR (dB, peak 1) of (S, D) images in [0, 1] against (S, D) references."""
     mse = ((images.astype(np.float64) - references) ** 2).mean(axis=1)
@@ -200,9 +222,7 @@ def main():
                     f"{name} {value:.2f}" for name, value in result["render_psnr_vs_fitted_one_group"].items()) + ")"
             print(f"{representation:9s} rank {rank:5d}  test: {groups}{render}", flush=True)
     if args.json:
-        with open(args.json + ".tmp", "w") as out:
-            json.dump({"data": args.data, "sets": {"train": len(train), "test": len(test)}, "results": results}, out, indent=2)
-        os.replace(args.json + ".tmp", args.json)
+        write_results(args.json, args.data, train, test, results)
 
 
 if __name__ == "__main__":

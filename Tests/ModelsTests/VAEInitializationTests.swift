@@ -1,7 +1,8 @@
-// Warm starts (`splatkit train --init-from`): a new run takes a checkpoint's parameters,
-// batch-norm statistics and normalisation, and starts its optimizer, schedules and epochs
-// afresh under a config with other loss weights; checkpoints it cannot use are refused with
-// the file named and the reason.
+// How a VAE run's parameters start besides the seeded initialisers. Warm starts (`splatkit
+// train --init-from`): a new run takes a checkpoint's parameters, batch-norm statistics and
+// normalisation, and starts its optimizer, schedules and epochs afresh under a config with other
+// loss weights; checkpoints it cannot use are refused with the file named and the reason.
+// `training.init_skip_bias_to_mean_set`: the decoder's linear skip starts at the mean set.
 
 import Foundation
 @testable import Models
@@ -10,7 +11,7 @@ import SplatIO
 import TensorCore
 import XCTest
 
-final class VAEWarmStartTests: VAETrainerTestCase {
+final class VAEInitializationTests: VAETrainerTestCase {
     /// A finished two-epoch run without the render loss; returns its best.h5.
     private func trainedCheckpoint(dataset: String) throws -> String {
         try makeTrainer(yaml: tinyYAML(epochs: 2), dataset: dataset, output: path("first")).run()
@@ -78,5 +79,38 @@ final class VAEWarmStartTests: VAETrainerTestCase {
         try Checkpoint.save(to: foreign, store: store, optimizer: nil, state: TrainingState(model: "unet"))
         assertFileError(try makeTrainer(yaml: tinyYAML(), dataset: dataset, output: path("x"), initializingFrom: foreign),
                         mentions: ["foreign.h5", "\"unet\"", "gaussvae"])
+    }
+
+    // MARK: - The mean set
+
+    /// The tiny config with the decoder's linear skip, its bias started at the mean set or not.
+    private func skipYAML(meanSet: Bool) -> String {
+        tinyYAML()
+            .replacingOccurrences(of: "  decoder_upsample_sizes: [2, null]\n",
+                                  with: "  decoder_upsample_sizes: [2, null]\n  decoder_linear_skip: true\n")
+            .replacingOccurrences(of: "  max_beta: 0.01\n", with: "  max_beta: 0.01\n  init_skip_bias_to_mean_set: \(meanSet)\n")
+    }
+
+    func testSkipBiasStartsAtTheNormalisedMeanSet() throws {
+        let dataset = try makeDataset()
+        let trainer = try makeTrainer(yaml: skipYAML(meanSet: true), dataset: dataset, output: path("run"))
+        let train = try VAETrainingData.open(dataset: dataset).train
+        let rows = try train.read(indices: Array(0..<train.count))  // (18 sets · 16 Gaussians · 8), plain columns
+        let normalized = trainer.normalization.normalize(rows)
+        let setLength = 16 * 8
+        for offset in [0, 1, 7, 8 * 5 + 2, setLength - 1] {  // a few (Gaussian, column) places
+            let values = stride(from: offset, to: normalized.count, by: setLength).map { Double(normalized[$0]) }
+            let mean = values.reduce(0, +) / Double(values.count)
+            XCTAssertEqual(Double(trainer.model.decoderSkip!.bias!.scalars[offset]), mean, accuracy: 1e-5, "place \(offset)")
+        }
+        let plain = try makeTrainer(yaml: skipYAML(meanSet: false), dataset: dataset, output: path("plain"))
+        XCTAssertEqual(plain.model.decoderSkip!.bias!.scalars, [Float](repeating: 0, count: setLength), "the default: zeros")
+        XCTAssertEqual(tensors(plain.model.store).filter { !$0.key.contains("linear_skip.bias") },
+                       tensors(trainer.model.store).filter { !$0.key.contains("linear_skip.bias") }, "nothing else changes")
+
+        assertFileError(try VAEConfig.decode(yaml: tinyYAML().replacingOccurrences(
+                            of: "  max_beta: 0.01\n", with: "  max_beta: 0.01\n  init_skip_bias_to_mean_set: true\n"),
+                                             sourceName: "noskip.yaml"),
+                        mentions: ["noskip.yaml", "init_skip_bias_to_mean_set", "decoder_linear_skip: true"])
     }
 }
