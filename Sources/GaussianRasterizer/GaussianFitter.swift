@@ -16,6 +16,9 @@ import TensorCore
 //   (no growth), for datasets whose sets should be alike where their images are alike.
 // imagegs-grid-fixed (SplatKit): imagegs-grid with every centre held at its cell's centre;
 //   only shape and colour are fitted, so positions carry no image detail.
+// imagegs-grid-layout (SplatKit): a fixed layout: every Gaussian round, at its cell's centre,
+//   with σ = 0.6 × the grid spacing; only colours are fitted, so a set is its colours and sets
+//   differ only where their images do (the easiest sets to code; issue 7's study).
 // All are deterministic for a seed.
 
 /// Which published recipe to follow.
@@ -29,11 +32,21 @@ public enum FitRecipe: String, CaseIterable, Sendable {
     /// imagegs-grid with the centres held where the grid put them: shape and colour are fitted,
     /// positions are not (a set's positions are the same for every image).
     case imagegsGridFixed = "imagegs-grid-fixed"
+    /// imagegs-grid with centres and shapes held: round Gaussians of one size
+    /// (`layoutSigmaPerSpacing`) at the cells' centres; only the colours are fitted.
+    case imagegsGridLayout = "imagegs-grid-layout"
 
     /// Whether every Gaussian starts on the grid in Morton order of the cells, without growth.
-    public var placesOnGrid: Bool { self == .imagegsGrid || self == .imagegsGridFixed }
+    public var placesOnGrid: Bool { self == .imagegsGrid || self == .imagegsGridFixed || self == .imagegsGridLayout }
     /// Whether the fit moves the Gaussians' centres.
-    public var fitsPositions: Bool { self != .imagegsGridFixed }
+    public var fitsPositions: Bool { self != .imagegsGridFixed && self != .imagegsGridLayout }
+    /// Whether the fit changes the Gaussians' sizes and orientations.
+    public var fitsShapes: Bool { self != .imagegsGridLayout }
+
+    /// The layout's σ over the grid spacing √(W·H/N): the median σ of free imagegs-grid fits of
+    /// 512 Gaussians to 96 × 96 crops (2.5 px at a 4.2 px spacing), so neighbours overlap as
+    /// much as there.
+    public static let layoutSigmaPerSpacing: Float = 0.6
 
     /// Whether the recipe renders with GaussianImage's additive rasterizer (else top-K).
     public var isAdditive: Bool { self == .gaussianimage }
@@ -121,7 +134,7 @@ public final class GaussianFitter {
     /// Runs the fit, calling `progress` every `progressInterval` steps (and after the last).
     public func run(progressInterval: Int = 100, progress: (FitProgress) -> Void = { _ in }) -> FitResult {
         switch options.recipe {
-        case .imagegs, .imagegsGrid, .imagegsGridFixed: return runImageGS(progressInterval: progressInterval, progress: progress)
+        case .imagegs, .imagegsGrid, .imagegsGridFixed, .imagegsGridLayout: return runImageGS(progressInterval: progressInterval, progress: progress)
         case .gaussianimage: return runGaussianImage(progressInterval: progressInterval, progress: progress)
         }
     }
@@ -150,13 +163,21 @@ public final class GaussianFitter {
         }
     }
 
+    /// The initial inverse standard deviation (1/px): the options' value, or for the fixed
+    /// layout 1/(`layoutSigmaPerSpacing` · grid spacing).
+    private var initialScale: Float {
+        guard options.recipe == .imagegsGridLayout else { return options.initialScale }
+        let spacing = (Float(width * height) / Float(options.gaussians)).squareRoot()
+        return 1 / (FitRecipe.layoutSigmaPerSpacing * spacing)
+    }
+
     /// Image-GS rows (k, 8) at `pixels` with the initial shape and the given colours.
     private func newGaussians(at pixels: [Int], colours: (Int) -> (Float, Float, Float)) -> Tensor {
         var rows: [Float] = []
+        let scale = initialScale
         for p in pixels {
             let (r, g, b) = colours(p)
-            rows += [(Float(p % width) + 0.5) / Float(width), (Float(p / width) + 0.5) / Float(height),
-                     options.initialScale, options.initialScale, 0, r, g, b]
+            rows += [(Float(p % width) + 0.5) / Float(width), (Float(p / width) + 0.5) / Float(height), scale, scale, 0, r, g, b]
         }
         return Tensor(shape: [pixels.count, 8], scalars: rows)
     }
@@ -183,8 +204,9 @@ public final class GaussianFitter {
                 + samplePixels(count: initialCount - uniformCount, weights: gradientWeights, using: &generator)
         }
         let initial = newGaussians(at: pixels, colours: targetColour).split(sizes: [2, 2, 1, 3], alongAxis: 1)
-        // Every group is fitted, except the centres of a recipe that holds them (no gradient, no update).
-        for (index, part) in initial.enumerated() { part.requiresGrad = index > 0 || options.recipe.fitsPositions }
+        // Every group is fitted, except those a recipe holds (no gradient, no update): centres (0), shapes (1, 2).
+        let fitted = [options.recipe.fitsPositions, options.recipe.fitsShapes, options.recipe.fitsShapes, true]
+        for (part, isFitted) in zip(initial, fitted) { part.requiresGrad = isFitted }
         var groups = ImageGSGroups(xy: initial[0], scale: initial[1], rotation: initial[2], colour: initial[3])
         let rates = [options.learningRateXY, options.learningRateScale, options.learningRateRotation, options.learningRateColour]
         var optimizers = rates.map { Optimizer(Adam(), learningRate: $0) }

@@ -41,7 +41,7 @@ struct DatasetBuildCommand: ParsableCommand {
     @Option(help: "Fitting steps per image (maximum).")
     var steps: Int = 5000
 
-    @Option(help: "Fitting recipe: imagegs, imagegs-grid (every Gaussian on a grid from the start: sets alike where images are alike), imagegs-grid-fixed (the same with the centres held on the grid) or gaussianimage.")
+    @Option(help: "Fitting recipe: imagegs, imagegs-grid (every Gaussian on a grid from the start: sets alike where images are alike), imagegs-grid-fixed (the same with the centres held on the grid), imagegs-grid-layout (round Gaussians held on the grid, only colours fitted) or gaussianimage.")
     var recipe: FitRecipe = .imagegs
 
     @Option(help: "Output dataset (HDF5). Rerun the same command to resume an interrupted build.")

@@ -87,6 +87,35 @@ final class FittingTests: XCTestCase {
         XCTAssertTrue(FitRecipe.imagegsGridFixed.placesOnGrid && !FitRecipe.imagegsGridFixed.fitsPositions)
     }
 
+    /// imagegs-grid-layout holds centres and shapes: every Gaussian stays round at its cell's
+    /// centre with σ = 0.6 × the grid spacing (40 on 32 × 28: spacing √22.4 ≈ 4.73 px, σ ≈ 2.84
+    /// px), only the colours change, and the fit improves on the image's colours at the centres.
+    func testLayoutRecipeFitsOnlyColours() {
+        let options = fitOptions(.imagegsGridLayout, gaussians: 40, steps: 150)
+        let picture = testPicture(width: 32, height: 28)
+        var start = options
+        start.steps = 0
+        let unfitted = GaussianFitter(image: picture, options: start).run()
+        let initial = unfitted.gaussians
+        let grid = GaussianFitter(image: picture, options: fitOptions(.imagegsGrid, gaussians: 40, steps: 0)).run().gaussians
+        var reports: [FitProgress] = []
+        let fitted = GaussianFitter(image: picture, options: options).run(progressInterval: 50) { reports.append($0) }
+        let columns = { (set: Tensor, range: Range<Int>) in (0..<40).flatMap { g in range.map { set[g, $0] } } }
+        XCTAssertEqual(columns(initial, 0..<2), columns(grid, 0..<2), "the grid's cell centres")
+        let sigma = 0.6 * (Float(32 * 28) / 40).squareRoot()
+        for g in 0..<40 {
+            XCTAssertEqual(initial[g, 2], 1 / sigma, accuracy: 1e-6)
+            XCTAssertEqual(initial[g, 3], 1 / sigma, accuracy: 1e-6)
+            XCTAssertEqual(initial[g, 4], 0)
+        }
+        XCTAssertEqual(columns(fitted.gaussians, 0..<5), columns(initial, 0..<5), "centres and shapes held")
+        XCTAssertNotEqual(columns(fitted.gaussians, 5..<8), columns(initial, 5..<8), "colours fitted")
+        XCTAssertGreaterThan(fitted.psnr, unfitted.psnr + 1, "colours from the image at the centres, then fitted")
+        XCTAssertEqual(reports.map(\.loss), reports.map(\.loss).sorted(by: >), "the loss falls")
+        XCTAssertTrue(FitRecipe.imagegsGridLayout.placesOnGrid && !FitRecipe.imagegsGridLayout.fitsPositions
+                      && !FitRecipe.imagegsGridLayout.fitsShapes)
+    }
+
     func testGaussianImageRecipeImproves() {
         let options = fitOptions(.gaussianimage, gaussians: 64, steps: 300)
         let picture = testPicture(width: 24, height: 24)
