@@ -95,7 +95,7 @@ public struct VAETrainingData {
     /// The column normalisation of the train split in `representation`.
     public func fittedNormalization(representation: SetRepresentation, chunk: Int = 64) throws -> ColumnNormalization {
         var statistics = ColumnStatistics(columns: representation.columns)
-        try forEachTrainChunk(representation: representation, chunk: chunk) { rows, _ in statistics.add(rows: rows) }
+        try forEachTrainChunk(representation: representation, chunk: chunk) { statistics.add(rows: $0) }
         return statistics.normalization
     }
 
@@ -104,7 +104,7 @@ public struct VAETrainingData {
     public func meanSet(representation: SetRepresentation, normalization: ColumnNormalization, chunk: Int = 64) throws -> [Float] {
         let C = representation.columns
         var sums = [Double](repeating: 0, count: setSize * C)
-        try forEachTrainChunk(representation: representation, chunk: chunk) { rows, _ in
+        try forEachTrainChunk(representation: representation, chunk: chunk) { rows in
             for (offset, value) in rows.enumerated() { sums[offset % sums.count] += Double(value) }
         }
         return sums.enumerated().map { offset, sum in
@@ -115,12 +115,12 @@ public struct VAETrainingData {
     }
 
     /// Calls `body` with the train split's sets in `representation`, `chunk` sets at a time:
-    /// (sets·N·C) values and the number of sets.
-    private func forEachTrainChunk(representation: SetRepresentation, chunk: Int, _ body: ([Float], Int) -> Void) throws {
+    /// (sets·N·C) values.
+    private func forEachTrainChunk(representation: SetRepresentation, chunk: Int, _ body: ([Float]) -> Void) throws {
         var start = 0
         while start < train.count {
             let indices = Array(start..<Swift.min(start + chunk, train.count))
-            body(representation.encode(try train.read(indices: indices)), indices.count)
+            body(representation.encode(try train.read(indices: indices)))
             start += chunk
         }
     }
