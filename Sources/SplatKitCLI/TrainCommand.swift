@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard config != nil || resume != nil || initFrom != nil else {
-            throw ValidationError("give --config (or --resume CHECKPOINT)")
+            throw ValidationError("give --config (or --resume / --init-from CHECKPOINT)")
         }
         if resume != nil && initFrom != nil {
             throw ValidationError("--resume continues a run, --init-from starts a new one from a checkpoint; give one of them")

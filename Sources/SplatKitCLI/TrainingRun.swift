@@ -37,7 +37,7 @@ func trainingConfigSource(config: String?, checkpoint: String?) throws -> (text:
         guard FileManager.default.fileExists(atPath: config) else { throw FileError(config, "no such config file") }
         return (try String(contentsOfFile: config, encoding: .utf8), config)
     }
-    guard let checkpoint else { throw FileError("-", "give --config (or --resume CHECKPOINT)") }
+    guard let checkpoint else { throw FileError("-", "give --config (or a checkpoint whose config to use)") }
     guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(checkpoint, "no such checkpoint") }
     return (try Checkpoint.readTrainingState(from: checkpoint).config, "\(checkpoint) (saved config)")
 }
