@@ -16,6 +16,33 @@ private func shippedConfig(_ name: String) -> String {
         .appendingPathComponent("configs").appendingPathComponent(name).path
 }
 
+/// A narrow 512-Gaussian model in GaussVAE's baseline layout (49,536 parameters, latent 32): the
+/// fixture of the shape, order and determinism checks, kept apart from the shipped configs.
+private func narrowConfig() throws -> VAEConfig {
+    try VAEConfig.decode(yaml: narrowConfigYAML, sourceName: "narrow.yaml")
+}
+
+private let narrowConfigYAML = """
+    model:
+      name: "conv1d_narrow"
+      architecture: conv1d
+      latent_dim: 32
+      num_gaussians: 512
+      encoder_filters: [8, 16, 32]
+      encoder_kernel_sizes: [5, 5, 5]
+      encoder_pool_sizes: [2, 2, null]
+      encoder_dropout_rates: [0.1, 0.1, 0.1]
+      encoder_dense_units: 64
+      encoder_dense_dropout: 0.1
+      decoder_dense_units: [64, 512]
+      decoder_reshape_target: [128, 4]
+      decoder_filters: [16, 8, 8]
+      decoder_kernel_sizes: [5, 5, 5]
+      decoder_upsample_sizes: [2, 2, null]
+      decoder_dropout_rates: [0.0, 0.0, 0.0]
+    seed: 0
+    """
+
 /// Standard-normal data (B, N, 8) from a fixed seed.
 private func randomSets(batch: Int, gaussians: Int, seed: UInt64 = 7) -> Tensor {
     var generator = RandomGenerator(seed: seed)
@@ -49,6 +76,13 @@ final class VAEParameterCountTests: XCTestCase {
         XCTAssertEqual(norm?.nonTrainableCount, 64)
         XCTAssertEqual(summary.rows.first { $0.name == "decoder.reshape_ncl" }?.outputShape, [16, 128])
         XCTAssertEqual(summary.rows.last?.outputShape, [512, 8])
+    }
+
+    /// The demo's model: narrow, but with the flatten bridge (32 channels × 128 steps → 64) and
+    /// the decoder's linear skip (64 → 512 × 8 with bias) that carry most of its parameters.
+    func testDemo() throws {
+        let summary = try assertCount("demo.yaml", total: 582_080)
+        XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 64 * 4096 + 4096)
     }
 
     func testConv1D512() throws {
@@ -139,7 +173,7 @@ final class VAEForwardTests: XCTestCase {
     }
 
     func testDemoShapesAndGradients() throws {
-        let config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        let config = try narrowConfig()
         XCTAssertEqual(config.model.latentDim, 32)
         let model = config.makeModel()
         let input = randomSets(batch: 2, gaussians: 512)
@@ -263,7 +297,7 @@ final class VAEForwardTests: XCTestCase {
     /// Flatten is Keras's channels-last Flatten after a Conv1D: the NCL features [b, c, s] land
     /// at [b, s·C + c], the inverse of the decoder's reshape.
     func testEncoderFlattenMatchesKerasChannelsLastOrder() throws {
-        var config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        var config = try narrowConfig()
         config.model.encoderGlobalPool = .flatten
         let model = config.makeModel()
         let flatten = try XCTUnwrap(model.encoderTrunk.layers.first { $0 is Sequential })
@@ -279,7 +313,7 @@ final class VAEForwardTests: XCTestCase {
     /// Keras reshapes (B, S·C) to (B, S, C) channels-last; the NCL decoder must see the same
     /// elements: [b, c, s] = input[b, s·C + c].
     func testDecoderReshapeMatchesKerasChannelsLastOrder() throws {
-        let config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        let config = try narrowConfig()
         let model = config.makeModel()
         let layers = model.decoderStack.layers
         let reshapeIndex = try XCTUnwrap(layers.firstIndex { $0 is Reshape })
@@ -294,7 +328,7 @@ final class VAEForwardTests: XCTestCase {
 
     /// The model reads (B, N, 8) rows: its first operation puts the 8 parameters on the channel axis.
     func testInputIsSwappedToChannels() throws {
-        let model = try VAEConfig.load(from: shippedConfig("demo.yaml")).makeModel()
+        let model = try narrowConfig().makeModel()
         let input = randomSets(batch: 1, gaussians: 512)
         let swapped = model.encoderTrunk.layers[0](input, training: false)
         XCTAssertEqual(swapped.shape, [1, 8, 512])
@@ -303,7 +337,7 @@ final class VAEForwardTests: XCTestCase {
 
     /// The canonical representation has 9 columns per Gaussian; the model follows `data.representation`.
     func testCanonicalRepresentationHasNineColumns() throws {
-        var config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        var config = try narrowConfig()
         config.data.representation = .canonical
         let model = config.makeModel()
         XCTAssertEqual(model.columnCount, 9)
@@ -314,7 +348,7 @@ final class VAEForwardTests: XCTestCase {
     }
 
     func testSampleIsReparameterised() throws {
-        let model = try VAEConfig.load(from: shippedConfig("demo.yaml")).makeModel()
+        let model = try narrowConfig().makeModel()
         let mean = Tensor(shape: [1, 3], scalars: [0, 1, -1])
         let logVariance = Tensor(shape: [1, 3], scalars: [0, 2 * Float(log(2.0)), -40])
         var generator = RandomGenerator(seed: 11)
@@ -329,7 +363,7 @@ final class VAEForwardTests: XCTestCase {
 
 final class VAEDeterminismTests: XCTestCase {
     func testSameSeedSameInitialParameters() throws {
-        let config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        let config = try narrowConfig()
         let first = config.makeModel(seed: 5), second = config.makeModel(seed: 5), other = config.makeModel(seed: 6)
         XCTAssertEqual(first.store.parameters.map(\.name), second.store.parameters.map(\.name))
         for ((name, a), (_, b)) in zip(first.store.parameters, second.store.parameters) {
@@ -342,7 +376,7 @@ final class VAEDeterminismTests: XCTestCase {
     }
 
     func testSameSeedSameTrainingForward() throws {
-        let config = try VAEConfig.load(from: shippedConfig("demo.yaml"))
+        let config = try narrowConfig()
         let input = randomSets(batch: 2, gaussians: 512)
         let first = config.makeModel(seed: 3), second = config.makeModel(seed: 3)
         let a = first(input, training: true), b = second(input, training: true)
@@ -455,7 +489,7 @@ final class VAEConfigTests: XCTestCase {
     }
 
     func testSummaryTableAndRows() throws {
-        let model = try VAEConfig.load(from: shippedConfig("demo.yaml")).makeModel()
+        let model = try narrowConfig().makeModel()
         let summary = model.summary()
         XCTAssertEqual(Set(summary.rows.map(\.name)).count, summary.rows.count, "row names are unique")
         XCTAssertEqual(summary.rows.first?.name, "encoder.input")
