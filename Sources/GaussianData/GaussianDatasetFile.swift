@@ -203,20 +203,13 @@ public final class GaussianDatasetFile {
         (try file.read(Float.self, from: "statistics/mean").values, try file.read(Float.self, from: "statistics/std").values)
     }
 
-    /// Splits items into train/validation/test by a seeded shuffle, computes the train
+    /// Splits items into train/validation/test by a seeded shuffle of their source images
+    /// (DatasetSplits.swift: crops of one photo stay in one split), computes the train
     /// statistics in a streaming pass, writes both and marks the dataset complete.
     public func finish() throws {
         let count = try itemCount()
         guard count >= 1 else { throw FileError(path, "cannot finish an empty dataset") }
-        var generator = RandomGenerator(seed: settings.seed ^ 0x5EED_5EED)
-        let order = generator.permutation(count)
-        let fractions = settings.splits
-        let validationCount = Int((Double(count) * fractions[1]).rounded())
-        let testCount = Int((Double(count) * fractions[2]).rounded())
-        let trainCount = Swift.max(0, count - validationCount - testCount)
-        let train = order[0..<trainCount].sorted()
-        let validation = order[trainCount..<Swift.min(count, trainCount + validationCount)].sorted()
-        let test = order[Swift.min(count, trainCount + validationCount)...].sorted()
+        let (train, validation, test) = splitBySource(names: try names(0..<count), fractions: settings.splits, seed: settings.seed)
         for (name, indices) in [("train", train), ("validation", validation), ("test", test)] {
             try file.write(indices.map(Int64.init), shape: [indices.count], to: "splits/\(name)")
         }

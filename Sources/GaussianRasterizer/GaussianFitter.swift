@@ -19,6 +19,8 @@ import TensorCore
 // imagegs-grid-layout (SplatKit): a fixed layout: every Gaussian round, at its cell's centre,
 //   with σ = 0.6 × the grid spacing; only colours are fitted, so a set is its colours and sets
 //   differ only where their images do (the easiest sets to code; issue 7's study).
+// imagegs-grid-layout-ridge (SplatKit): the same layout with the colours solved in closed form,
+//   ridge least squares on the render (LayoutColourSolver.swift): no steps, smoother colours.
 // All are deterministic for a seed.
 
 /// Which published recipe to follow.
@@ -35,18 +37,28 @@ public enum FitRecipe: String, CaseIterable, Sendable {
     /// imagegs-grid with centres and shapes held: round Gaussians of one size
     /// (`layoutSigmaPerSpacing`) at the cells' centres; only the colours are fitted.
     case imagegsGridLayout = "imagegs-grid-layout"
+    /// imagegs-grid-layout's layout with the colours solved, not descended: the ridge
+    /// least-squares colours (`layoutRidge`) of the top-K render, clamped to [0, 1].
+    case imagegsGridLayoutRidge = "imagegs-grid-layout-ridge"
 
     /// Whether every Gaussian starts on the grid in Morton order of the cells, without growth.
-    public var placesOnGrid: Bool { self == .imagegsGrid || self == .imagegsGridFixed || self == .imagegsGridLayout }
+    public var placesOnGrid: Bool { self != .imagegs && self != .gaussianimage }
     /// Whether the fit moves the Gaussians' centres.
-    public var fitsPositions: Bool { self != .imagegsGridFixed && self != .imagegsGridLayout }
+    public var fitsPositions: Bool { self == .imagegs || self == .gaussianimage || self == .imagegsGrid }
     /// Whether the fit changes the Gaussians' sizes and orientations.
-    public var fitsShapes: Bool { self != .imagegsGridLayout }
+    public var fitsShapes: Bool { !usesFixedLayout }
+    /// Whether the fit runs optimisation steps (the ridge layout solves its colours in one go).
+    public var takesSteps: Bool { self != .imagegsGridLayoutRidge }
+    /// Whether every Gaussian is round, of one size, at its cell's centre (only colours fitted).
+    public var usesFixedLayout: Bool { self == .imagegsGridLayout || self == .imagegsGridLayoutRidge }
 
     /// The layout's σ over the grid spacing √(W·H/N): the median σ of free imagegs-grid fits of
     /// 512 Gaussians to 96 × 96 crops (2.5 px at a 4.2 px spacing), so neighbours overlap as
     /// much as there.
     public static let layoutSigmaPerSpacing: Float = 0.6
+
+    /// imagegs-grid-layout-ridge's λ over the mean diagonal of AᵀA (see LayoutColourSolver).
+    public static let layoutRidge: Float = 0.1
 
     /// Whether the recipe renders with GaussianImage's additive rasterizer (else top-K).
     public var isAdditive: Bool { self == .gaussianimage }
@@ -135,6 +147,7 @@ public final class GaussianFitter {
     public func run(progressInterval: Int = 100, progress: (FitProgress) -> Void = { _ in }) -> FitResult {
         switch options.recipe {
         case .imagegs, .imagegsGrid, .imagegsGridFixed, .imagegsGridLayout: return runImageGS(progressInterval: progressInterval, progress: progress)
+        case .imagegsGridLayoutRidge: return runLayoutSolve(progressInterval: progressInterval, progress: progress)
         case .gaussianimage: return runGaussianImage(progressInterval: progressInterval, progress: progress)
         }
     }
@@ -166,7 +179,7 @@ public final class GaussianFitter {
     /// The initial inverse standard deviation (1/px): the options' value, or for the fixed
     /// layout 1/(`layoutSigmaPerSpacing` · grid spacing).
     private var initialScale: Float {
-        guard options.recipe == .imagegsGridLayout else { return options.initialScale }
+        guard options.recipe.usesFixedLayout else { return options.initialScale }
         let spacing = (Float(width * height) / Float(options.gaussians)).squareRoot()
         return 1 / (FitRecipe.layoutSigmaPerSpacing * spacing)
     }
@@ -273,6 +286,20 @@ public final class GaussianFitter {
         let final = withoutGradients { groups.parameters }
         return finish(parameters: final, render: renderImageGS(final, width: width, height: height, options: options.topK),
                       steps: step, start: start, progressInterval: progressInterval, progress: progress)
+    }
+
+    // MARK: - Fixed layout, colours solved
+
+    private func runLayoutSolve(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
+        let start = monotonicTime()
+        let layout = newGaussians(at: gridPixels(count: options.gaussians, width: width, height: height)) { _ in (0, 0, 0) }
+        let solver = LayoutColourSolver.shared(layout: layout, width: width, height: height,
+                                               ridge: FitRecipe.layoutRidge, topK: options.topK)
+        let colours = solver.colours(for: target)  // (N, 3)
+        let parts = layout.split(sizes: [5, 3], alongAxis: 1)
+        let parameters = Tensor.concatenated([parts[0], colours], alongAxis: 1)
+        return finish(parameters: parameters, render: renderImageGS(parameters, width: width, height: height, options: options.topK),
+                      steps: 0, start: start, progressInterval: progressInterval, progress: progress)
     }
 
     // MARK: - GaussianImage

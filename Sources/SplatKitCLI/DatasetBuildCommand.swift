@@ -41,7 +41,7 @@ struct DatasetBuildCommand: ParsableCommand {
     @Option(help: "Fitting steps per image (maximum).")
     var steps: Int = 5000
 
-    @Option(help: "Fitting recipe: imagegs, imagegs-grid (every Gaussian on a grid from the start: sets alike where images are alike), imagegs-grid-fixed (the same with the centres held on the grid), imagegs-grid-layout (round Gaussians held on the grid, only colours fitted) or gaussianimage.")
+    @Option(help: "Fitting recipe: imagegs, imagegs-grid (every Gaussian on a grid from the start: sets alike where images are alike), imagegs-grid-fixed (the same with the centres held on the grid), imagegs-grid-layout (round Gaussians held on the grid, only colours fitted), imagegs-grid-layout-ridge (the same layout, colours solved by ridge least squares: no steps) or gaussianimage.")
     var recipe: FitRecipe = .imagegs
 
     @Option(help: "Output dataset (HDF5). Rerun the same command to resume an interrupted build.")
@@ -78,6 +78,7 @@ struct DatasetBuildCommand: ParsableCommand {
 
     func run() throws {
         let source: DatasetSource = images.map { .images(folder: $0) } ?? .procedural(count: procedural!, seed: seed)
+        let steps = recipe.takesSteps ? steps : 0  // what the file records and the banner says
         let settings = DatasetSettings(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe.rawValue,
                                        order: (order ?? (recipe.placesOnGrid ? SpatialOrder.none : .morton)).rawValue, seed: seed, splits: try splitFractions(splits),
                                        crops: crops, flipCrops: flip)

@@ -18,7 +18,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Maximum optimisation steps.")
     var steps: Int = 5000
 
-    @Option(help: "Fitting recipe: imagegs (top-K, progressive growth), imagegs-grid (top-K, every Gaussian on a grid from the start), imagegs-grid-fixed (the same with the centres held on the grid), imagegs-grid-layout (round Gaussians held on the grid, only colours fitted) or gaussianimage (additive, Cholesky).")
+    @Option(help: "Fitting recipe: imagegs (top-K, progressive growth), imagegs-grid (top-K, every Gaussian on a grid from the start), imagegs-grid-fixed (the same with the centres held on the grid), imagegs-grid-layout (round Gaussians held on the grid, only colours fitted), imagegs-grid-layout-ridge (the same layout, colours solved by ridge least squares: no steps) or gaussianimage (additive, Cholesky).")
     var recipe: FitRecipe = .imagegs
 
     @Option(help: "Resize the shorter side to this many pixels and centre-crop a square first.")
