@@ -16,6 +16,10 @@ import TensorCore
 //                         (B, S·C), element [b, s·C + c] = [b, c, s] (both architectures)
 //                 bridge: Linear(encoder_dense_units) → ELU → BN → Dropout
 //                 heads:  z_mean = Linear(L), z_log_var = Linear(L), both linear
+//                 skip (encoder_linear_skip, SplatKit's): z_mean += Linear(N·P → L) of the
+//                         input set flattened (B, N·P), element [b, n·P + p]. With the
+//                         decoder's skip the model holds a rank-L PCA (linear encoder and
+//                         decoder) as a special case; the blocks add what is nonlinear.
 // Decoder:        dense:  per width d_j: Linear(d_j) → ELU → BN
 //                 reshape (B, S·C) → (B, S, C) as Keras does (channels-last, so element
 //                         [b, s, c] is input [b, s·C + c]), then swap to NCL (B, C, S)
@@ -33,7 +37,7 @@ import TensorCore
 //
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
-// encoder.z_log_var, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…, decoder.output,
+// encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…, decoder.output,
 // decoder.linear_skip.
 
 /// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
@@ -44,6 +48,8 @@ public final class GaussianSetVAE: VAEModel {
     let encoderTrunk: Sequential
     let meanHead: Linear
     let logVarianceHead: Linear
+    /// (B, N·P) → (B, L), added to z_mean, when `encoder_linear_skip` is on.
+    let encoderSkip: Linear?
     /// (B, L) → (B, N, P).
     let decoderStack: Sequential
     /// (B, L) → (B, N·P), when `decoder_linear_skip` is on.
@@ -107,6 +113,13 @@ public final class GaussianSetVAE: VAEModel {
         recorder.record("encoder.z_mean", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
         logVarianceHead = Linear(c.encoderDenseUnits, c.latentDim, scope: encoder.scope("z_log_var"))
         recorder.record("encoder.z_log_var", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
+        if c.encoderLinearSkip {
+            let inputs = c.numGaussians * columns
+            encoderSkip = Linear(inputs, c.latentDim, scope: encoder.scope("linear_skip"))
+            recorder.record("encoder.linear_skip", "Linear(\(inputs) → \(c.latentDim)), added to z_mean", [c.latentDim])
+        } else {
+            encoderSkip = nil
+        }
 
         // Decoder: (B, L) → dense → (B, S, C) → (B, C, S) → blocks → (B, P, N) → (B, N, P).
         var stack = [Layer]()
@@ -159,7 +172,11 @@ public final class GaussianSetVAE: VAEModel {
                      && gaussians.shape[2] == columnCount,
                      "GaussianSetVAE.encode: input \(gaussians.shape) must be (B, \(gaussianCount), \(columnCount))")
         let features = encoderTrunk(gaussians, training: training)  // (B, encoder_dense_units)
-        return (meanHead(features, training: training), logVarianceHead(features, training: training))
+        var mean = meanHead(features, training: training)  // (B, L)
+        if let encoderSkip {
+            mean = mean + encoderSkip(gaussians.reshaped([gaussians.shape[0], gaussianCount * columnCount]), training: training)
+        }
+        return (mean, logVarianceHead(features, training: training))
     }
 
     public func decode(_ latent: Tensor, training: Bool) -> Tensor {

@@ -15,8 +15,8 @@ import SplatIO
 //   experiment_name, output_dir, seed
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
-// model.num_gaussians, model.encoder_global_pool, model.decoder_linear_skip, training.gradient_clip_norm,
-// training.augment_flips, training.init_skip_bias_to_mean_set,
+// model.num_gaussians, model.encoder_global_pool, model.encoder_linear_skip, model.decoder_linear_skip,
+// training.gradient_clip_norm, training.augment_flips, training.init_skip_bias_to_mean_set,
 // data.representation, loss_weights.render_loss_weight.
 //
 // Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys and wrong types are errors

@@ -21,6 +21,8 @@ import Foundation
 //                           resnet_conv1d: 0 each)
 //   encoder_dense_units     the dense bridge before the latent heads (conv1d 512, resnet 1024)
 //   encoder_dense_dropout   after the bridge (conv1d 0.2, resnet 0)
+//   encoder_linear_skip*    false (GaussVAE) or true: a Linear(N·P → L) from the whole input set
+//                           straight to z_mean, added to the head's output (see GaussianSetVAE)
 //   decoder_dense_units     dense layers from the latent (conv1d [512, 2048], resnet [1024, 4096])
 //   decoder_reshape_target  [steps, channels]; steps·channels = the last dense width
 //                           (conv1d [128, 16], resnet [8, 512])
@@ -80,6 +82,8 @@ public struct VAEModelConfig: Codable, Equatable {
     public var encoderDropoutRates: [Double]
     public var encoderDenseUnits: Int
     public var encoderDenseDropout: Double
+    /// SplatKit's extension: add a linear map of the whole set to the latent mean.
+    public var encoderLinearSkip: Bool
     public var decoderDenseUnits: [Int]
     /// [steps, channels], Keras's channels-last reshape target.
     public var decoderReshapeTarget: [Int]
@@ -97,6 +101,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case encoderPoolSizes = "encoder_pool_sizes", encoderGlobalPool = "encoder_global_pool"
         case encoderDropoutRates = "encoder_dropout_rates"
         case encoderDenseUnits = "encoder_dense_units", encoderDenseDropout = "encoder_dense_dropout"
+        case encoderLinearSkip = "encoder_linear_skip"
         case decoderDenseUnits = "decoder_dense_units", decoderReshapeTarget = "decoder_reshape_target"
         case decoderFilters = "decoder_filters", decoderKernelSizes = "decoder_kernel_sizes"
         case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
@@ -112,6 +117,7 @@ public struct VAEModelConfig: Codable, Equatable {
         architecture: VAEArchitecture = .conv1d, name: String? = nil, latentDim: Int = 256, numGaussians: Int = 512,
         encoderFilters: [Int] = [32, 64, 128], encoderKernelSizes: [Int]? = nil, encoderPoolSizes: [Int?]? = nil,
         encoderGlobalPool: VAEEncoderGlobalPool = .average, encoderDropoutRates: [Double]? = nil, encoderDenseUnits: Int? = nil, encoderDenseDropout: Double? = nil,
+        encoderLinearSkip: Bool = false,
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
         decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false
@@ -130,6 +136,7 @@ public struct VAEModelConfig: Codable, Equatable {
             ?? (isResNet ? Array(repeating: 0, count: encoderFilters.count) : [0.1, 0.15, 0.2])
         self.encoderDenseUnits = encoderDenseUnits ?? (isResNet ? 1024 : 512)
         self.encoderDenseDropout = encoderDenseDropout ?? (isResNet ? 0 : 0.2)
+        self.encoderLinearSkip = encoderLinearSkip
         self.decoderDenseUnits = decoderDenseUnits ?? (isResNet ? [1024, 4096] : [512, 2048])
         self.decoderReshapeTarget = decoderReshapeTarget ?? (isResNet ? [8, 512] : [128, 16])
         self.decoderFilters = decoderFilters
@@ -158,6 +165,7 @@ public struct VAEModelConfig: Codable, Equatable {
             encoderDropoutRates: encoderDropout ?? olderDropout,
             encoderDenseUnits: try c.decodeIfPresent(Int.self, forKey: .encoderDenseUnits),
             encoderDenseDropout: try c.decodeIfPresent(Double.self, forKey: .encoderDenseDropout),
+            encoderLinearSkip: try c.decodeIfPresent(Bool.self, forKey: .encoderLinearSkip) ?? false,
             decoderDenseUnits: try c.decodeIfPresent([Int].self, forKey: .decoderDenseUnits),
             decoderReshapeTarget: try c.decodeIfPresent([Int].self, forKey: .decoderReshapeTarget),
             decoderFilters: try c.decodeIfPresent([Int].self, forKey: .decoderFilters) ?? [64, 32, 16],

@@ -294,6 +294,38 @@ final class VAEForwardTests: XCTestCase {
         XCTAssertNotNil(model.store.parameter(named: "decoder.linear_skip.weight")?.grad)
     }
 
+    /// `encoder_linear_skip`: one Linear(N·P → L) more (64·8·8 weights + 8 biases) from the
+    /// flattened input set (element [b, n·P + p]) added to z_mean only; every parameter, the
+    /// skip's included, receives a gradient.
+    func testEncoderLinearSkipAddsALinearMapToTheMean() throws {
+        let plain = try VAEConfig.decode(yaml: Self.twoBlockYAML(), sourceName: "tiny")
+        let skipped = try VAEConfig.decode(yaml: Self.twoBlockYAML(extra: "encoder_linear_skip: true"), sourceName: "tiny")
+        XCTAssertFalse(plain.model.encoderLinearSkip, "off unless asked for (GaussVAE has none)")
+        XCTAssertTrue(skipped.model.encoderLinearSkip)
+        let model = skipped.makeModel(seed: 1), reference = plain.makeModel(seed: 1)
+        XCTAssertEqual(model.summary().parameterCount, reference.summary().parameterCount + 64 * 8 * 8 + 8)
+        XCTAssertEqual(model.summary().rows.first { $0.name == "encoder.linear_skip" }?.outputShape, [8])
+
+        let input = randomSets(batch: 2, gaussians: 64)
+        let skip = try XCTUnwrap(model.encoderSkip)
+        let features = model.encoderTrunk(input, training: false)
+        let (mean, logVariance) = model.encode(input, training: false)
+        let expected = model.meanHead(features, training: false) + skip(input.reshaped([2, 64 * 8]), training: false)
+        XCTAssertEqual(mean.scalars, expected.scalars)
+        XCTAssertEqual(logVariance.scalars, model.logVarianceHead(features, training: false).scalars, "the variance has no skip")
+        var flat = [Float](repeating: 0, count: 64 * 8)
+        flat[3 * 8 + 5] = 1  // Gaussian 3, column 5 of one set
+        let column = skip(Tensor(shape: [1, 64 * 8], scalars: flat), training: false) - skip(Tensor.zeros([1, 64 * 8]), training: false)
+        let weight = try XCTUnwrap(model.store.parameter(named: "encoder.linear_skip.weight"))
+        let inputsFirst = weight.shape == [64 * 8, 8]
+        for l in 0..<8 {
+            XCTAssertEqual(column[0, l], inputsFirst ? weight[3 * 8 + 5, l] : weight[l, 3 * 8 + 5], accuracy: 1e-6)
+        }
+
+        loss(model(input, training: true), target: input).backward()
+        assertEveryParameterHasGradient(model)
+    }
+
     /// Flatten is Keras's channels-last Flatten after a Conv1D: the NCL features [b, c, s] land
     /// at [b, s·C + c], the inverse of the decoder's reshape.
     func testEncoderFlattenMatchesKerasChannelsLastOrder() throws {
