@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GaussianData
+import GaussianRasterizer
 
 /// `splatkit dataset info data.h5`: counts, splits, statistics and the PSNR distribution.
 struct DatasetInfoCommand: ParsableCommand {
@@ -17,7 +18,8 @@ struct DatasetInfoCommand: ParsableCommand {
         print("\(dataset)")
         print("  items        \(count)\(file.isComplete ? "" : " (incomplete: the build has not finished)")")
         print("  set          \(s.setSize) Gaussians × 8 parameters, \(s.order) order")
-        print("  fitting      \(s.recipe), \(s.steps) steps, images \(s.imageSize) px, seed \(s.seed)")
+        let steps = FitRecipe(rawValue: s.recipe)?.takesSteps == false ? "colours solved, no steps" : "\(s.steps) steps"
+        print("  fitting      \(s.recipe), \(steps), images \(s.imageSize) px, seed \(s.seed)")
         if let crops = s.cropsSummary { print("  crops        \(crops)") }
         if let sources = try file.mergedSources() {
             print("  merged from  \(sources.count) datasets (fitting steps above: the most of any):")

@@ -79,9 +79,11 @@ final class VAEParameterCountTests: XCTestCase {
     }
 
     /// The demo's model: narrow, but with the flatten bridge (32 channels × 128 steps → 64) and
-    /// the decoder's linear skip (64 → 512 × 8 with bias) that carry most of its parameters.
+    /// the two linear skips (512 × 8 → 64 and 64 → 512 × 8, with biases) that carry most of its
+    /// parameters.
     func testDemo() throws {
-        let summary = try assertCount("demo.yaml", total: 582_080)
+        let summary = try assertCount("demo.yaml", total: 844_288)
+        XCTAssertEqual(summary.rows.first { $0.name == "encoder.linear_skip" }?.trainableCount, 4096 * 64 + 64)
         XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 64 * 4096 + 4096)
     }
 
