@@ -80,7 +80,7 @@ public final class LayoutColourSolver: @unchecked Sendable {
     }
 
     /// L with L Lᵀ = gram + λI, λ = ridge · mean(diag gram). A Gaussian that touches no pixel
-    /// leaves a zero row and column: it gets a unit diagonal (its colour solves to 0).
+    /// leaves a zero row and column; at ridge 0 it gets a unit diagonal (its colour solves to 0).
     private static func choleskyFactor(gram: Tensor, ridge: Float) -> [Double] {
         let n = gram.shape[0]
         var matrix = gram.scalars.map(Double.init)

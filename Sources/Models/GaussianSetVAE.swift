@@ -37,8 +37,8 @@ import TensorCore
 //
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
-// encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…, decoder.output,
-// decoder.linear_skip.
+// encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…,
+// decoder.output, decoder.linear_skip.
 
 /// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
 public final class GaussianSetVAE: VAEModel {
