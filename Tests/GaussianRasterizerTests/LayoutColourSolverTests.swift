@@ -14,8 +14,7 @@ final class LayoutColourSolverTests: XCTestCase {
 
     /// imagegs-grid-layout's layout (40 round Gaussians on 32 × 28), colours 0.
     private func layout() -> Tensor {
-        var options = fitOptions(.imagegsGridLayout, gaussians: count, steps: 0)
-        options.steps = 0
+        let options = fitOptions(.imagegsGridLayout, gaussians: count, steps: 0)
         let rows = GaussianFitter(image: testPicture(width: width, height: height), options: options).run().gaussians
         return Tensor(shape: rows.shape, scalars: rows.scalars.enumerated().map { $0.offset % 8 >= 5 ? 0 : $0.element })
     }
