@@ -4,13 +4,16 @@
 // Module graph (acyclic, one job each):
 //   CBLAS, CHDF5, CPNG      system C libraries (Debian -dev packages, found with pkg-config)
 //   CSystem                 glibc functions Swift does not import (allocator tuning), a vector sqrt
+//                           (imported by TensorCore alone; others reach it through TensorCore)
 //   CZlib                   zlib (deflate for .npz archives)
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
 //   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
-//   GaussianRasterizer      differentiable 2-D Gaussian rendering, image → Gaussians fitting, metrics
+//   GaussianRasterizer      differentiable 2-D Gaussian rendering (top-K, additive, patch), set files
+//   GaussianFitting         image → Gaussians: the fitting recipes, their starts, the layout colour solve
 //   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
-//   Models                  the VAEs over Gaussian sets and the inpainting U-Net
+//   GaussianVAE             the VAEs over Gaussian sets: models, objective, training, inference
+//   Inpainting              the inpainting U-Net: masks, training, inference, evaluation, classical fills
 //   Reports                 static HTML reports with SVG charts and PNG figures
 //   SplatKitCLI             the `splatkit` command line
 import PackageDescription
@@ -22,8 +25,10 @@ let package = Package(
         .library(name: "SplatIO", targets: ["SplatIO"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
+        .library(name: "GaussianFitting", targets: ["GaussianFitting"]),
         .library(name: "GaussianData", targets: ["GaussianData"]),
-        .library(name: "Models", targets: ["Models"]),
+        .library(name: "GaussianVAE", targets: ["GaussianVAE"]),
+        .library(name: "Inpainting", targets: ["Inpainting"]),
         .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "splatkit", targets: ["SplatKitCLI"]),
     ],
@@ -49,44 +54,59 @@ let package = Package(
         ),
         .target(
             name: "NeuralNetwork",
-            dependencies: ["TensorCore", "SplatIO", "CSystem"],
+            dependencies: ["TensorCore", "SplatIO"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
             name: "GaussianRasterizer",
-            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork"],
+            dependencies: ["TensorCore", "SplatIO"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "GaussianFitting",
+            dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
             name: "GaussianData",
-            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer"],
+            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianFitting"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
-            name: "Models",
-            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData"],
+            name: "GaussianVAE",
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "Inpainting",
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
             name: "Reports",
-            dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianData", "Models"]
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "Inpainting"]
         ),
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "Models", "Reports",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData",
+                "GaussianVAE", "Inpainting", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Helpers shared by the test targets (random inputs, gradient assertions, python3 runner).
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SplatIOTests", dependencies: ["SplatIO", "TestSupport"]),
-        .testTarget(name: "GaussianRasterizerTests", dependencies: ["GaussianRasterizer", "TestSupport"]),
-        .testTarget(name: "GaussianDataTests", dependencies: ["GaussianData", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SplatIOTests", dependencies: ["TensorCore", "SplatIO", "CPNG", "TestSupport"]),
+        .testTarget(name: "GaussianRasterizerTests", dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "TestSupport"]),
+        .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
+        .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
+        .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE"]),
+        .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),
+        .testTarget(name: "ReportsTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE", "Inpainting", "Reports"]),
+        // Reads docs/ARCHITECTURE.md, Package.swift and every import line; imports no module.
+        .testTarget(name: "ArchitectureTests"),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import GaussianFitting
 import GaussianRasterizer
 import SplatIO
 import TensorCore
@@ -139,7 +140,7 @@ public struct DatasetBuilder {
             }
         }
 
-        let started = monotonicClock()
+        let started = monotonicSeconds()
         var fittedThisRun = 0, psnrSum = 0.0
         let previousThreads = ComputeThreads.count
         ComputeThreads.set(1)  // one thread per fit; the workers share the cores
@@ -159,7 +160,7 @@ public struct DatasetBuilder {
             }
             done += window.count
             fittedThisRun += window.count
-            let minutes = Swift.max((monotonicClock() - started) / 60, 1e-9)
+            let minutes = Swift.max((monotonicSeconds() - started) / 60, 1e-9)
             progress(BuildProgress(done: done, total: names.count, fittedThisRun: fittedThisRun,
                                    imagesPerMinute: Double(fittedThisRun) / minutes, meanPSNR: psnrSum / Double(fittedThisRun)))
         }
@@ -179,9 +180,3 @@ public struct DatasetBuilder {
     }
 }
 
-/// Monotonic seconds.
-func monotonicClock() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}

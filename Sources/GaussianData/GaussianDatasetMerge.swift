@@ -1,4 +1,5 @@
 import Foundation
+import GaussianFitting
 import GaussianRasterizer
 import SplatIO
 
@@ -105,7 +106,7 @@ public enum GaussianDatasetMerge {
     static func checkCompatible(_ sources: [MergedSource]) throws {
         let first = sources[0], reference = first.settings
         func rasterizer(_ recipe: String) -> String {
-            recipe == FitRecipe.gaussianimage.rawValue ? "GaussianImage's additive rasterizer" : "the top-K rasterizer"
+            SetRenderer(recipe: recipe) == .additive ? "GaussianImage's additive rasterizer" : "the top-K rasterizer"
         }
         for source in sources.dropFirst() {
             let settings = source.settings

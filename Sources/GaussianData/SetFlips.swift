@@ -1,3 +1,4 @@
+import GaussianFitting
 import GaussianRasterizer
 
 // Mirror images of whole Gaussian sets, for training augmentation: the set of a mirrored image

@@ -1,5 +1,5 @@
-import CSystem
 import Foundation
+import TensorCore
 
 // Adam (Kingma & Ba 2015), computed exactly as PyTorch's `torch.optim.Adam` (single-tensor
 // path). Per parameter θ with gradient g, learning rate η, update count t (1 on the first
@@ -64,7 +64,7 @@ public struct Adam: UpdateRule {
             let d = g + decay * theta
             m = m + oneMinusBeta1 * (d - m)
             v = b2 * v + oneMinusBeta2 * (d * d)
-            let denominator = splatkit_square_root8(v) / biasCorrection2Root + eps  // sqrtps, not sqrtf per lane
+            let denominator = VectorMath.squareRoot(v) / biasCorrection2Root + eps  // sqrtps, not sqrtf per lane
             theta = theta - stepSize * (m / denominator)
         }
     }

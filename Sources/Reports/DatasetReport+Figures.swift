@@ -1,5 +1,6 @@
 import Foundation
 import GaussianData
+import GaussianFitting
 import GaussianRasterizer
 import SplatIO
 import TensorCore
@@ -91,11 +92,7 @@ func addSampleRenders(to report: inout HTMLReport, file: GaussianDatasetFile, it
         let name = try file.names(item..<(item + 1))[0]
         let set = try file.gaussians(item..<(item + 1))
         let parameters = Tensor(shape: [settings.setSize, ImageGSColumn.count], scalars: set)
-        let rendered = withoutGradients {
-            settings.recipe == FitRecipe.gaussianimage.rawValue
-                ? renderImageGSAdditive(parameters, width: size, height: size)
-                : renderImageGS(parameters, width: size, height: size)
-        }
+        let rendered = withoutGradients { SetRenderer(recipe: settings.recipe).render(parameters, width: size, height: size) }
         let source = try sources.image(item: item, size: size)
         rows.append((name, item, try file.quality("psnr", item..<(item + 1))[0], RGBImage(tensor: rendered), source))
     }

@@ -1,6 +1,6 @@
 import Foundation
 import GaussianRasterizer
-import Models
+import Inpainting
 import SplatIO
 import TensorCore
 

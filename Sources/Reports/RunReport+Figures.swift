@@ -1,7 +1,7 @@
 import Foundation
 import GaussianData
 import GaussianRasterizer
-import Models
+import GaussianVAE
 import SplatIO
 import TensorCore
 

@@ -1,6 +1,7 @@
 import Foundation
 import GaussianData
-import Models
+import GaussianVAE
+import NeuralNetwork
 import SplatIO
 
 // `splatkit report run`: one HTML page describing a VAE training run folder (the --output of

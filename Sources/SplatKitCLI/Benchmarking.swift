@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 // Timing for `splatkit bench`: warm-up runs, then the median of timed runs. Benchmarks run
 // in release builds only; unit tests never time anything.
@@ -23,12 +24,6 @@ struct BenchmarkReport: Codable {
     var cases: [BenchmarkResult]
 }
 
-/// Monotonic wall-clock seconds.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
 
 /// Runs `body` `warmup` times untimed, then `repeats` times timed (each after an untimed
 /// `prepare`), and returns the median milliseconds.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GaussianData
+import GaussianFitting
 import GaussianRasterizer
 
 /// `splatkit dataset info data.h5`: counts, splits, statistics and the PSNR distribution.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GaussianFitting
 import GaussianRasterizer
 import NeuralNetwork
 import SplatIO
@@ -71,16 +72,11 @@ struct DemoCommand: ParsableCommand {
 
         print("3/10 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
         let reloaded = try GaussianSet(contentsOf: path("gaussians.h5"))
-        let render = withoutGradients { renderImageGS(reloaded.gaussians, width: size, height: size) }
+        let renderer = SetRenderer(recipe: reloaded.recipe)
+        let render = renderer.render(reloaded.gaussians, fittedWidth: reloaded.width, fittedHeight: reloaded.height, width: size, height: size)
         try RGBImage(tensor: render).writePNG(to: path("render.png"))
-        var doubled = reloaded.gaussians.scalars
-        for g in 0..<reloaded.gaussians.shape[0] {
-            doubled[g * 8 + ImageGSColumn.scaleX] /= 2
-            doubled[g * 8 + ImageGSColumn.scaleY] /= 2
-        }
-        let large = withoutGradients {
-            renderImageGS(Tensor(shape: reloaded.gaussians.shape, scalars: doubled), width: 2 * size, height: 2 * size)
-        }
+        let large = renderer.render(reloaded.gaussians, fittedWidth: reloaded.width, fittedHeight: reloaded.height,
+                                    width: 2 * size, height: 2 * size)
         try RGBImage(tensor: large).writePNG(to: path("render_2x.png"))
 
         print("4/10 checking")

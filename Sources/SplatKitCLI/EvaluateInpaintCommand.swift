@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Models
+import Inpainting
 import SplatIO
 import TensorCore
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GaussianFitting
 import GaussianRasterizer
 import SplatIO
 import TensorCore

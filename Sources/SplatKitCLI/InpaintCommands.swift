@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Models
+import NeuralNetwork
+import Inpainting
 import SplatIO
 import TensorCore
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GaussianFitting
 import GaussianRasterizer
 import Reports
 import SplatIO
@@ -28,8 +29,8 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Height in pixels (default: the source image's, or width's aspect).")
     var height: Int?
 
-    @Option(help: "Rasterizer: topk (Image-GS) or additive (GaussianImage).")
-    var rasterizer: RasterizerKind = .topk
+    @Option(help: "Rasterizer: topk (Image-GS) or additive (GaussianImage); default: the one the set's recipe fitted for.")
+    var rasterizer: SetRenderer?
 
     @Option(help: "Draw a diagnostic picture instead: ellipses (σ contours) or ids (identity colours).")
     var visualize: Visualization?
@@ -58,17 +59,11 @@ struct RenderCommand: ParsableCommand {
         guard outputWidth >= 1, outputHeight >= 1, outputWidth * outputHeight <= 100_000_000 else {
             throw ValidationError("output size \(outputWidth)×\(outputHeight) must be between 1 and 10⁸ pixels")
         }
-        // Positions are normalised, so the set renders at any size; σ is in source pixels and
-        // scales with the image: inverse σ (columns 2–3) shrink by the magnification.
-        let magnification = Float(outputWidth) / Float(set.width)
-        var scaled = set.gaussians.scalars
-        for g in 0..<set.gaussians.shape[0] {
-            scaled[g * 8 + ImageGSColumn.scaleX] /= magnification
-            scaled[g * 8 + ImageGSColumn.scaleY] /= Float(outputHeight) / Float(set.height)
-        }
-        var parameters = Tensor(shape: set.gaussians.shape, scalars: scaled)
+        var parameters = scaledForOutput(set.gaussians, fittedWidth: set.width, fittedHeight: set.height,
+                                         width: outputWidth, height: outputHeight)
         if visualize == .ids { parameters = identityColoured(parameters, seed: seed) }
-        let rendered = withoutGradients { rasterizer.render(parameters, width: outputWidth, height: outputHeight) }
+        let renderer = rasterizer ?? SetRenderer(recipe: set.recipe)
+        let rendered = withoutGradients { renderer.render(parameters, width: outputWidth, height: outputHeight) }
         var image = RGBImage(tensor: rendered)
         if visualize == .ellipses { image = ellipseOutlines(parameters, on: image, sigmas: sigma) }
         try image.writePNG(to: output)
@@ -85,3 +80,5 @@ struct RenderCommand: ParsableCommand {
         }
     }
 }
+
+extension SetRenderer: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Models
+import GaussianVAE
+import Inpainting
 import Reports
 
 /// `splatkit report`: static HTML reports (inline SVG charts, embedded PNG images) that open

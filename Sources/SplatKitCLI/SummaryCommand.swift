@@ -1,5 +1,5 @@
 import ArgumentParser
-import Models
+import GaussianVAE
 import SplatIO
 
 /// `splatkit summary`: the layer table and parameter totals of the VAE a config describes.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Models
+import Inpainting
 import NeuralNetwork
 import SplatIO
 import TensorCore

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Models
+import GaussianVAE
 import NeuralNetwork
 import TensorCore
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import GaussianData
 import GaussianRasterizer
-import Models
+import GaussianVAE
 import SplatIO
 import TensorCore
 

@@ -1,3 +1,4 @@
+import CSystem
 // e^x and e^x − 1 written without branches or library calls, so that an element-wise loop
 // calling them is vectorised by the compiler (ELU's scalar libm expm1 was an eighth of a VAE
 // training step; this form runs 2.4× faster, ELU's non-positive variant 4×, on the baseline
@@ -109,5 +110,15 @@ public enum VectorMath {
     @inlinable @inline(__always)
     static func powerOfTwo(_ k: Int32) -> Float {
         Float(bitPattern: UInt32(bitPattern: (k &+ 127) &<< 23))
+    }
+}
+
+extension VectorMath {
+    /// The lane-wise square root of eight floats, correctly rounded like sqrtf, as one vector
+    /// instruction (sqrtps): Swift's SIMD8.squareRoot() calls sqrtf once per lane (glibc's sqrtf
+    /// may set errno). The one door to CSystem's vector square root for other modules.
+    @inline(__always)
+    public static func squareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        splatkit_square_root8(x)
     }
 }

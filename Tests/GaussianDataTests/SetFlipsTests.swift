@@ -1,5 +1,6 @@
 import XCTest
 @testable import GaussianData
+import GaussianFitting
 import GaussianRasterizer
 import TensorCore
 

@@ -1,5 +1,5 @@
 import Foundation
-import Models
+import Inpainting
 import NeuralNetwork
 @testable import Reports
 import SplatIO

@@ -4,8 +4,9 @@
 // gives; and bad run folders fail with `FileError`s naming the file at fault.
 
 import Foundation
+import NeuralNetwork
 @testable import GaussianData
-@testable import Models
+@testable import GaussianVAE
 import SplatIO
 import XCTest
 @testable import Reports

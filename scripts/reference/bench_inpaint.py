@@ -12,7 +12,7 @@ Needs only `torch` (`scripts/install-deps --torch`). float32 throughout.
 
 What it mirrors. The network of "2D Gaussian Splatting with Semantic Alignment for Image
 Inpainting" as SplatKit builds it from the defaults of configs/inpaint_unet.yaml
-(Sources/Models/InpaintingConfig.swift), layer for layer, with the same parameter count
+(Sources/Inpainting/InpaintingConfig.swift), layer for layer, with the same parameter count
 (1,687,167, asserted): c = 16, D = 12, 4 GroupNorm groups, P = 16, pad = 4, mask channel on,
 C_p = 64, MLP hidden 16, a 5-value Cholesky dictionary (126 entries), learned global features (F = 64).
 

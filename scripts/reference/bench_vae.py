@@ -14,7 +14,7 @@ Needs only `torch` (`scripts/install-deps --torch`).
 
 The first two models are GaussVAE's, the third SplatKit's variant of the first, with the layer
 structure SplatKit builds from configs/conv1d_512d.yaml, configs/resnet_conv1d_512d.yaml and
-configs/conv1d_512d_flatten.yaml (Sources/Models/GaussianSetVAE.swift):
+configs/conv1d_512d_flatten.yaml (Sources/GaussianVAE/GaussianSetVAE.swift):
 
   conv1d_512d_b32            input (32, 512, 8), latent 512
     encoder  3 × [Conv1d(k5, same) → BatchNorm1d → ELU → Dropout(0.1, 0.15, 0.2)]

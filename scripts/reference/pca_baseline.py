@@ -8,11 +8,11 @@ Run from the repository root:
 Needs numpy and h5py (`scripts/install-deps --python`); with --render also torch
 (`--torch`), for the PyTorch reference of the top-K rasterizer (torch_rasterizer.py).
 
-What it measures, in the units `splatkit evaluate` reports (Sources/Models/VAEInference.swift):
+What it measures, in the units `splatkit evaluate` reports (Sources/GaussianVAE/VAEInference.swift):
   1. Each set (N Gaussians x 8 Image-GS columns) is put in the VAE's representation (plain: the
      columns as stored; canonical: [x, y, log s_major, log s_minor, cos 2t, sin 2t, r, g, b] with
      colour clamped to [0, 1]; log_covariance: [x, y, m, d cos 2t, d sin 2t, r, g, b], half the
-     matrix log of the covariance; both as Sources/Models/SetRepresentation.swift) and z-scored
+     matrix log of the covariance; both as Sources/GaussianVAE/SetRepresentation.swift) and z-scored
      per column with the training split's mean and population std.
   2. The training split's sets, flattened to N*C vectors, give the principal axes (SVD of the
      centred matrix). A test set is reconstructed from its first r coordinates: a linear

@@ -4,7 +4,7 @@ import NeuralNetwork
 import SplatIO
 import TensorCore
 import XCTest
-@testable import Models
+@testable import Inpainting
 
 // The inpainting network on tiny inputs: shapes, the Gaussian head's gradients (finite
 // differences, and the fused covariance op against its composition), exact preservation of

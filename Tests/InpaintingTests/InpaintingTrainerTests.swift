@@ -3,7 +3,7 @@ import NeuralNetwork
 import SplatIO
 import TensorCore
 import XCTest
-@testable import Models
+@testable import Inpainting
 
 // Training and evaluating the inpainting model on a tiny folder of pictures: seeded batches,
 // the trainer's files, exact resume, scores against hand values, the classical fill, the patch

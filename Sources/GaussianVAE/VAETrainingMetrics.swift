@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetwork
 import SplatIO
 
 // What VAE training reports: loss values per batch and per epoch, progress lines, and the

@@ -1,5 +1,6 @@
 import Foundation
 import GaussianData
+import GaussianFitting
 import GaussianRasterizer
 import NeuralNetwork
 import SplatIO
@@ -263,42 +264,6 @@ extension GaussianDatasetFile {
     /// The side of the square images the sets were fitted at: the dataset's `image_size`, or
     /// `defaultFittedImageSize` when it records none.
     public var fittedImageSize: Int { settings.imageSize >= 1 ? settings.imageSize : defaultFittedImageSize }
-}
-
-/// How a set is drawn: the rasterizer its fit was optimised for.
-public enum SetRenderer: String, Sendable {
-    /// Image-GS's top-K rasterizer (recipe imagegs, imported GaussVAE sets, the VAE's render loss).
-    case topK = "topk"
-    /// GaussianImage's additive rasterizer (recipe gaussianimage).
-    case additive
-
-    /// The renderer for a dataset's or set's fit recipe.
-    public init(recipe: String?) {
-        self = recipe == FitRecipe.gaussianimage.rawValue ? .additive : .topK
-    }
-
-    /// Renders Image-GS rows (N, 8) fitted to a `fittedWidth` × `fittedHeight` image at
-    /// `width` × `height`, clamped to [0, 1]: (3, height, width). Positions are normalised, so
-    /// only the inverse scales (columns 2–3, in 1/source pixels) follow the magnification.
-    public func render(_ set: Tensor, fittedWidth: Int, fittedHeight: Int, width: Int, height: Int) -> Tensor {
-        precondition(set.rank == 2 && set.shape[1] == ImageGSColumn.count, "SetRenderer.render: set \(set.shape) must be (N, 8)")
-        var rows = set.scalars
-        if width != fittedWidth || height != fittedHeight {
-            let scaleX = Float(width) / Float(fittedWidth), scaleY = Float(height) / Float(fittedHeight)
-            for g in 0..<set.shape[0] {
-                rows[g * 8 + ImageGSColumn.scaleX] /= scaleX
-                rows[g * 8 + ImageGSColumn.scaleY] /= scaleY
-            }
-        }
-        let parameters = Tensor(shape: set.shape, scalars: rows)
-        let image: Tensor = withoutGradients {
-            switch self {
-            case .topK: return renderImageGS(parameters, width: width, height: height)
-            case .additive: return renderImageGSAdditive(parameters, width: width, height: height)
-            }
-        }
-        return image.clamped(min: 0, max: 1)
-    }
 }
 
 // MARK: - Evaluation

@@ -1,4 +1,5 @@
 import Foundation
+import GaussianRasterizer
 import TensorCore
 
 // Colours of a fixed layout in closed form (the imagegs-grid-layout-ridge recipe).

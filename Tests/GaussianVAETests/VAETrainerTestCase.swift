@@ -4,7 +4,7 @@
 
 import Foundation
 @testable import GaussianData
-@testable import Models
+@testable import GaussianVAE
 import NeuralNetwork
 import SplatIO
 import TensorCore

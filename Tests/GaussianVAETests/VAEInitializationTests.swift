@@ -5,7 +5,7 @@
 // `training.init_skip_bias_to_mean_set`: the decoder's linear skip starts at the mean set.
 
 import Foundation
-@testable import Models
+@testable import GaussianVAE
 import NeuralNetwork
 import SplatIO
 import TensorCore

@@ -1,4 +1,3 @@
-import NeuralNetwork
 
 // A Keras-style model summary: one row per layer with its output shape and parameter count,
 // where, as Keras counts them, batch-norm moving statistics are non-trainable parameters.
@@ -86,19 +85,19 @@ public func groupedDigits(_ value: Int) -> String {
 
 /// Records summary rows while a model is built: each row gets the parameters and buffers
 /// registered in the store since the previous row.
-final class SummaryRecorder {
-    let store: ParameterStore
-    private(set) var rows: [ModelSummary.Row] = []
+public final class SummaryRecorder {
+    public let store: ParameterStore
+    public private(set) var rows: [ModelSummary.Row] = []
     private var recordedTrainable: Int
     private var recordedNonTrainable: Int
 
-    init(store: ParameterStore) {
+    public init(store: ParameterStore) {
         self.store = store
         recordedTrainable = store.parameterCount
         recordedNonTrainable = store.bufferCount
     }
 
-    func record(_ name: String, _ kind: String, _ outputShape: [Int]) {
+    public func record(_ name: String, _ kind: String, _ outputShape: [Int]) {
         let trainable = store.parameterCount, nonTrainable = store.bufferCount
         rows.append(ModelSummary.Row(name: name, kind: kind, outputShape: outputShape,
                                      trainableCount: trainable - recordedTrainable,

@@ -1,6 +1,7 @@
 import TestSupport
 import XCTest
-@testable import GaussianRasterizer
+@testable import GaussianFitting
+import GaussianRasterizer
 import NeuralNetwork
 @testable import TensorCore
 

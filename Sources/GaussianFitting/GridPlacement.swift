@@ -1,26 +1,11 @@
 import Foundation
+import GaussianRasterizer
 
 // Where the imagegs-grid recipe starts its Gaussians: the centres of a columns × rows grid over
 // the image (columns · rows = N, the factor pair whose aspect is nearest the image's), snapped to
 // the nearest pixel centre and listed in Morton (Z) order of their (column, row) cell, so the i-th
 // Gaussian of every set of the same size and aspect starts in the same cell and neighbouring
 // indices are neighbouring cells (the order a Conv1D over the set sees).
-
-/// The Morton (Z-order) code of cell (column, row), each below 2¹⁶: bit i of the column becomes
-/// bit 2i of the code, bit i of the row bit 2i + 1.
-public func mortonCode(column: UInt32, row: UInt32) -> UInt32 {
-    spreadBits(row) << 1 | spreadBits(column)
-}
-
-/// The 16 low bits of `value` moved to the even bit positions (bit i → bit 2i).
-private func spreadBits(_ value: UInt32) -> UInt32 {
-    var v = value & 0xFFFF
-    v = (v | v << 8) & 0x00FF_00FF
-    v = (v | v << 4) & 0x0F0F_0F0F
-    v = (v | v << 2) & 0x3333_3333
-    v = (v | v << 1) & 0x5555_5555
-    return v
-}
 
 /// The grid the recipe uses for `count` Gaussians on a width × height image: columns · rows =
 /// count, columns / rows as near width / height as count's factor pairs allow.

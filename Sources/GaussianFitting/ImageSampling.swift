@@ -1,3 +1,4 @@
+import GaussianRasterizer
 import TensorCore
 
 // Where to put Gaussians: image-gradient and error maps, and drawing pixels in proportion to them.

@@ -5,13 +5,13 @@ import SplatIO
 /// The first column is the run's position (an epoch or a step); a log reopened for a resumed
 /// run keeps only the rows at or before the checkpoint's position, so rows a run wrote after
 /// the checkpoint (before it was interrupted) are not repeated.
-struct CSVLog {
-    let path: String
-    let header: [String]
+public struct CSVLog {
+    public let path: String
+    public let header: [String]
 
     /// Opens (creating or trimming) the log at `path`, keeping rows whose first cell is at most
     /// `position`. An existing log with another header is an error naming the file.
-    init(path: String, header: [String], keepingRowsThrough position: Int) throws {
+    public init(path: String, header: [String], keepingRowsThrough position: Int) throws {
         self.path = path
         self.header = header
         let headerLine = header.joined(separator: ",")
@@ -30,7 +30,7 @@ struct CSVLog {
     }
 
     /// Appends a row (one value per header column, written with 8 significant digits).
-    func append(_ values: [Double]) throws {
+    public func append(_ values: [Double]) throws {
         precondition(values.count == header.count, "CSVLog: \(values.count) values for \(header.count) columns of \(path)")
         let line = values.map { String(format: "%.8g", $0) }.joined(separator: ",") + "\n"
         guard let handle = FileHandle(forWritingAtPath: path) else { throw FileError(path, "cannot open to append") }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Models
+@testable import GaussianVAE
 @testable import TensorCore
 
 final class VAEObjectiveTests: XCTestCase {

@@ -5,7 +5,7 @@
 import Foundation
 @testable import GaussianData
 import GaussianRasterizer
-@testable import Models
+@testable import GaussianVAE
 import NeuralNetwork
 import SplatIO
 import TensorCore

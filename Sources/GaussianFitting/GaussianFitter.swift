@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetwork
+import GaussianRasterizer
 import TensorCore
 
 // Image → Gaussians fitting with the two published recipes.
@@ -49,6 +50,8 @@ public enum FitRecipe: String, CaseIterable, Sendable {
     public var fitsShapes: Bool { !usesFixedLayout }
     /// Whether the fit runs optimisation steps (the ridge layout solves its colours in one go).
     public var takesSteps: Bool { self != .imagegsGridLayoutRidge }
+    /// The rasterizer the recipe optimises for, which is the one that draws its sets.
+    public var renderer: SetRenderer { self == .gaussianimage ? .additive : .topK }
     /// Whether every Gaussian is round, of one size, at its cell's centre (only colours fitted).
     public var usesFixedLayout: Bool { self == .imagegsGridLayout || self == .imagegsGridLayoutRidge }
 
@@ -201,7 +204,7 @@ public final class GaussianFitter {
     }
 
     private func runImageGS(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
-        let start = monotonicTime()
+        let start = monotonicSeconds()
         let P = width * height
         // Growth needs a step per batch; a shorter fit (or the grid variant) starts with every Gaussian.
         let onGrid = options.recipe.placesOnGrid
@@ -291,7 +294,7 @@ public final class GaussianFitter {
     // MARK: - Fixed layout, colours solved
 
     private func runLayoutSolve(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
-        let start = monotonicTime()
+        let start = monotonicSeconds()
         let layout = newGaussians(at: gridPixels(count: options.gaussians, width: width, height: height)) { _ in (0, 0, 0) }
         let solver = LayoutColourSolver.shared(layout: layout, width: width, height: height,
                                                ridge: FitRecipe.layoutRidge, topK: options.topK)
@@ -305,7 +308,7 @@ public final class GaussianFitter {
     // MARK: - GaussianImage
 
     private func runGaussianImage(progressInterval: Int, progress: (FitProgress) -> Void) -> FitResult {
-        let start = monotonicTime()
+        let start = monotonicSeconds()
         let N = options.gaussians
         // GaussianImage's initialisation: positions atanh(U(−1, 1)), Cholesky and colour U(0, 1).
         var values: [Float] = []
@@ -342,7 +345,7 @@ public final class GaussianFitter {
     // MARK: - Shared
 
     private func report(step: Int, total: Int, count: Int, render: Tensor, ssim: Float, loss: Float, since start: Double) -> FitProgress {
-        let elapsed = Swift.max(monotonicTime() - start, 1e-9)
+        let elapsed = Swift.max(monotonicSeconds() - start, 1e-9)
         return FitProgress(step: step, totalSteps: total, gaussians: count, psnr: psnr(render.clamped(min: 0, max: 1), target),
                            ssim: ssim, loss: loss, stepsPerSecond: Double(step) / elapsed)
     }
@@ -353,13 +356,14 @@ public final class GaussianFitter {
         let finalPSNR = psnr(display, target)
         let finalSSIM = withoutGradients { ssim(display.unsqueezed(0), target.unsqueezed(0)).item }
         return FitResult(gaussians: parameters, psnr: finalPSNR, ssim: finalSSIM, steps: steps,
-                         seconds: monotonicTime() - start, recipe: options.recipe)
+                         seconds: monotonicSeconds() - start, recipe: options.recipe)
     }
 }
 
-/// Monotonic seconds, for rates and wall times.
-func monotonicTime() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+extension SetRenderer {
+    /// The renderer of a set or dataset that records `recipe` (a `FitRecipe` raw value): the top-K
+    /// rasterizer when it records none or one SplatKit does not know (imported GaussVAE sets).
+    public init(recipe: String?) {
+        self = recipe.flatMap(FitRecipe.init(rawValue:))?.renderer ?? .topK
+    }
 }

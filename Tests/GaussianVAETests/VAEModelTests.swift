@@ -3,7 +3,7 @@
 // errors.
 
 import Foundation
-@testable import Models
+@testable import GaussianVAE
 import NeuralNetwork
 import SplatIO
 import TensorCore

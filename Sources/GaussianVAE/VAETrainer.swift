@@ -418,9 +418,3 @@ private struct RateEstimate {
     var secondsPerBatch: Double { batches > 0 ? seconds / Double(batches) : .nan }
 }
 
-/// Monotonic wall-clock seconds.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
