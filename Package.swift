@@ -11,6 +11,7 @@
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering (top-K, additive, patch), set files
 //   GaussianFitting         image → Gaussians: the fitting recipes, their starts, the layout colour solve
+//   EntropyCoding           range coder, adaptive models, CRC-32 (no dependencies)
 //   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
 //   GaussianVAE             the VAEs over Gaussian sets: models, objective, training, inference
 //   Inpainting              the inpainting U-Net: masks, training, inference, evaluation, classical fills
@@ -26,6 +27,7 @@ let package = Package(
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
         .library(name: "GaussianFitting", targets: ["GaussianFitting"]),
+        .library(name: "EntropyCoding", targets: ["EntropyCoding"]),
         .library(name: "GaussianData", targets: ["GaussianData"]),
         .library(name: "GaussianVAE", targets: ["GaussianVAE"]),
         .library(name: "Inpainting", targets: ["Inpainting"]),
@@ -67,6 +69,8 @@ let package = Package(
             dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // Parses untrusted streams: built with Swift's checks in every configuration.
+        .target(name: "EntropyCoding"),
         .target(
             name: "GaussianData",
             dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianFitting"],
@@ -100,6 +104,7 @@ let package = Package(
         .testTarget(name: "SplatIOTests", dependencies: ["TensorCore", "SplatIO", "CPNG", "TestSupport"]),
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "TestSupport"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE"]),
         .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),
