@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "SplatIOTests", dependencies: ["TensorCore", "SplatIO", "CPNG", "TestSupport"]),
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "TestSupport"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
-        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["TensorCore", "EntropyCoding"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE"]),
         .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),

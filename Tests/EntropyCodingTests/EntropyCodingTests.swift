@@ -1,18 +1,15 @@
+import TensorCore
 import XCTest
 @testable import EntropyCoding
 
-/// A small deterministic generator (SplitMix64) so the tests need no other module.
+/// Draws for the tests from TensorCore's seeded generator.
 private struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    var generator: RandomGenerator
+    init(state: UInt64) { generator = RandomGenerator(seed: state) }
+    mutating func next() -> UInt64 { generator.next() }
+    /// Uniform in [0, 1) with 53 bits.
+    mutating func uniform() -> Double { Double(generator.next() >> 11) / Double(1 << 53) }
+    mutating func below(_ n: Int) -> Int { generator.nextInt(below: n) }
     /// A symbol drawn from `probabilities` (summing to 1).
     mutating func draw(_ probabilities: [Double]) -> Int {
         var u = uniform()
