@@ -12,6 +12,7 @@
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering (top-K, additive, patch), set files
 //   GaussianFitting         image → Gaussians: the fitting recipes, their starts, the layout colour solve
 //   EntropyCoding           range coder, adaptive models, CRC-32 (no dependencies)
+//   GaussianCodec           images as files of quantised, entropy-coded Gaussians (compress / decompress)
 //   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
 //   GaussianVAE             the VAEs over Gaussian sets: models, objective, training, inference
 //   Inpainting              the inpainting U-Net: masks, training, inference, evaluation, classical fills
@@ -28,6 +29,7 @@ let package = Package(
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
         .library(name: "GaussianFitting", targets: ["GaussianFitting"]),
         .library(name: "EntropyCoding", targets: ["EntropyCoding"]),
+        .library(name: "GaussianCodec", targets: ["GaussianCodec"]),
         .library(name: "GaussianData", targets: ["GaussianData"]),
         .library(name: "GaussianVAE", targets: ["GaussianVAE"]),
         .library(name: "Inpainting", targets: ["Inpainting"]),
@@ -71,6 +73,11 @@ let package = Package(
         ),
         // Parses untrusted streams: built with Swift's checks in every configuration.
         .target(name: "EntropyCoding"),
+        // Parses untrusted streams (the decoder): Swift's checks stay on.
+        .target(
+            name: "GaussianCodec",
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "EntropyCoding"]
+        ),
         .target(
             name: "GaussianData",
             dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "GaussianFitting"],
@@ -93,8 +100,7 @@ let package = Package(
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData",
-                "GaussianVAE", "Inpainting", "Reports",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,6 +111,7 @@ let package = Package(
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "TestSupport"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["TensorCore", "EntropyCoding"]),
+        .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "GaussianCodec"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE"]),
         .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),

@@ -21,10 +21,11 @@ public enum SetRenderer: String, CaseIterable, Sendable {
         return withoutGradients { render(parameters, width: width, height: height).clamped(min: 0, max: 1) }
     }
 
-    /// Renders rows (N, 8) whose scales are already in output pixels: (3, height, width), unclamped.
-    public func render(_ parameters: Tensor, width: Int, height: Int) -> Tensor {
+    /// Renders rows (N, 8) whose scales are already in output pixels: (3, height, width),
+    /// unclamped. `topK` applies to the top-K rasterizer only.
+    public func render(_ parameters: Tensor, width: Int, height: Int, topK: TopKOptions = TopKOptions()) -> Tensor {
         switch self {
-        case .topK: return renderImageGS(parameters, width: width, height: height)
+        case .topK: return renderImageGS(parameters, width: width, height: height, options: topK)
         case .additive: return renderImageGSAdditive(parameters, width: width, height: height)
         }
     }

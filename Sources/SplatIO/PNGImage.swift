@@ -22,9 +22,13 @@ import Foundation
 // nearest; NaN becomes 0) via `writeAtomically`, so a failed write never leaves a partial file.
 
 extension RGBImage {
-    /// Reads a PNG file. A missing, corrupt, truncated or non-PNG file throws `FileError`
-    /// with libpng's message.
-    public init(contentsOfPNG path: String) throws {
+    /// The most pixels a PNG may declare by default (64 MP, e.g. 8192 × 8192): its header is
+    /// checked before any pixel buffer is allocated.
+    public static let defaultMaximumPixels = 1 << 26
+
+    /// Reads a PNG file. A missing, corrupt, truncated or non-PNG file, or one whose header
+    /// declares more than `maximumPixels` pixels, throws `FileError` naming it.
+    public init(contentsOfPNG path: String, maximumPixels: Int = RGBImage.defaultMaximumPixels) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FileError(path, "no such file")
         }
@@ -36,6 +40,9 @@ extension RGBImage {
             throw FileError(path, "cannot read PNG: \(pngMessage(image))")
         }
         let width = Int(image.width), height = Int(image.height)
+        guard width >= 1 && height >= 1 && width * height <= maximumPixels else {
+            throw FileError(path, "declares \(width)×\(height) pixels; at most \(maximumPixels) pixels are read")
+        }
         let hasAlpha = image.format & splatkit_png_format_flag_alpha() != 0
         let sixteenBit = image.format & splatkit_png_format_flag_linear() != 0
         let channels = hasAlpha ? 4 : 3

@@ -8,8 +8,8 @@ Run from the repository root:
     python3 scripts/reference/codec_baselines.py --bd OURS.csv BASE.csv
     python3 scripts/reference/codec_baselines.py --self-test
 
-Needs numpy and Pillow built with WebP (`python3 -m pip install pillow`); scipy is optional
-(faster Gaussian filtering, and --self-test checks the PCHIP code against it).
+Needs numpy and Pillow with WebP (`python3 -m pip install pillow`); scipy is optional (faster
+filtering; --self-test checks the PCHIP code against it).
 
 What it measures. Each PNG of --images (sorted by name, first --limit, alpha dropped: (H, W, 3)
 uint8) is coded at each target size, target bytes = floor(bpp * W * H / 8), or with --sizes-from
@@ -25,8 +25,7 @@ big, that one, with over_target=1. The file is decoded back and scored:
            average-pool downsampling (odd last row/column dropped); mean contrast-structure at
            scales 1-4, mean SSIM at scale 5; per RGB channel, then the mean of the three
   bpp      bytes * 8 / (W * H); encode_ms / decode_ms one run each (perf_counter, wall time)
-CSV columns: image,codec,target_bpp,target_bytes,quality,bytes,bpp,psnr,ms_ssim,over_target,
-encode_ms,decode_ms (--json: a list of the same rows as objects).
+CSV columns: see COLUMNS below (--json: a list of the same rows as objects).
 
 Bjøntegaard deltas (bd_rate, bd_psnr): PSNR against log10(rate) is interpolated by a monotone
 piecewise cubic (PCHIP, Fritsch–Carlson slopes, as the JCTVC-style "piecewise cubic" variant)
@@ -74,15 +73,14 @@ def psnr(a, b):
 
 def gaussian_taps(size=11, sigma=1.5):
     """(size,) normalised 1-D Gaussian; the 2-D window is its outer product."""
-    x = np.arange(size) - (size - 1) / 2.0
-    g = np.exp(-x ** 2 / (2 * sigma ** 2))
+    g = np.exp(-(np.arange(size) - (size - 1) / 2.0) ** 2 / (2 * sigma ** 2))
     return g / g.sum()
 
 
-def filter_valid(x, taps):
+def filter_valid(x, taps, use_scipy=True):
     """Separable 'valid' filtering of (H, W, C) float64 over axes 0 and 1 -> (H-k+1, W-k+1, C)."""
     k, half = len(taps), len(taps) // 2
-    if scipy is not None:  # full-size correlation, then crop the border the valid mode drops
+    if use_scipy and scipy is not None:  # full-size correlation, then crop the border the valid mode drops
         y = scipy.ndimage.correlate1d(x, taps, axis=0, mode="constant")
         y = scipy.ndimage.correlate1d(y, taps, axis=1, mode="constant")
         return y[half:x.shape[0] - half, half:x.shape[1] - half]
@@ -107,8 +105,7 @@ def ms_ssim(a, b):
     """5-scale MS-SSIM of two (H, W, 3) uint8 images: per channel, then the channel mean.
     Needs min(H, W) >= 11 * 16 = 176 for valid filtering at the coarsest scale."""
     taps = gaussian_taps()
-    x, y = a.astype(np.float64), b.astype(np.float64)
-    values = np.ones(a.shape[2])
+    x, y, values = a.astype(np.float64), b.astype(np.float64), np.ones(a.shape[2])  # values: (3,)
     for scale, weight in enumerate(MS_SSIM_WEIGHTS):
         ssim, cs = ssim_terms(x, y, taps)
         last = scale == len(MS_SSIM_WEIGHTS) - 1
@@ -146,16 +143,6 @@ def pchip_slopes(x, y):
     return m
 
 
-def pchip_eval(x, y, xs):
-    """The PCHIP of knots (x, y) at points xs (any shape, inside [x0, xn])."""
-    m, xs = pchip_slopes(x, y), np.asarray(xs, dtype=np.float64)
-    k = np.clip(np.searchsorted(x, xs, side="right") - 1, 0, len(x) - 2)
-    h = x[k + 1] - x[k]
-    t = (xs - x[k]) / h  # Hermite basis on [0, 1]
-    return ((2 * t ** 3 - 3 * t ** 2 + 1) * y[k] + (t ** 3 - 2 * t ** 2 + t) * h * m[k]
-            + (-2 * t ** 3 + 3 * t ** 2) * y[k + 1] + (t ** 3 - t ** 2) * h * m[k + 1])
-
-
 def pchip_integral(x, y, lo, hi):
     """Exact integral over [lo, hi] (inside [x0, xn]) of the PCHIP of knots (x, y)."""
     m, total = pchip_slopes(x, y), 0.0
@@ -170,17 +157,15 @@ def pchip_integral(x, y, lo, hi):
     return total
 
 
-def _curve(xs, ys):
-    """Sort by x and merge equal x (mean y): knots for the PCHIP -> two float64 (n,)."""
+def _knots(xs, ys):
+    """Sort by x and merge equal x (mean y; e.g. two targets that got the same quality) -> (n,), (n,)."""
     xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
-    ux = np.unique(xs)
-    return ux, np.array([ys[xs == u].mean() for u in ux])
+    return np.unique(xs), np.array([ys[xs == u].mean() for u in np.unique(xs)])
 
 
 def _mean_difference(xa, ya, xb, yb):
     """Mean of (curve A - curve B) over the x range both cover; nan if < 2 knots or no overlap."""
-    xa, ya = _curve(xa, ya)
-    xb, yb = _curve(xb, yb)
+    (xa, ya), (xb, yb) = _knots(xa, ya), _knots(xb, yb)
     lo, hi = max(xa[0], xb[0]), min(xa[-1], xb[-1])
     if len(xa) < 2 or len(xb) < 2 or hi <= lo:
         return math.nan
@@ -209,10 +194,9 @@ def encode(image, codec, quality):
 
 def decode(data):
     """(H, W, 3) uint8 decoded image and the decode ms."""
-    from PIL import Image
+    from PIL import Image  # imported here so that --bd and --self-test run without Pillow
     start = time.perf_counter()
-    im = Image.open(io.BytesIO(data))
-    im = im.convert("RGB")  # forces the decode
+    im = Image.open(io.BytesIO(data)).convert("RGB")  # convert forces the decode
     return np.asarray(im), (time.perf_counter() - start) * 1e3
 
 
@@ -225,7 +209,7 @@ def best_quality(image, codec, target_bytes, cache):
         if q not in cache:
             cache[q] = encode(image, codec, q)
         return len(cache[q][0]) <= target_bytes
-    a, b = lo, hi  # invariant: every quality < a has fit, every quality > b has not
+    a, b = lo, hi  # were sizes monotone: every quality < a fits, none > b does; b ends as the answer
     while a <= b:
         mid = (a + b) // 2
         a, b = (mid + 1, b) if fits(mid) else (a, mid - 1)
@@ -234,20 +218,19 @@ def best_quality(image, codec, target_bytes, cache):
     return q, cache[q][0], cache[q][1]
 
 
-def load_sizes(path):
-    """--sizes-from CSV -> {image stem: [(bpp, bytes), ...]}."""
-    sizes = {}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            key = os.path.splitext(os.path.basename(row["image"]))[0]
-            sizes.setdefault(key, []).append((float(row["bpp"]), int(float(row["bytes"]))))
-    return sizes
+def stem(path):
+    """'dir/astronaut.png' -> 'astronaut': how image names are matched between CSVs."""
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def run_baselines(args):
     from PIL import Image
     names = sorted(n for n in os.listdir(args.images) if n.lower().endswith(".png"))[:args.limit]
-    sizes = load_sizes(args.sizes_from) if args.sizes_from else None
+    sizes = {} if args.sizes_from else None  # {image stem: [(bpp, bytes), ...]}
+    if args.sizes_from:
+        with open(args.sizes_from, newline="") as f:
+            for r in csv.DictReader(f):
+                sizes.setdefault(stem(r["image"]), []).append((float(r["bpp"]), int(float(r["bytes"]))))
     bpps = [float(v) for v in (args.bpp or "0.1,0.25,0.5,1.0").split(",")]
     rows, start = [], time.perf_counter()
     for name in names:
@@ -256,7 +239,7 @@ def run_baselines(args):
         if sizes is None:
             targets = [(bpp, int(math.floor(bpp * w * h / 8))) for bpp in bpps]
         else:  # our codec's byte counts; --bpp, when given, picks among them
-            targets = sizes.get(os.path.splitext(name)[0], [])
+            targets = sizes.get(stem(name), [])
             targets = [t for t in targets if not args.bpp or any(abs(t[0] - b) < 1e-9 for b in bpps)]
             if not targets:
                 print(f"warning: {name} not in {args.sizes_from}, skipped", file=sys.stderr)
@@ -265,41 +248,36 @@ def run_baselines(args):
             for target_bpp, target_bytes in targets:
                 q, data, enc_ms = best_quality(image, codec, target_bytes, cache)
                 out, dec_ms = decode(data)
-                rows.append(dict(image=name, codec=codec, target_bpp=target_bpp, target_bytes=target_bytes,
-                                 quality=q, bytes=len(data), bpp=len(data) * 8 / (w * h), psnr=psnr(ref, out),
-                                 ms_ssim=ms_ssim(ref, out), over_target=int(len(data) > target_bytes),
-                                 encode_ms=enc_ms, decode_ms=dec_ms))
-                r = rows[-1]
+                r = dict(image=name, codec=codec, target_bpp=target_bpp, target_bytes=target_bytes, quality=q,
+                         bytes=len(data), bpp=len(data) * 8 / (w * h), psnr=psnr(ref, out), ms_ssim=ms_ssim(ref, out),
+                         over_target=int(len(data) > target_bytes), encode_ms=enc_ms, decode_ms=dec_ms)
+                rows.append(r)
                 print(f"{name:28s} {codec:4s} target {target_bpp:5.3f} bpp ({target_bytes} B): q {q:3d} "
                       f"{r['bpp']:.4f} bpp {r['psnr']:6.2f} dB MS-SSIM {r['ms_ssim']:.4f}"
                       + ("  OVER TARGET" if r["over_target"] else ""), flush=True)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    for path in filter(None, (args.output, args.json)):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(args.output, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
+        (writer := csv.DictWriter(f, fieldnames=COLUMNS)).writeheader()
         writer.writerows(rows)
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:  # inf (lossless) PSNR becomes null: JSON has no inf
             json.dump([{k: (None if v == math.inf else v) for k, v in r.items()} for r in rows], f, indent=1)
-    # summary: mean PSNR / MS-SSIM / actual bpp per codec and target over the images
+    # summary per codec and target: means over the images (over-target rows included, at their real bpp)
     print(f"\n{len(names)} images in {time.perf_counter() - start:.1f} s; means over images:")
     for codec in CODECS:
         for target in sorted({r["target_bpp"] for r in rows}):
             sel = [r for r in rows if r["codec"] == codec and r["target_bpp"] == target]
-            print(f"  {codec:4s} {target:5.3f} bpp: actual {np.mean([r['bpp'] for r in sel]):.4f} bpp, "
-                  f"PSNR {np.mean([r['psnr'] for r in sel]):6.2f} dB, MS-SSIM {np.mean([r['ms_ssim'] for r in sel]):.4f}, "
-                  f"{sum(r['over_target'] for r in sel)} over target")
+            mean = {k: np.mean([r[k] for r in sel]) for k in ("bpp", "psnr", "ms_ssim")}
+            print(f"  {codec:4s} {target:5.3f} bpp: actual {mean['bpp']:.4f} bpp, PSNR {mean['psnr']:6.2f} dB, "
+                  f"MS-SSIM {mean['ms_ssim']:.4f}, {sum(r['over_target'] for r in sel)} over target")
 
 
 def run_bd(ours_path, base_path):
     """Print BD-rate / BD-PSNR of OURS against each codec of BASE, per image and mean."""
-    def read(path):
-        with open(path, newline="") as f:
-            return list(csv.DictReader(f))
-    stem = lambda s: os.path.splitext(os.path.basename(s))[0]  # noqa: E731
-    ours = [r for r in read(ours_path) if r.get("codec", "splatkit") == "splatkit"]
-    base = read(base_path)
+    with open(ours_path, newline="") as f, open(base_path, newline="") as g:
+        ours, base = list(csv.DictReader(f)), list(csv.DictReader(g))
+    ours = [r for r in ours if r.get("codec", "splatkit") == "splatkit"]
     for codec in sorted({r["codec"] for r in base}):
         print(f"splatkit vs {codec}:   BD-rate %   BD-PSNR dB")
         per_image = []
@@ -331,41 +309,38 @@ def self_test():
     # mean over P in [30, 39] = -9/12 = -0.75 octave -> 2^-0.75 - 1 = -40.5396 %.
     pa = np.array([30.0, 36, 42, 48])
     r2, d2 = bd_rate(rb, pa, rb, p), bd_psnr(rb, pa, rb, p)
-    print(f"case 2 (A gains 6 dB/octave, B 3): BD-rate {r2:.12f} % (expected {(2 ** -0.75 - 1) * 100:.12f}), "
-          f"BD-PSNR {d2:.12f} dB (expected 4.5)")
+    print(f"case 2 (A 6 dB/octave, B 3): BD-rate {r2:.12f} % (2^-0.75 - 1 = {(2 ** -0.75 - 1) * 100:.12f}), "
+          f"BD-PSNR {d2:.12f} dB (4.5)")
     assert abs(r2 - (2 ** -0.75 - 1) * 100) < 1e-9 and abs(d2 - 4.5) < 1e-9
     # antisymmetry: B against A undoes A against B
     assert abs(bd_psnr(rb, p, rb, pa) + d2) < 1e-12
     assert abs((1 + bd_rate(rb, p, rb, pa) / 100) * (1 + r2 / 100) - 1) < 1e-12
     # PCHIP against scipy on random curved, flat and non-monotone knots
-    rng = np.random.default_rng(0)
+    rng, worst = np.random.default_rng(0), 0.0
     if scipy is None:
         print("scipy not installed: PCHIP cross-check skipped")
     else:
-        worst = 0.0
         for n in (2, 3, 4, 5, 8):
             for trial in range(50):
                 x = np.cumsum(rng.uniform(0.05, 1.0, n))
                 y = rng.normal(size=n) if trial % 2 else np.cumsum(rng.uniform(0, 1, n)) * (trial % 4 != 0)
-                ref = scipy.interpolate.PchipInterpolator(x, y)
-                xs = np.linspace(x[0], x[-1], 101)
-                lo, hi = np.sort(rng.uniform(x[0], x[-1], 2))
-                worst = max(worst, np.abs(pchip_eval(x, y, xs) - ref(xs)).max(),
+                ref, (lo, hi) = scipy.interpolate.PchipInterpolator(x, y), np.sort(rng.uniform(x[0], x[-1], 2))
+                # knot values and slopes fix the cubic Hermite interpolant, so compare those + integrals
+                worst = max(worst, np.abs(pchip_slopes(x, y) - ref.derivative()(x)).max(),
                             abs(pchip_integral(x, y, lo, hi) - ref.integrate(lo, hi)))
-        print(f"PCHIP vs scipy PchipInterpolator (values and integrals, 250 curves): max |diff| {worst:.2e}")
+        print(f"PCHIP vs scipy PchipInterpolator (knot slopes and integrals, 250 curves): max |diff| {worst:.2e}")
         assert worst < 1e-10
     # MS-SSIM: 1 for identical images; below 1 with noise; both filtering paths agree
+    rng = np.random.default_rng(1)  # own stream: the same images whether or not scipy ran above
     a = rng.integers(0, 256, size=(256, 192, 3)).astype(np.uint8)
     b = np.clip(a + rng.normal(0, 8, a.shape), 0, 255).astype(np.uint8)
     assert abs(ms_ssim(a, a) - 1.0) < 1e-12
-    x = a.astype(np.float64)
-    fast = filter_valid(x, gaussian_taps())
-    h, w = x.shape[0] - 10, x.shape[1] - 10
-    g = gaussian_taps()
-    slow = sum(g[i] * g[j] * x[i:i + h, j:j + w] for i in range(11) for j in range(11))  # plain 2-D window
+    x, g, (h, w) = a.astype(np.float64), gaussian_taps(), (a.shape[0] - 10, a.shape[1] - 10)
+    window = sum(g[i] * g[j] * x[i:i + h, j:j + w] for i in range(11) for j in range(11))  # plain 2-D
+    err = max(np.abs(filter_valid(x, g, s) - window).max() for s in (True, False))
     print(f"MS-SSIM(a, a) = {ms_ssim(a, a):.6f}, MS-SSIM(a, a + noise) = {ms_ssim(a, b):.6f}, "
-          f"separable vs 2-D window filtering max |diff| {np.abs(fast - slow).max():.1e}")
-    assert np.abs(fast - slow).max() < 1e-9
+          f"separable (scipy and numpy) vs 2-D window filtering max |diff| {err:.1e}")
+    assert err < 1e-9
     print("self-test passed")
 
 

@@ -1,0 +1,139 @@
+import EntropyCoding
+import GaussianRasterizer
+import TensorCore
+
+// The .sgi container of a coded Gaussian image (byte layout in docs/FORMATS.md, "Compressed
+// images"): a fixed 57-byte header, the range-coded symbols, a CRC-32 of everything before it.
+// The reader checks the size, the checksum and then every field before it allocates or indexes.
+
+/// A Gaussian image as the codec stores it: the grids, the canonical symbols and how to draw them.
+public struct CompressedGaussianImage: Equatable {
+    public static let magic: [UInt8] = Array("SKGC".utf8)
+    public static let version: UInt8 = 1
+    /// Payload kinds: per-image Gaussian sets (this file); 2 is kept for learned latent codes.
+    public static let gaussianSetKind: UInt8 = 1
+    public static let headerSize = 57, checksumSize = 4
+    /// The largest image side and Gaussian count a stream may declare.
+    public static let maximumSide = 16_384, maximumCount = 1 << 22
+
+    public let width: Int, height: Int
+    public let renderer: SetRenderer
+    /// Gaussians blended per pixel by the top-K renderer (its ε is the default 1e-4).
+    public let topK: Int
+    public let quantizer: GaussianQuantizer
+    public let modes: SymbolCodingModes
+    /// Canonical symbols (see GaussianSymbolCoding.swift).
+    public let symbols: QuantizedGaussians
+    /// The coded symbols as stored.
+    let payload: [UInt8]
+
+    /// Codes `symbols` (any order; they are put in canonical form) for a width × height image.
+    public init(width: Int, height: Int, renderer: SetRenderer, topK: Int, quantizer: GaussianQuantizer, symbols: QuantizedGaussians) {
+        precondition(width >= 1 && width <= Self.maximumSide && height >= 1 && height <= Self.maximumSide,
+                     "CompressedGaussianImage: size \(width)×\(height) outside 1...\(Self.maximumSide)")
+        precondition(symbols.count >= 1 && symbols.count <= Self.maximumCount, "CompressedGaussianImage: \(symbols.count) Gaussians")
+        precondition(topK >= 1 && topK <= 255, "CompressedGaussianImage: top-K \(topK) outside 1...255")
+        let canonical = canonicalized(symbols, bits: quantizer.bits)
+        let (payload, modes) = encodeSymbols(canonical, bits: quantizer.bits)
+        (self.width, self.height, self.renderer, self.topK) = (width, height, renderer, topK)
+        (self.quantizer, self.modes, self.symbols, self.payload) = (quantizer, modes, canonical, payload)
+    }
+
+    /// The file's bytes.
+    public var bytes: [UInt8] {
+        var out = Self.magic
+        out.append(Self.version)
+        out.append(Self.gaussianSetKind)
+        appendLittleEndian(UInt16(width), to: &out)
+        appendLittleEndian(UInt16(height), to: &out)
+        out.append(renderer == .additive ? 1 : 0)
+        out.append(UInt8(topK))
+        appendLittleEndian(UInt32(symbols.count), to: &out)
+        let bits = quantizer.bits
+        out += [UInt8(bits.position), UInt8(bits.scale), UInt8(bits.rotation), UInt8(bits.colour), modes.byte]
+        let ranges = [quantizer.ranges.logScale] + quantizer.ranges.colour
+        for range in ranges {
+            appendLittleEndian(range.lowerBound.bitPattern, to: &out)
+            appendLittleEndian(range.upperBound.bitPattern, to: &out)
+        }
+        appendLittleEndian(UInt32(payload.count), to: &out)
+        assert(out.count == Self.headerSize)
+        out += payload
+        appendLittleEndian(crc32(out), to: &out)
+        return out
+    }
+
+    /// Reads a stream, checking every field; damaged, truncated or forged streams throw.
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count >= Self.headerSize + Self.checksumSize else {
+            throw CodecError("is \(bytes.count) bytes, shorter than the \(Self.headerSize + Self.checksumSize)-byte minimum (truncated, or not a SplatKit compressed image)")
+        }
+        guard Array(bytes[0..<4]) == Self.magic else { throw CodecError("does not start with \"SKGC\" (not a SplatKit compressed image)") }
+        guard bytes[4] == Self.version else { throw CodecError("has format version \(bytes[4]); this build reads version \(Self.version)") }
+        guard bytes[5] == Self.gaussianSetKind else { throw CodecError("holds payload kind \(bytes[5]), not a per-image Gaussian set (kind 1)") }
+        var reader = LittleEndianReader(bytes: bytes, offset: 6)
+        let width = Int(reader.uint16()), height = Int(reader.uint16())
+        let rendererCode = reader.byte(), topK = Int(reader.byte()), count = Int(reader.uint32())
+        let bits = QuantizationBits(position: Int(reader.byte()), scale: Int(reader.byte()), rotation: Int(reader.byte()), colour: Int(reader.byte()))
+        let modesByte = reader.byte()
+        var ranges: [ClosedRange<Float>] = []
+        for _ in 0..<4 {
+            let low = Float(bitPattern: reader.uint32()), high = Float(bitPattern: reader.uint32())
+            guard low.isFinite && high.isFinite && low <= high else { throw CodecError("has an invalid quantisation range [\(low), \(high)]") }
+            ranges.append(low...high)
+        }
+        let payloadSize = Int(reader.uint32())
+        guard payloadSize == bytes.count - Self.headerSize - Self.checksumSize else {
+            throw CodecError("declares \(payloadSize) payload bytes but holds \(bytes.count - Self.headerSize - Self.checksumSize) (truncated or extended)")
+        }
+        var checksumReader = LittleEndianReader(bytes: bytes, offset: bytes.count - Self.checksumSize)
+        guard checksumReader.uint32() == crc32(bytes[0..<(bytes.count - Self.checksumSize)]) else {
+            throw CodecError("fails its CRC-32 check (damaged)")
+        }
+        guard (1...Self.maximumSide).contains(width) && (1...Self.maximumSide).contains(height) else {
+            throw CodecError("declares an image of \(width)×\(height); sides must be 1...\(Self.maximumSide)")
+        }
+        guard rendererCode <= 1 else { throw CodecError("names renderer \(rendererCode); known: 0 top-K, 1 additive") }
+        guard topK >= 1 else { throw CodecError("declares top-K 0") }
+        guard count >= 1 && count <= Swift.min(Self.maximumCount, width * height) else {
+            throw CodecError("declares \(count) Gaussians; a \(width)×\(height) image holds 1...\(Swift.min(Self.maximumCount, width * height))")
+        }
+        guard bits.isValid else { throw CodecError("declares invalid bit widths \(bits)") }
+        guard let modes = SymbolCodingModes(byte: modesByte) else { throw CodecError("sets unknown coding mode bits \(modesByte)") }
+        let payload = Array(bytes[Self.headerSize..<(Self.headerSize + payloadSize)])
+        let symbols = try decodeSymbols(payload, count: count, bits: bits, modes: modes)
+        (self.width, self.height, self.renderer, self.topK) = (width, height, rendererCode == 1 ? .additive : .topK, topK)
+        quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(logScale: ranges[0], colour: Array(ranges[1...])))
+        (self.modes, self.symbols, self.payload) = (modes, symbols, payload)
+    }
+
+    /// Image-GS rows (N, 8) of the coded Gaussians, in canonical order.
+    public var gaussians: Tensor { quantizer.dequantized(symbols) }
+
+    /// The decoded image at `outputWidth` × `outputHeight` (default: the coded size), clamped to
+    /// [0, 1]: (3, H, W). At the coded size it equals the encoder's final render bit for bit.
+    public func render(width outputWidth: Int? = nil, height outputHeight: Int? = nil) -> Tensor {
+        let w = outputWidth ?? width, h = outputHeight ?? height
+        let rows = scaledForOutput(gaussians, fittedWidth: width, fittedHeight: height, width: w, height: h)
+        return withoutGradients { renderer.render(rows, width: w, height: h, topK: TopKOptions(k: topK)).clamped(min: 0, max: 1) }
+    }
+}
+
+private func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value, to bytes: inout [UInt8]) {
+    for shift in stride(from: 0, to: Value.bitWidth, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+}
+
+/// Reads little-endian fields; callers have checked the length first.
+private struct LittleEndianReader {
+    let bytes: [UInt8]
+    var offset: Int
+
+    mutating func byte() -> UInt8 {
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uint16() -> UInt16 { UInt16(byte()) | UInt16(byte()) << 8 }
+
+    mutating func uint32() -> UInt32 { UInt32(uint16()) | UInt32(uint16()) << 16 }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GaussianFitting
+import GaussianRasterizer
+import NeuralNetwork
+import TensorCore
+
+// The per-image encoder: fit → quantisation-aware fine-tuning → code, with rate control.
+//
+//   1. N Gaussians: given (`gaussians`), or from the byte budget of `bitsPerPixel` at an
+//      estimated `bitsPerGaussianEstimate` bits each.
+//   2. Fit with the Image-GS recipe (top-K renderer), steps by effort.
+//   3. The grids: positions at half a pixel, the scale and colour ranges of the fitted set.
+//   4. Quantisation-aware fine-tuning on those grids.
+//   5. Code. Over the budget: keep the Gaussians that cover most of the image (their summed
+//      blend weights, one backward pass) in proportion to the overshoot, fine-tune briefly,
+//      code again (at most `maximumAttempts` times). The file never exceeds the budget.
+// The reported quality is the decoder's own render of the stream (CompressedGaussianImage.render).
+
+/// How long the encoder works.
+public enum CodecEffort: String, CaseIterable, Sendable {
+    case fast, normal, best
+
+    /// Fitting steps.
+    public var fitSteps: Int { [CodecEffort.fast: 500, .normal: 1500, .best: 4000][self]! }
+    /// Quantisation-aware fine-tuning steps (after a rate-control cut: a third of them).
+    public var tuningSteps: Int { [CodecEffort.fast: 100, .normal: 300, .best: 800][self]! }
+}
+
+/// What to make.
+public struct CodecOptions: Sendable {
+    /// The Gaussian count; nil: chosen from `bitsPerPixel`.
+    public var gaussians: Int?
+    /// The most bits per pixel the file may take (header and checksum included); nil: no budget.
+    public var bitsPerPixel: Double?
+    public var effort = CodecEffort.normal
+    /// Override the effort's fitting and fine-tuning steps (tests, studies).
+    public var fitSteps: Int?, tuningSteps: Int?
+    public var seed: UInt64 = 0
+    /// Grid sizes; nil: positions at half a pixel (QuantizationBits.positionBits), 6 bits for the rest.
+    public var bits: QuantizationBits?
+    public var topK = TopKOptions()
+
+    /// The first guess of bits per coded Gaussian, for choosing N from a budget.
+    public static let bitsPerGaussianEstimate = 45.0
+    public static let maximumAttempts = 6
+
+    public init() {}
+}
+
+/// A stage of the encoder and how far it is.
+public struct CodecProgress: Sendable {
+    public let stage: String
+    public let step: Int
+    public let total: Int
+    public let detail: String
+}
+
+/// What the encoder made.
+public struct CompressionResult {
+    public let compressed: CompressedGaussianImage
+    public let bytes: [UInt8]
+    /// The decoder's render at the coded size (3, H, W).
+    public let decoded: Tensor
+    /// PSNR (dB) of `decoded` against the input, and of the unquantised fit.
+    public let psnr: Float, fittedPSNR: Float
+    public let seconds: Double
+    /// Coding attempts (1 + rate-control cuts).
+    public let attempts: Int
+
+    public var bitsPerPixel: Double { Double(bytes.count * 8) / Double(compressed.width * compressed.height) }
+}
+
+/// The Gaussian count a byte budget affords at the estimated bits per Gaussian (at least 1).
+public func gaussiansForBudget(bytes budget: Int) -> Int {
+    let payloadBits = Double(budget - CompressedGaussianImage.headerSize - CompressedGaussianImage.checksumSize) * 8
+    return Swift.max(1, Int(payloadBits / CodecOptions.bitsPerGaussianEstimate))
+}
+
+/// Compresses `image` (3, H, W) in [0, 1].
+public func compressImage(_ image: Tensor, options: CodecOptions,
+                          progress: (CodecProgress) -> Void = { _ in }) -> CompressionResult {
+    precondition(image.rank == 3 && image.shape[0] == 3, "compressImage: image \(image.shape) must be (3, H, W)")
+    let start = monotonicSeconds()
+    let (height, width) = (image.shape[1], image.shape[2])
+    let budget = options.bitsPerPixel.map { Int(($0 * Double(width * height) / 8).rounded(.down)) }
+    var count = options.gaussians ?? budget.map { gaussiansForBudget(bytes: $0) } ?? 1000
+    count = Swift.min(count, width * height, CompressedGaussianImage.maximumCount)
+
+    var fitOptions = FitOptions()
+    fitOptions.gaussians = count
+    fitOptions.steps = options.fitSteps ?? options.effort.fitSteps
+    fitOptions.recipe = .imagegs
+    fitOptions.seed = options.seed
+    fitOptions.topK = options.topK
+    let fit = GaussianFitter(image: image, options: fitOptions).run(progressInterval: 50) { report in
+        progress(CodecProgress(stage: "fit", step: report.step, total: report.totalSteps,
+                               detail: String(format: "%d Gaussians, PSNR %.2f dB, %.1f steps/s", report.gaussians, report.psnr, report.stepsPerSecond)))
+    }
+
+    let bits = options.bits ?? QuantizationBits(position: QuantizationBits.positionBits(width: width, height: height))
+    let quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(covering: fit.gaussians))
+    var tuning = QuantizationAwareTuning(steps: options.tuningSteps ?? options.effort.tuningSteps)
+    tuning.topK = options.topK
+    func tune(_ rows: Tensor, steps: Int) -> Tensor {
+        var run = tuning
+        run.steps = steps
+        return run.run(rows: rows, target: image, quantizer: quantizer) { step, loss in
+            if step % 25 == 0 || step == steps {
+                progress(CodecProgress(stage: "quantise", step: step, total: steps, detail: String(format: "loss %.4f", loss)))
+            }
+        }
+    }
+    var rows = tune(fit.gaussians, steps: tuning.steps)
+    var attempts = 0
+    while true {
+        attempts += 1
+        let compressed = CompressedGaussianImage(width: width, height: height, renderer: .topK, topK: options.topK.k,
+                                                 quantizer: quantizer, symbols: quantizer.quantized(rows))
+        let bytes = compressed.bytes
+        let overBudget = budget.map { bytes.count > $0 } ?? false
+        if !overBudget || attempts == CodecOptions.maximumAttempts || rows.shape[0] == 1 {
+            let decoded = compressed.render()
+            return CompressionResult(compressed: compressed, bytes: bytes, decoded: decoded, psnr: psnr(decoded, image),
+                                     fittedPSNR: fit.psnr, seconds: monotonicSeconds() - start, attempts: attempts)
+        }
+        // Over budget: shrink N by the overshoot (payload only), with 2 % to spare.
+        let overhead = CompressedGaussianImage.headerSize + CompressedGaussianImage.checksumSize
+        let ratio = Double(budget! - overhead) / Double(bytes.count - overhead) * 0.98
+        let kept = Swift.max(1, Swift.min(rows.shape[0] - 1, Int(Double(rows.shape[0]) * ratio)))
+        progress(CodecProgress(stage: "rate", step: attempts, total: CodecOptions.maximumAttempts,
+                               detail: "\(bytes.count) bytes > \(budget!): keeping \(kept) of \(rows.shape[0]) Gaussians"))
+        rows = tune(mostCovering(rows, keeping: kept, width: width, height: height, topK: options.topK),
+                    steps: Swift.max(1, tuning.steps / 3))
+    }
+}
+
+/// The `keeping` rows of (N, 8) whose summed blend weights over the image are largest, in
+/// their original order. For the top-K renderer, ∂(Σ render)/∂colour_g is exactly Σ_p of g's
+/// normalised weight at p, so one backward pass measures every Gaussian's coverage.
+func mostCovering(_ rows: Tensor, keeping: Int, width: Int, height: Int, topK: TopKOptions) -> Tensor {
+    let n = rows.shape[0]
+    precondition(keeping >= 1 && keeping <= n, "mostCovering: keeping \(keeping) of \(n)")
+    let parts = rows.detached().split(sizes: [5, 3], alongAxis: 1)
+    parts[1].requiresGrad = true
+    renderImageGS(Tensor.concatenated(parts, alongAxis: 1), width: width, height: height, options: topK).sum().backward()
+    let gradient = parts[1].grad!.scalars
+    let coverage = (0..<n).map { g in gradient[g * 3] }
+    let kept = (0..<n).sorted { coverage[$0] != coverage[$1] ? coverage[$0] > coverage[$1] : $0 < $1 }.prefix(keeping).sorted()
+    let scalars = kept.flatMap { rows.scalars[($0 * 8)..<($0 * 8 + 8)] }
+    return Tensor(shape: [keeping, 8], scalars: scalars)
+}

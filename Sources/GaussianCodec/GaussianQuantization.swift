@@ -1,0 +1,184 @@
+import Foundation
+import GaussianRasterizer
+import TensorCore
+
+// The grids a coded set lives on. Per Gaussian (Image-GS row [x, y, sx, sy, θ, r, g, b], see
+// GaussianConventions.swift), with L = 2^bits levels per attribute:
+//   x, y     cells of [0, 1): q = clamp(⌊x·2^b⌋, 0, 2^b − 1); back to (q + ½) / 2^b
+//   sx, sy   log2|s| on a grid whose end points are the set's range [lo, hi] (carried in the
+//            header): q = round((log2|s| − lo) / step), step = (hi − lo) / (L − 1)
+//   θ        θ mod π (an ellipse is symmetric): q = round(θ·L/π) mod L; back to q·π/L
+//   r, g, b  per channel, a grid with end points [lo_c, hi_c] as for the scales
+// Only the integer symbols and the grids' parameters are stored; the decoder and the encoder's
+// final render both dequantise with `dequantized`, so they agree bit for bit.
+
+/// Bits per attribute (the grids' sizes).
+public struct QuantizationBits: Equatable, Sendable {
+    /// Per axis; 2·position ≤ 32 (a Morton code fits in 32 bits).
+    public var position: Int
+    public var scale: Int
+    public var rotation: Int
+    public var colour: Int
+
+    public init(position: Int, scale: Int = 6, rotation: Int = 6, colour: Int = 6) {
+        self.position = position
+        self.scale = scale
+        self.rotation = rotation
+        self.colour = colour
+    }
+
+    /// Positions at half a pixel or finer on the longer side: ⌈log2 max(W, H)⌉ + 1 bits.
+    public static func positionBits(width: Int, height: Int) -> Int {
+        let side = Swift.max(width, height, 2)
+        return Swift.min(16, Int((log2(Double(side))).rounded(.up)) + 1)
+    }
+
+    /// The ranges a decoder accepts.
+    public static let positionRange = 1...16, attributeRange = 1...12
+
+    public var isValid: Bool {
+        Self.positionRange.contains(position) && Self.attributeRange.contains(scale)
+            && Self.attributeRange.contains(rotation) && Self.attributeRange.contains(colour) && rotation >= 2
+    }
+}
+
+/// The end points of the scale and colour grids, chosen from a set (its extremes).
+public struct QuantizationRanges: Equatable, Sendable {
+    /// log2 of the inverse standard deviations (1/px), both axes.
+    public var logScale: ClosedRange<Float>
+    /// Red, green, blue.
+    public var colour: [ClosedRange<Float>]
+
+    public init(logScale: ClosedRange<Float>, colour: [ClosedRange<Float>]) {
+        precondition(colour.count == 3, "QuantizationRanges: three colour ranges")
+        self.logScale = logScale
+        self.colour = colour
+    }
+
+    /// The extremes of a set's log-scales and colours (rows (N, 8)); non-finite values are ignored.
+    public init(covering rows: Tensor) {
+        precondition(rows.rank == 2 && rows.shape[1] == ImageGSColumn.count, "QuantizationRanges: rows \(rows.shape) must be (N, 8)")
+        func extremes(_ columns: [Int], _ map: (Float) -> Float) -> ClosedRange<Float> {
+            var low = Float.infinity, high = -Float.infinity
+            for g in 0..<rows.shape[0] {
+                for c in columns {
+                    let v = map(rows.scalars[g * 8 + c])
+                    if v.isFinite { low = Swift.min(low, v); high = Swift.max(high, v) }
+                }
+            }
+            return low <= high ? low...high : 0...0
+        }
+        logScale = extremes([ImageGSColumn.scaleX, ImageGSColumn.scaleY]) { log2(Swift.max(abs($0), 1e-6)) }
+        colour = [ImageGSColumn.red, ImageGSColumn.green, ImageGSColumn.blue].map { extremes([$0]) { $0 } }
+    }
+
+    public var isValid: Bool {
+        ([logScale] + colour).allSatisfy { $0.lowerBound.isFinite && $0.upperBound.isFinite }
+    }
+}
+
+/// A set's symbols: one array per attribute, N each (x, y are position cells).
+public struct QuantizedGaussians: Equatable {
+    public var x: [UInt32], y: [UInt32], scaleX: [UInt32], scaleY: [UInt32], rotation: [UInt32]
+    public var red: [UInt32], green: [UInt32], blue: [UInt32]
+
+    public var count: Int { x.count }
+
+    public init(count: Int) {
+        let zeros = [UInt32](repeating: 0, count: count)
+        (x, y, scaleX, scaleY, rotation, red, green, blue) = (zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros)
+    }
+
+    /// The colours' three symbol arrays.
+    var colours: [[UInt32]] { [red, green, blue] }
+}
+
+/// One attribute's uniform grid with end points `range` and 2^bits levels.
+struct EndPointGrid {
+    let low: Float, step: Float, levels: Int
+
+    init(_ range: ClosedRange<Float>, bits: Int) {
+        levels = 1 << bits
+        low = range.lowerBound
+        step = (range.upperBound - range.lowerBound) / Float(levels - 1)
+    }
+
+    func symbol(_ value: Float) -> UInt32 {
+        guard step > 0, value.isFinite else { return 0 }
+        return UInt32(Swift.min(Swift.max(((value - low) / step).rounded(), 0), Float(levels - 1)))
+    }
+
+    func value(_ symbol: UInt32) -> Float { low + Float(symbol) * step }
+}
+
+/// The grids of one coded set.
+public struct GaussianQuantizer: Equatable, Sendable {
+    public let bits: QuantizationBits
+    public let ranges: QuantizationRanges
+
+    public init(bits: QuantizationBits, ranges: QuantizationRanges) {
+        precondition(bits.isValid, "GaussianQuantizer: invalid bits \(bits)")
+        self.bits = bits
+        self.ranges = ranges
+    }
+
+    private var scaleGrid: EndPointGrid { EndPointGrid(ranges.logScale, bits: bits.scale) }
+    private func colourGrid(_ channel: Int) -> EndPointGrid { EndPointGrid(ranges.colour[channel], bits: bits.colour) }
+
+    /// The symbols of rows (N, 8), in row order.
+    public func quantized(_ rows: Tensor) -> QuantizedGaussians {
+        precondition(rows.rank == 2 && rows.shape[1] == ImageGSColumn.count, "GaussianQuantizer: rows \(rows.shape) must be (N, 8)")
+        let n = rows.shape[0], cells = Float(1 << bits.position), rotationLevels = 1 << bits.rotation
+        let scales = scaleGrid, colours = (0..<3).map(colourGrid)
+        var q = QuantizedGaussians(count: n)
+        for g in 0..<n {
+            let row = Array(rows.scalars[(g * 8)..<(g * 8 + 8)])
+            func cell(_ v: Float) -> UInt32 { v.isFinite ? UInt32(Swift.min(Swift.max((v * cells).rounded(.down), 0), cells - 1)) : 0 }
+            q.x[g] = cell(row[ImageGSColumn.x])
+            q.y[g] = cell(row[ImageGSColumn.y])
+            q.scaleX[g] = scales.symbol(log2(Swift.max(abs(row[ImageGSColumn.scaleX]), 1e-6)))
+            q.scaleY[g] = scales.symbol(log2(Swift.max(abs(row[ImageGSColumn.scaleY]), 1e-6)))
+            let theta = row[ImageGSColumn.rotation]
+            let turns = theta.isFinite ? Double(theta) / Double.pi * Double(rotationLevels) : 0
+            let level = Int(turns.rounded()) % rotationLevels
+            q.rotation[g] = UInt32(level < 0 ? level + rotationLevels : level)
+            q.red[g] = colours[0].symbol(row[ImageGSColumn.red])
+            q.green[g] = colours[1].symbol(row[ImageGSColumn.green])
+            q.blue[g] = colours[2].symbol(row[ImageGSColumn.blue])
+        }
+        return q
+    }
+
+    /// Rows (N, 8) of symbols: every value on its grid.
+    public func dequantized(_ q: QuantizedGaussians) -> Tensor {
+        let cells = Float(1 << bits.position), rotationStep = Float.pi / Float(1 << bits.rotation)
+        let scales = scaleGrid, colours = (0..<3).map(colourGrid)
+        var rows = [Float](repeating: 0, count: q.count * 8)
+        for g in 0..<q.count {
+            rows[g * 8 + ImageGSColumn.x] = (Float(q.x[g]) + 0.5) / cells
+            rows[g * 8 + ImageGSColumn.y] = (Float(q.y[g]) + 0.5) / cells
+            rows[g * 8 + ImageGSColumn.scaleX] = exp2(scales.value(q.scaleX[g]))
+            rows[g * 8 + ImageGSColumn.scaleY] = exp2(scales.value(q.scaleY[g]))
+            rows[g * 8 + ImageGSColumn.rotation] = Float(q.rotation[g]) * rotationStep
+            rows[g * 8 + ImageGSColumn.red] = colours[0].value(q.red[g])
+            rows[g * 8 + ImageGSColumn.green] = colours[1].value(q.green[g])
+            rows[g * 8 + ImageGSColumn.blue] = colours[2].value(q.blue[g])
+        }
+        return Tensor(shape: [q.count, 8], scalars: rows)
+    }
+
+    /// Rows (N, 8) moved onto the grids (quantise, then dequantise) in their own order, each
+    /// scale keeping its sign and θ its turn (θ − θ mod π), so that a straight-through
+    /// estimator's gradient of the projected rows is the gradient of the rows themselves.
+    public func projected(_ rows: Tensor) -> Tensor {
+        var values = dequantized(quantized(rows)).scalars
+        for g in 0..<rows.shape[0] {
+            for column in [ImageGSColumn.scaleX, ImageGSColumn.scaleY] where rows.scalars[g * 8 + column] < 0 {
+                values[g * 8 + column] = -values[g * 8 + column]
+            }
+            let theta = rows.scalars[g * 8 + ImageGSColumn.rotation], onGrid = values[g * 8 + ImageGSColumn.rotation]
+            if theta.isFinite { values[g * 8 + ImageGSColumn.rotation] = onGrid + (Float.pi * ((theta - onGrid) / Float.pi).rounded()) }
+        }
+        return Tensor(shape: rows.shape, scalars: values)
+    }
+}

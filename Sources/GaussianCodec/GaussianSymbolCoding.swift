@@ -1,0 +1,182 @@
+import EntropyCoding
+
+// A quantised set as one range-coded stream, in a canonical order that removes what the set's
+// row order and the ellipse's symmetries would otherwise cost:
+//   - each Gaussian canonical: sx ≥ sy (else swap them and turn θ by π/2, i.e. L_θ/2 levels,
+//     exactly the same ellipse) and θ = 0 when sx = sy (a circle has no orientation);
+//   - Gaussians sorted by the Morton code of their position cells (ties by the other symbols),
+//     which saves log2 N! bits against any fixed order.
+// Per Gaussian, in that order: the gap to the previous Morton code (AdaptiveIntegerModel); sx;
+// the anisotropy sx − sy; θ when the anisotropy is not 0; r, g, b. sx, θ and each colour are
+// coded either as they are or as the difference to the previous Gaussian's (mod L); the encoder
+// takes, per attribute, whichever codes smaller, and the header records the choice (`modes`).
+
+/// Which attributes are coded as differences to the previous Gaussian's (bit set) or as they are.
+public struct SymbolCodingModes: Equatable, Sendable {
+    public static let attributeCount = 5  // sx, θ, r, g, b
+    public var differential: [Bool]
+
+    public init(differential: [Bool] = [Bool](repeating: false, count: attributeCount)) {
+        precondition(differential.count == Self.attributeCount, "SymbolCodingModes: \(Self.attributeCount) flags")
+        self.differential = differential
+    }
+
+    public var byte: UInt8 { differential.enumerated().reduce(0) { $0 | ($1.element ? 1 << UInt8($1.offset) : 0) } }
+
+    /// The modes of a header byte, or nil when it sets unknown bits.
+    public init?(byte: UInt8) {
+        guard byte >> UInt8(Self.attributeCount) == 0 else { return nil }
+        differential = (0..<Self.attributeCount).map { byte & (1 << UInt8($0)) != 0 }
+    }
+}
+
+/// The canonical form and order of `q` (see the top of this file).
+public func canonicalized(_ q: QuantizedGaussians, bits: QuantizationBits) -> QuantizedGaussians {
+    let halfTurn = UInt32(1 << (bits.rotation - 1)), rotationMask = UInt32((1 << bits.rotation) - 1)
+    var c = q
+    for g in 0..<q.count {
+        if c.scaleX[g] < c.scaleY[g] {
+            swap(&c.scaleX[g], &c.scaleY[g])
+            c.rotation[g] = (c.rotation[g] + halfTurn) & rotationMask
+        }
+        if c.scaleX[g] == c.scaleY[g] { c.rotation[g] = 0 }
+    }
+    let keys = (0..<q.count).map { g in
+        [mortonCode(c, g), c.scaleX[g], c.scaleY[g], c.rotation[g], c.red[g], c.green[g], c.blue[g]]
+    }
+    let order = (0..<q.count).sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }
+    var sorted = QuantizedGaussians(count: q.count)
+    for (i, g) in order.enumerated() {
+        sorted.x[i] = c.x[g]; sorted.y[i] = c.y[g]
+        sorted.scaleX[i] = c.scaleX[g]; sorted.scaleY[i] = c.scaleY[g]; sorted.rotation[i] = c.rotation[g]
+        sorted.red[i] = c.red[g]; sorted.green[i] = c.green[g]; sorted.blue[i] = c.blue[g]
+    }
+    return sorted
+}
+
+/// The Morton code of Gaussian g's cell: bit i of x → bit 2i, bit i of y → bit 2i + 1.
+private func mortonCode(_ q: QuantizedGaussians, _ g: Int) -> UInt32 {
+    interleave(q.x[g], q.y[g])
+}
+
+func interleave(_ x: UInt32, _ y: UInt32) -> UInt32 {
+    var code: UInt32 = 0
+    for bit in 0..<16 { code |= (x >> UInt32(bit) & 1) << UInt32(2 * bit) | (y >> UInt32(bit) & 1) << UInt32(2 * bit + 1) }
+    return code
+}
+
+func deinterleave(_ code: UInt32) -> (x: UInt32, y: UInt32) {
+    var x: UInt32 = 0, y: UInt32 = 0
+    for bit in 0..<16 {
+        x |= (code >> UInt32(2 * bit) & 1) << UInt32(bit)
+        y |= (code >> UInt32(2 * bit + 1) & 1) << UInt32(bit)
+    }
+    return (x, y)
+}
+
+/// The adaptive models of one stream (fresh ones for encoding and for decoding).
+private struct SymbolModels {
+    var gaps = AdaptiveIntegerModel()
+    var scale: AdaptiveFrequencyModel, anisotropy: AdaptiveFrequencyModel, rotation: AdaptiveFrequencyModel
+    var colours: [AdaptiveFrequencyModel]
+
+    init(bits: QuantizationBits) {
+        scale = AdaptiveFrequencyModel(alphabetSize: 1 << bits.scale)
+        anisotropy = AdaptiveFrequencyModel(alphabetSize: 1 << bits.scale)
+        rotation = AdaptiveFrequencyModel(alphabetSize: 1 << bits.rotation)
+        colours = [AdaptiveFrequencyModel](repeating: AdaptiveFrequencyModel(alphabetSize: 1 << bits.colour), count: 3)
+    }
+}
+
+/// `value` as coded: itself, or its difference to `previous` modulo the alphabet.
+private func coded(_ value: UInt32, previous: UInt32, differential: Bool, levels: Int) -> Int {
+    differential ? Int((value &- previous) & UInt32(levels - 1)) : Int(value)
+}
+
+private func decoded(_ symbol: Int, previous: UInt32, differential: Bool, levels: Int) -> UInt32 {
+    differential ? (UInt32(symbol) &+ previous) & UInt32(levels - 1) : UInt32(symbol)
+}
+
+/// The range-coded stream of canonical symbols `q`, with the modes that make it smallest.
+public func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits) -> (bytes: [UInt8], modes: SymbolCodingModes) {
+    // Each attribute's cost is separable: try each alone both ways, then code all with the winners.
+    var modes = SymbolCodingModes()
+    for attribute in 0..<SymbolCodingModes.attributeCount {
+        var sizes: [Int] = []
+        for differential in [false, true] {
+            var trial = SymbolCodingModes()
+            trial.differential[attribute] = differential
+            sizes.append(encodeSymbols(q, bits: bits, modes: trial, only: attribute).count)
+        }
+        modes.differential[attribute] = sizes[1] < sizes[0]
+    }
+    return (encodeSymbols(q, bits: bits, modes: modes, only: nil), modes)
+}
+
+/// Codes `q` with `modes`; with `only`, just that attribute (0 sx, 1 θ, 2–4 r, g, b) for sizing.
+private func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits, modes: SymbolCodingModes, only: Int?) -> [UInt8] {
+    var models = SymbolModels(bits: bits), encoder = RangeEncoder()
+    let scaleLevels = 1 << bits.scale, rotationLevels = 1 << bits.rotation, colourLevels = 1 << bits.colour
+    let colours = q.colours
+    var previousMorton: UInt32 = 0
+    for g in 0..<q.count {
+        let before = g > 0 ? g - 1 : g
+        let morton = mortonCode(q, g)
+        precondition(morton >= previousMorton, "encodeSymbols: the set is not in canonical order")
+        if only == nil { models.gaps.encode(morton - previousMorton, with: &encoder) }
+        previousMorton = morton
+        if only == nil || only == 0 {
+            models.scale.encode(coded(q.scaleX[g], previous: g > 0 ? q.scaleX[before] : 0, differential: modes.differential[0], levels: scaleLevels), with: &encoder)
+        }
+        let anisotropy = q.scaleX[g] - q.scaleY[g]
+        if only == nil { models.anisotropy.encode(Int(anisotropy), with: &encoder) }
+        if anisotropy > 0 && (only == nil || only == 1) {
+            models.rotation.encode(coded(q.rotation[g], previous: g > 0 ? q.rotation[before] : 0, differential: modes.differential[1], levels: rotationLevels), with: &encoder)
+        }
+        for channel in 0..<3 where only == nil || only == 2 + channel {
+            models.colours[channel].encode(coded(colours[channel][g], previous: g > 0 ? colours[channel][before] : 0,
+                                                 differential: modes.differential[2 + channel], levels: colourLevels), with: &encoder)
+        }
+    }
+    return encoder.finish()
+}
+
+/// Decodes `count` Gaussians from `bytes`. Every symbol lies on its grid whatever the bytes; a
+/// stream that ends early or whose positions overflow the grid is an error.
+public func decodeSymbols(_ bytes: [UInt8], count: Int, bits: QuantizationBits, modes: SymbolCodingModes) throws -> QuantizedGaussians {
+    precondition(bits.isValid && count >= 0, "decodeSymbols: invalid bits \(bits) or count \(count)")
+    var models = SymbolModels(bits: bits), decoder = RangeDecoder(bytes: bytes)
+    let scaleLevels = 1 << bits.scale, rotationLevels = 1 << bits.rotation, colourLevels = 1 << bits.colour
+    let codeLimit = UInt64(1) << UInt64(2 * bits.position)
+    var q = QuantizedGaussians(count: count)
+    var colours = [[UInt32]](repeating: [UInt32](repeating: 0, count: count), count: 3)
+    var morton: UInt64 = 0
+    for g in 0..<count {
+        let before = g > 0 ? g - 1 : g
+        morton += UInt64(models.gaps.decode(with: &decoder))
+        guard morton < codeLimit else { throw CodecError("a position lies outside the \(bits.position)-bit grid (damaged stream)") }
+        (q.x[g], q.y[g]) = deinterleave(UInt32(morton))
+        q.scaleX[g] = decoded(models.scale.decode(with: &decoder), previous: g > 0 ? q.scaleX[before] : 0,
+                              differential: modes.differential[0], levels: scaleLevels)
+        let anisotropy = UInt32(models.anisotropy.decode(with: &decoder))
+        guard anisotropy <= q.scaleX[g] else { throw CodecError("a Gaussian's anisotropy exceeds its scale (damaged stream)") }
+        q.scaleY[g] = q.scaleX[g] - anisotropy
+        if anisotropy > 0 {
+            q.rotation[g] = decoded(models.rotation.decode(with: &decoder), previous: g > 0 ? q.rotation[before] : 0,
+                                    differential: modes.differential[1], levels: rotationLevels)
+        }
+        for channel in 0..<3 {
+            colours[channel][g] = decoded(models.colours[channel].decode(with: &decoder), previous: g > 0 ? colours[channel][before] : 0,
+                                          differential: modes.differential[2 + channel], levels: colourLevels)
+        }
+        if decoder.overrunBytes > 0 { throw CodecError("the coded Gaussians end early (truncated stream)") }
+    }
+    (q.red, q.green, q.blue) = (colours[0], colours[1], colours[2])
+    return q
+}
+
+/// A malformed or damaged stream (the container names the file).
+public struct CodecError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

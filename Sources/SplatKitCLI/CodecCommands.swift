@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import GaussianCodec
+import NeuralNetwork
+import SplatIO
+import TensorCore
+
+/// `splatkit compress IMAGE.png --output OUT.sgi`: an image as a file of coded Gaussians.
+struct CompressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compress",
+        abstract: "Compress a PNG into an .sgi file of quantised, entropy-coded 2D Gaussians.",
+        discussion: "Give a budget with --bpp (the file never exceeds it) or a Gaussian count with --gaussians. The format is in docs/FORMATS.md.")
+
+    /// The largest image compressed (pixels); larger ones are refused before decoding.
+    static let maximumPixels = 4096 * 4096
+
+    @Argument(help: "The PNG image to compress.")
+    var image: String
+
+    @Option(help: "The output .sgi file.")
+    var output: String
+
+    @Option(help: "Most bits per pixel the file may take (header included).")
+    var bpp: Double?
+
+    @Option(help: "Number of Gaussians (instead of --bpp).")
+    var gaussians: Int?
+
+    @Option(help: "Encoder effort: fast, normal or best (more fitting and fine-tuning steps).")
+    var effort: CodecEffort = .normal
+
+    @Option(help: "Random seed (the same seed gives the same bytes).")
+    var seed: UInt64 = 0
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if let bpp { guard bpp.isFinite && bpp > 0 && bpp <= 64 else { throw ValidationError("--bpp must be in (0, 64], got \(bpp)") } }
+        if let gaussians {
+            guard gaussians >= 1 && gaussians <= CompressedGaussianImage.maximumCount else {
+                throw ValidationError("--gaussians must be in 1...\(CompressedGaussianImage.maximumCount), got \(gaussians)")
+            }
+        }
+        guard (bpp == nil) != (gaussians == nil) else { throw ValidationError("give exactly one of --bpp and --gaussians") }
+    }
+
+    func run() throws {
+        try compute.apply()
+        try refuseToOverwrite(input: image, output: output)
+        let picture = try RGBImage(contentsOfPNG: image, maximumPixels: Self.maximumPixels)
+        guard picture.width >= 11 && picture.height >= 11 else {
+            throw FileError(image, "image is \(picture.width)×\(picture.height); the codec needs at least 11×11 pixels")
+        }
+        guard picture.width <= CompressedGaussianImage.maximumSide && picture.height <= CompressedGaussianImage.maximumSide else {
+            throw FileError(image, "image is \(picture.width)×\(picture.height); sides of at most \(CompressedGaussianImage.maximumSide) can be coded")
+        }
+        var options = CodecOptions()
+        options.bitsPerPixel = bpp
+        options.gaussians = gaussians
+        options.effort = effort
+        options.seed = seed
+        print("compressing \(image) (\(picture.width)×\(picture.height)), \(bpp.map { "at most \($0) bpp" } ?? "\(gaussians!) Gaussians"), "
+              + "effort \(effort.rawValue), \(ComputeThreads.count) threads")
+        let start = monotonicSeconds()
+        var lastStage = ""
+        let target = picture.tensor()
+        let result = compressImage(target, options: options) { p in
+            let elapsed = monotonicSeconds() - start
+            if p.stage != lastStage || p.step == p.total || p.step % (p.stage == "fit" ? 250 : 100) == 0 {
+                print(String(format: "  %-8@ %5d/%-5d %@  (%@ elapsed)", p.stage as NSString, p.step, p.total,
+                             p.detail as NSString, formatDuration(elapsed) as NSString))
+                lastStage = p.stage
+            }
+        }
+        try result.compressed.write(to: output)
+        let similarity = multiScaleSimilarity(result.decoded, target)
+        print(String(format: "wrote %@: %d bytes, %.4f bpp, %d Gaussians, PSNR %.2f dB, MS-SSIM %@ (fit before quantisation %.2f dB), %.1f s",
+                     output as NSString, result.bytes.count, result.bitsPerPixel, result.compressed.symbols.count,
+                     result.psnr, similarity as NSString, result.fittedPSNR, result.seconds))
+    }
+}
+
+/// `splatkit decompress IN.sgi --output OUT.png [--width W]`.
+struct DecompressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decompress", abstract: "Decode an .sgi file to a PNG, at its size or any other width.")
+
+    @Argument(help: "The .sgi file.")
+    var input: String
+
+    @Option(help: "The output PNG.")
+    var output: String
+
+    @Option(help: "Output width in pixels (height follows the aspect; default: the coded size).")
+    var width: Int?
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if let width { guard width >= 1 && width <= 16_384 else { throw ValidationError("--width must be in 1...16384, got \(width)") } }
+    }
+
+    func run() throws {
+        try compute.apply()
+        try refuseToOverwrite(input: input, output: output)
+        let start = monotonicSeconds()
+        let compressed = try CompressedGaussianImage(contentsOf: input)
+        let outputWidth = width ?? compressed.width
+        let outputHeight = Swift.max(1, Int((Double(outputWidth) * Double(compressed.height) / Double(compressed.width)).rounded()))
+        let image = compressed.render(width: outputWidth, height: outputHeight)
+        let seconds = monotonicSeconds() - start
+        try RGBImage(tensor: image).writePNG(to: output)
+        print(String(format: "decoded %@ (%d Gaussians, %d×%d coded) → %@ at %d×%d in %.1f ms",
+                     input as NSString, compressed.symbols.count, compressed.width, compressed.height, output as NSString,
+                     outputWidth, outputHeight, seconds * 1000))
+    }
+}
+
+/// MS-SSIM of two (3, H, W) images as text, or "n/a" when the shorter side is 160 px or less.
+func multiScaleSimilarity(_ x: Tensor, _ y: Tensor) -> String {
+    guard Swift.min(x.shape[1], x.shape[2]) > 160 else { return "n/a" }
+    return String(format: "%.4f", withoutGradients { msSSIM(x.unsqueezed(0), y.unsqueezed(0)).item })
+}
+
+/// Refuses an output path that names the input file itself.
+func refuseToOverwrite(input: String, output: String) throws {
+    let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardized.path
+    let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
+    guard a != b else { throw FileError(output, "is the input file; choose another output path") }
+}
+
+extension CodecEffort: ExpressibleByArgument {}

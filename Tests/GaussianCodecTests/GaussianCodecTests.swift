@@ -1,0 +1,224 @@
+import GaussianRasterizer
+import TensorCore
+import XCTest
+@testable import GaussianCodec
+
+/// Random Image-GS rows (N, 8): positions in the image (some outside), signed scales, any θ,
+/// colours a little beyond [0, 1].
+private func randomRows(count: Int, seed: UInt64) -> Tensor {
+    var generator = RandomGenerator(seed: seed)
+    var rows: [Float] = []
+    for _ in 0..<count {
+        let sign: Float = generator.nextUniform() < 0.2 ? -1 : 1
+        rows += [generator.nextUniform() * 1.1 - 0.05, generator.nextUniform(), sign * (0.1 + generator.nextUniform()),
+                 0.1 + generator.nextUniform(), (generator.nextUniform() - 0.5) * 20,
+                 generator.nextUniform() * 1.2 - 0.1, generator.nextUniform(), generator.nextUniform()]
+    }
+    return Tensor(shape: [count, 8], scalars: rows)
+}
+
+/// A smooth test picture (3, H, W) in [0, 1].
+private func testPicture(width: Int, height: Int) -> Tensor {
+    var scalars = [Float](repeating: 0, count: 3 * width * height)
+    for c in 0..<3 {
+        for y in 0..<height {
+            for x in 0..<width {
+                let u = Float(x) / Float(width), v = Float(y) / Float(height)
+                scalars[(c * height + y) * width + x] = 0.5 + 0.4 * sin(6 * u + Float(c) + 3 * v * v) * cos(4 * v - Float(c))
+            }
+        }
+    }
+    return Tensor(shape: [3, height, width], scalars: scalars)
+}
+
+final class GaussianCodecTests: XCTestCase {
+    private let bits = QuantizationBits(position: 7, scale: 5, rotation: 6, colour: 6)
+
+    private func stream(count: Int = 300, seed: UInt64 = 1) -> CompressedGaussianImage {
+        let rows = randomRows(count: count, seed: seed)
+        let quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(covering: rows))
+        return CompressedGaussianImage(width: 40, height: 30, renderer: .topK, topK: 10, quantizer: quantizer,
+                                       symbols: quantizer.quantized(rows))
+    }
+
+    func testQuantisedValuesLieOnTheirGrids() {
+        let rows = randomRows(count: 500, seed: 2)
+        let quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(covering: rows))
+        let q = quantizer.quantized(rows)
+        for array in [q.x, q.y] { XCTAssertTrue(array.allSatisfy { $0 < 1 << 7 }) }
+        for array in [q.scaleX, q.scaleY] { XCTAssertTrue(array.allSatisfy { $0 < 1 << 5 }) }
+        XCTAssertTrue(q.rotation.allSatisfy { $0 < 1 << 6 })
+        for array in q.colours { XCTAssertTrue(array.allSatisfy { $0 < 1 << 6 }) }
+        // Projection is idempotent: values on the grid stay where they are.
+        let projected = quantizer.projected(rows)
+        XCTAssertEqual(quantizer.quantized(projected), q)
+        XCTAssertEqual(quantizer.projected(projected).scalars, projected.scalars)
+        // The range's end points are grid values, and the error inside is at most half a step.
+        let step = (quantizer.ranges.colour[0].upperBound - quantizer.ranges.colour[0].lowerBound) / 63
+        for g in 0..<500 {
+            XCTAssertEqual(projected.scalars[g * 8 + 5], rows.scalars[g * 8 + 5], accuracy: step / 2 + 1e-6)
+            XCTAssertEqual(projected.scalars[g * 8 + 2].sign, rows.scalars[g * 8 + 2].sign, "projection keeps a scale's sign")
+        }
+    }
+
+    func testCanonicalFormDrawsTheSameEllipses() {
+        let rows = randomRows(count: 200, seed: 3)
+        let quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(covering: rows))
+        let q = quantizer.quantized(rows)
+        let canonical = canonicalized(q, bits: bits)
+        XCTAssertTrue((0..<canonical.count).allSatisfy { canonical.scaleX[$0] >= canonical.scaleY[$0] })
+        // The same multiset of conics: compare screen features sorted.
+        func conics(_ t: Tensor) -> [[Float]] {
+            let f = imageGSScreenFeatures(t, width: 40, height: 30).scalars
+            return (0..<t.shape[0]).map { g in (0..<8).map { (f[g * 8 + $0] * 1000).rounded() / 1000 } }
+                .sorted { $0.lexicographicallyPrecedes($1) }
+        }
+        let before = conics(quantizer.dequantized(q)), after = conics(quantizer.dequantized(canonical))
+        for (a, b) in zip(before, after) {
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 2e-3 * Swift.max(1, abs(x))) }
+        }
+        // Any row order gives the same stream.
+        let permutation = Array((0..<200).reversed())
+        var shuffled = QuantizedGaussians(count: 200)
+        for (i, g) in permutation.enumerated() {
+            shuffled.x[i] = q.x[g]; shuffled.y[i] = q.y[g]; shuffled.scaleX[i] = q.scaleX[g]; shuffled.scaleY[i] = q.scaleY[g]
+            shuffled.rotation[i] = q.rotation[g]; shuffled.red[i] = q.red[g]; shuffled.green[i] = q.green[g]; shuffled.blue[i] = q.blue[g]
+        }
+        XCTAssertEqual(canonicalized(shuffled, bits: bits), canonical)
+    }
+
+    func testStreamRoundTripsAndRendersBitForBit() throws {
+        let original = stream()
+        let bytes = original.bytes
+        let decoded = try CompressedGaussianImage(bytes: bytes)
+        XCTAssertEqual(decoded, original)
+        XCTAssertEqual(decoded.bytes, bytes)
+        XCTAssertEqual(decoded.render().scalars, original.render().scalars)
+        XCTAssertEqual(decoded.render(width: 80, height: 60).shape, [3, 60, 80])
+        XCTAssertEqual(bytes.count, CompressedGaussianImage.headerSize + original.payload.count + 4)
+    }
+
+    func testFileRoundTripAndErrorsNameTheFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/a.sgi"
+        try stream().write(to: path)
+        XCTAssertEqual(try CompressedGaussianImage(contentsOf: path), stream())
+        var bytes = stream().bytes
+        bytes[bytes.count / 2] ^= 0x10
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertThrowsError(try CompressedGaussianImage(contentsOf: path)) { error in
+            XCTAssertTrue("\(error)".contains(path) && "\(error)".contains("CRC-32"), "\(error)")
+        }
+        XCTAssertThrowsError(try CompressedGaussianImage(contentsOf: folder + "/missing.sgi")) { error in
+            XCTAssertTrue("\(error)".contains("missing.sgi"), "\(error)")
+        }
+        XCTAssertThrowsError(try CompressedGaussianImage(contentsOf: folder)) { error in
+            XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")
+        }
+    }
+
+    func testTruncatedAndForgedHeadersAreClearErrors() {
+        let bytes = stream().bytes
+        for length in [0, 3, 20, 60, bytes.count - 1] {
+            XCTAssertThrowsError(try CompressedGaussianImage(bytes: Array(bytes.prefix(length))), "length \(length)")
+        }
+        /// Rewrites a header field and fixes the checksum, as a forger would.
+        func forged(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+            var copy = Array(bytes.dropLast(4))
+            edit(&copy)
+            let crc = crc32Value(copy)
+            return copy + [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: crc >> $0) }
+        }
+        let cases: [(String, (inout [UInt8]) -> Void)] = [
+            ("magic", { $0[0] = 0x51 }), ("version", { $0[4] = 9 }), ("kind", { $0[5] = 2 }),
+            ("width 0", { $0[6] = 0; $0[7] = 0 }), ("renderer", { $0[10] = 7 }), ("top-K 0", { $0[11] = 0 }),
+            ("count 0", { $0[12...15] = [0, 0, 0, 0] }), ("count huge", { $0[12...15] = [255, 255, 255, 127] }),
+            ("position bits", { $0[16] = 17 }), ("scale bits 0", { $0[17] = 0 }), ("modes", { $0[20] = 0xFF }),
+            ("range NaN", { $0[21...24] = [0, 0, 0xC0, 0x7F] }), ("range reversed", { $0[25...28] = [0, 0, 0x80, 0xFF] }),
+            ("payload size", { $0[53] &+= 1 }),
+        ]
+        for (name, edit) in cases {
+            XCTAssertThrowsError(try CompressedGaussianImage(bytes: forged(edit)), name) { error in
+                XCTAssertTrue(error is CodecError, "\(name): \(error)")
+            }
+        }
+    }
+
+    /// A few thousand mutations (bit flips, byte changes, cuts, insertions), half of them with
+    /// the checksum fixed so that the symbol decoder itself sees the damage: none may trap, and
+    /// every accepted stream renders.
+    func testMutatedStreamsNeverCrash() {
+        let bytes = stream(count: 60).bytes
+        var generator = RandomGenerator(seed: 9)
+        var accepted = 0, rejected = 0
+        for trial in 0..<3000 {
+            var copy = bytes
+            switch trial % 4 {
+            case 0: for _ in 0...generator.nextInt(below: 4) { copy[generator.nextInt(below: copy.count)] ^= UInt8(1 << generator.nextInt(below: 8)) }
+            case 1: copy[generator.nextInt(below: copy.count)] = UInt8(generator.nextInt(below: 256))
+            case 2: copy = Array(copy.prefix(generator.nextInt(below: copy.count)))
+            default: copy.insert(UInt8(generator.nextInt(below: 256)), at: generator.nextInt(below: copy.count))
+            }
+            if trial % 2 == 1 && copy.count > 8 {
+                // Fix the declared payload size and the checksum: only the fields' validation guards now.
+                copy = Array(copy.dropLast(4))
+                if copy.count >= 57 {
+                    let payload = UInt32(copy.count - 57)
+                    for i in 0..<4 { copy[53 + i] = UInt8(truncatingIfNeeded: payload >> (8 * UInt32(i))) }
+                }
+                let crc = crc32Value(copy)
+                copy += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: crc >> $0) }
+            }
+            if let image = try? CompressedGaussianImage(bytes: copy) {
+                accepted += 1
+                XCTAssertEqual(image.render().shape, [3, image.height, image.width])
+            } else {
+                rejected += 1
+            }
+        }
+        print("GaussianCodecTests mutations: \(accepted) accepted (valid after repair), \(rejected) rejected, 0 crashes")
+        XCTAssertGreaterThan(rejected, 1500)
+    }
+
+    func testEncoderMeetsTheBudgetAndIsDeterministic() {
+        let picture = testPicture(width: 32, height: 24)
+        var options = CodecOptions()
+        options.bitsPerPixel = 1.5  // 144 bytes: the first N overshoots and rate control cuts it
+        options.fitSteps = 40
+        options.tuningSteps = 6
+        options.gaussians = 50
+        let fixedCount = compressImage(picture, options: options)
+        XCTAssertLessThanOrEqual(fixedCount.bytes.count, 144)
+        XCTAssertLessThan(fixedCount.compressed.symbols.count, 50, "rate control removed Gaussians")
+        XCTAssertGreaterThan(fixedCount.attempts, 1)
+        let again = compressImage(picture, options: options)
+        XCTAssertEqual(again.bytes, fixedCount.bytes, "same options and seed, same bytes")
+        // The reported quality is the decoder's.
+        let decoded = try! CompressedGaussianImage(bytes: fixedCount.bytes)
+        XCTAssertEqual(decoded.render().scalars, fixedCount.decoded.scalars)
+        XCTAssertGreaterThan(fixedCount.psnr, 12)
+    }
+
+    func testMostCoveringKeepsTheLargestFootprints() {
+        // Two big Gaussians and two tiny ones: the big ones cover the image.
+        let rows = Tensor(shape: [4, 8], scalars: [
+            0.3, 0.5, 0.05, 0.05, 0, 1, 0, 0,
+            0.5, 0.5, 5, 5, 0, 0, 1, 0,
+            0.7, 0.5, 0.05, 0.05, 0, 0, 0, 1,
+            0.9, 0.9, 5, 5, 0, 1, 1, 1,
+        ])
+        let kept = mostCovering(rows, keeping: 2, width: 32, height: 32, topK: TopKOptions())
+        XCTAssertEqual(kept.scalars, Array(rows.scalars[0..<8]) + Array(rows.scalars[16..<24]))
+    }
+}
+
+private func crc32Value(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+    }
+    return crc ^ 0xFFFF_FFFF
+}
