@@ -27,7 +27,7 @@ public enum CodecEffort: String, CaseIterable, Sendable {
 }
 
 /// What to make.
-public struct CodecOptions: Sendable {
+public struct CodecOptions {
     /// The Gaussian count; nil: chosen from `bitsPerPixel`.
     public var gaussians: Int?
     /// The most bits per pixel the file may take (header and checksum included); nil: no budget.
@@ -35,9 +35,12 @@ public struct CodecOptions: Sendable {
     public var effort = CodecEffort.normal
     /// Override the effort's fitting and fine-tuning steps (tests, studies).
     public var fitSteps: Int?, tuningSteps: Int?
+    /// Start from these fitted rows (N, 8) instead of fitting (studies of the later stages).
+    public var startingGaussians: Tensor?
     public var seed: UInt64 = 0
     /// Grid sizes; nil: positions at half a pixel (QuantizationBits.positionBits), 6 bits for the rest.
     public var bits: QuantizationBits?
+    public var tuningMethod = QuantizationAwareTuning.Method.sequential
     public var topK = TopKOptions()
 
     /// The first guess of bits per coded Gaussian, for choosing N from a budget.
@@ -63,6 +66,8 @@ public struct CompressionResult {
     public let decoded: Tensor
     /// PSNR (dB) of `decoded` against the input, and of the unquantised fit.
     public let psnr: Float, fittedPSNR: Float
+    /// The unquantised fit (N, 8) the codec started from.
+    public let fitted: Tensor
     public let seconds: Double
     /// Coding attempts (1 + rate-control cuts).
     public let attempts: Int
@@ -92,25 +97,31 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
     fitOptions.recipe = .imagegs
     fitOptions.seed = options.seed
     fitOptions.topK = options.topK
-    let fit = GaussianFitter(image: image, options: fitOptions).run(progressInterval: 50) { report in
-        progress(CodecProgress(stage: "fit", step: report.step, total: report.totalSteps,
-                               detail: String(format: "%d Gaussians, PSNR %.2f dB, %.1f steps/s", report.gaussians, report.psnr, report.stepsPerSecond)))
+    let fit: (gaussians: Tensor, psnr: Float)
+    if let start = options.startingGaussians {
+        let render = withoutGradients { renderImageGS(start, width: width, height: height, options: options.topK).clamped(min: 0, max: 1) }
+        fit = (start, psnr(render, image))
+    } else {
+        let result = GaussianFitter(image: image, options: fitOptions).run(progressInterval: 50) { report in
+            progress(CodecProgress(stage: "fit", step: report.step, total: report.totalSteps,
+                                   detail: String(format: "%d Gaussians, PSNR %.2f dB, %.1f steps/s", report.gaussians, report.psnr, report.stepsPerSecond)))
+        }
+        fit = (result.gaussians, result.psnr)
     }
 
     let bits = options.bits ?? QuantizationBits(position: QuantizationBits.positionBits(width: width, height: height))
-    let quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(covering: fit.gaussians))
-    var tuning = QuantizationAwareTuning(steps: options.tuningSteps ?? options.effort.tuningSteps)
+    var tuning = QuantizationAwareTuning(steps: options.tuningSteps ?? options.effort.tuningSteps, method: options.tuningMethod)
     tuning.topK = options.topK
-    func tune(_ rows: Tensor, steps: Int) -> Tensor {
+    func tune(_ rows: Tensor, steps: Int, ranges: QuantizationRanges?) -> (rows: Tensor, quantizer: GaussianQuantizer) {
         var run = tuning
         run.steps = steps
-        return run.run(rows: rows, target: image, quantizer: quantizer) { step, loss in
-            if step % 25 == 0 || step == steps {
-                progress(CodecProgress(stage: "quantise", step: step, total: steps, detail: String(format: "loss %.4f", loss)))
+        return run.run(rows: rows, target: image, bits: bits, ranges: ranges) { stage, step, total, loss in
+            if step % 25 == 0 || step == total {
+                progress(CodecProgress(stage: stage, step: step, total: total, detail: String(format: "loss %.4f", loss)))
             }
         }
     }
-    var rows = tune(fit.gaussians, steps: tuning.steps)
+    var (rows, quantizer) = tune(fit.gaussians, steps: tuning.steps, ranges: nil)
     var attempts = 0
     while true {
         attempts += 1
@@ -121,7 +132,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
         if !overBudget || attempts == CodecOptions.maximumAttempts || rows.shape[0] == 1 {
             let decoded = compressed.render()
             return CompressionResult(compressed: compressed, bytes: bytes, decoded: decoded, psnr: psnr(decoded, image),
-                                     fittedPSNR: fit.psnr, seconds: monotonicSeconds() - start, attempts: attempts)
+                                     fittedPSNR: fit.psnr, fitted: fit.gaussians, seconds: monotonicSeconds() - start, attempts: attempts)
         }
         // Over budget: shrink N by the overshoot (payload only), with 2 % to spare.
         let overhead = CompressedGaussianImage.headerSize + CompressedGaussianImage.checksumSize
@@ -129,8 +140,8 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
         let kept = Swift.max(1, Swift.min(rows.shape[0] - 1, Int(Double(rows.shape[0]) * ratio)))
         progress(CodecProgress(stage: "rate", step: attempts, total: CodecOptions.maximumAttempts,
                                detail: "\(bytes.count) bytes > \(budget!): keeping \(kept) of \(rows.shape[0]) Gaussians"))
-        rows = tune(mostCovering(rows, keeping: kept, width: width, height: height, topK: options.topK),
-                    steps: Swift.max(1, tuning.steps / 3))
+        (rows, quantizer) = tune(mostCovering(rows, keeping: kept, width: width, height: height, topK: options.topK),
+                                 steps: Swift.max(1, tuning.steps / 3), ranges: quantizer.ranges)
     }
 }
 

@@ -4,7 +4,9 @@ import TensorCore
 
 // The grids a coded set lives on. Per Gaussian (Image-GS row [x, y, sx, sy, θ, r, g, b], see
 // GaussianConventions.swift), with L = 2^bits levels per attribute:
-//   x, y     cells of [0, 1): q = clamp(⌊x·2^b⌋, 0, 2^b − 1); back to (q + ½) / 2^b
+//   x, y     cells of [−m, 1 + m) with m = 1/16 (fits put a few centres just outside the
+//            image): u = (x + m) / (1 + 2m), q = clamp(⌊u·2^b⌋, 0, 2^b − 1); back to
+//            (q + ½) / 2^b · (1 + 2m) − m
 //   sx, sy   log2|s| on a grid whose end points are the set's range [lo, hi] (carried in the
 //            header): q = round((log2|s| − lo) / step), step = (hi − lo) / (L − 1)
 //   θ        θ mod π (an ellipse is symmetric): q = round(θ·L/π) mod L; back to q·π/L
@@ -27,10 +29,13 @@ public struct QuantizationBits: Equatable, Sendable {
         self.colour = colour
     }
 
-    /// Positions at half a pixel or finer on the longer side: ⌈log2 max(W, H)⌉ + 1 bits.
+    /// The margin m of the position grid beyond each image edge, in image widths (heights).
+    public static let positionMargin: Float = 1.0 / 16
+
+    /// Positions at half a pixel or finer on the longer side: ⌈log2((1 + 2m)·max(W, H))⌉ + 1 bits.
     public static func positionBits(width: Int, height: Int) -> Int {
-        let side = Swift.max(width, height, 2)
-        return Swift.min(16, Int((log2(Double(side))).rounded(.up)) + 1)
+        let span = Double(Swift.max(width, height, 2)) * Double(1 + 2 * positionMargin)
+        return Swift.min(16, Int(log2(span).rounded(.up)) + 1)
     }
 
     /// The ranges a decoder accepts.
@@ -55,21 +60,32 @@ public struct QuantizationRanges: Equatable, Sendable {
         self.colour = colour
     }
 
-    /// The extremes of a set's log-scales and colours (rows (N, 8)); non-finite values are ignored.
-    public init(covering rows: Tensor) {
+    /// Ranges for a set's rows (N, 8) fitted to a width × height image: each attribute's
+    /// `tail` and 1 − `tail` quantiles (the few outliers beyond are clamped, and fine-tuning
+    /// adapts them), the log-scales also within [−log2(4·max(W, H)), 3] (σ from a third of a
+    /// pixel to four image sides: a larger Gaussian is flat over the image). Non-finite values
+    /// are ignored.
+    public init(covering rows: Tensor, width: Int, height: Int, tail: Double = 0.002) {
         precondition(rows.rank == 2 && rows.shape[1] == ImageGSColumn.count, "QuantizationRanges: rows \(rows.shape) must be (N, 8)")
-        func extremes(_ columns: [Int], _ map: (Float) -> Float) -> ClosedRange<Float> {
-            var low = Float.infinity, high = -Float.infinity
+        func quantiles(_ columns: [Int], _ map: (Float) -> Float) -> ClosedRange<Float> {
+            var values: [Float] = []
             for g in 0..<rows.shape[0] {
                 for c in columns {
                     let v = map(rows.scalars[g * 8 + c])
-                    if v.isFinite { low = Swift.min(low, v); high = Swift.max(high, v) }
+                    if v.isFinite { values.append(v) }
                 }
             }
-            return low <= high ? low...high : 0...0
+            guard !values.isEmpty else { return 0...0 }
+            values.sort()
+            let last = values.count - 1
+            let low = values[Int((Double(last) * tail).rounded())], high = values[Int((Double(last) * (1 - tail)).rounded())]
+            return low...high
         }
-        logScale = extremes([ImageGSColumn.scaleX, ImageGSColumn.scaleY]) { log2(Swift.max(abs($0), 1e-6)) }
-        colour = [ImageGSColumn.red, ImageGSColumn.green, ImageGSColumn.blue].map { extremes([$0]) { $0 } }
+        let scales = quantiles([ImageGSColumn.scaleX, ImageGSColumn.scaleY]) { log2(Swift.max(abs($0), 1e-6)) }
+        let floor = -Float(log2(4 * Double(Swift.max(width, height, 1)))), ceiling: Float = 3
+        let low = Swift.min(Swift.max(scales.lowerBound, floor), ceiling), high = Swift.max(Swift.min(scales.upperBound, ceiling), low)
+        logScale = low...high
+        colour = [ImageGSColumn.red, ImageGSColumn.green, ImageGSColumn.blue].map { quantiles([$0]) { $0 } }
     }
 
     public var isValid: Bool {
@@ -129,11 +145,14 @@ public struct GaussianQuantizer: Equatable, Sendable {
     public func quantized(_ rows: Tensor) -> QuantizedGaussians {
         precondition(rows.rank == 2 && rows.shape[1] == ImageGSColumn.count, "GaussianQuantizer: rows \(rows.shape) must be (N, 8)")
         let n = rows.shape[0], cells = Float(1 << bits.position), rotationLevels = 1 << bits.rotation
+        let margin = QuantizationBits.positionMargin, span = 1 + 2 * QuantizationBits.positionMargin
         let scales = scaleGrid, colours = (0..<3).map(colourGrid)
         var q = QuantizedGaussians(count: n)
         for g in 0..<n {
             let row = Array(rows.scalars[(g * 8)..<(g * 8 + 8)])
-            func cell(_ v: Float) -> UInt32 { v.isFinite ? UInt32(Swift.min(Swift.max((v * cells).rounded(.down), 0), cells - 1)) : 0 }
+            func cell(_ v: Float) -> UInt32 {
+                v.isFinite ? UInt32(Swift.min(Swift.max(((v + margin) / span * cells).rounded(.down), 0), cells - 1)) : 0
+            }
             q.x[g] = cell(row[ImageGSColumn.x])
             q.y[g] = cell(row[ImageGSColumn.y])
             q.scaleX[g] = scales.symbol(log2(Swift.max(abs(row[ImageGSColumn.scaleX]), 1e-6)))
@@ -152,11 +171,12 @@ public struct GaussianQuantizer: Equatable, Sendable {
     /// Rows (N, 8) of symbols: every value on its grid.
     public func dequantized(_ q: QuantizedGaussians) -> Tensor {
         let cells = Float(1 << bits.position), rotationStep = Float.pi / Float(1 << bits.rotation)
+        let margin = QuantizationBits.positionMargin, span = 1 + 2 * QuantizationBits.positionMargin
         let scales = scaleGrid, colours = (0..<3).map(colourGrid)
         var rows = [Float](repeating: 0, count: q.count * 8)
         for g in 0..<q.count {
-            rows[g * 8 + ImageGSColumn.x] = (Float(q.x[g]) + 0.5) / cells
-            rows[g * 8 + ImageGSColumn.y] = (Float(q.y[g]) + 0.5) / cells
+            rows[g * 8 + ImageGSColumn.x] = (Float(q.x[g]) + 0.5) / cells * span - margin
+            rows[g * 8 + ImageGSColumn.y] = (Float(q.y[g]) + 0.5) / cells * span - margin
             rows[g * 8 + ImageGSColumn.scaleX] = exp2(scales.value(q.scaleX[g]))
             rows[g * 8 + ImageGSColumn.scaleY] = exp2(scales.value(q.scaleY[g]))
             rows[g * 8 + ImageGSColumn.rotation] = Float(q.rotation[g]) * rotationStep

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GaussianCodec
+import GaussianRasterizer
 import NeuralNetwork
 import SplatIO
 import TensorCore
@@ -33,9 +34,45 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Random seed (the same seed gives the same bytes).")
     var seed: UInt64 = 0
 
+    @Option(help: "Grid bits as position,scale,rotation,colour (default: half-pixel positions, 6,6,6).")
+    var bits: String?
+
+    @Option(help: "Fitting steps (default: the effort's).")
+    var fitSteps: Int?
+
+    @Option(help: "Quantisation-aware fine-tuning steps (default: the effort's).")
+    var tuningSteps: Int?
+
+    @Option(help: "Quantisation-aware fine-tuning: sequential (groups quantised in turn) or straight-through.")
+    var tuning: QuantizationAwareTuning.Method = .sequential
+
+    @Option(help: "Start from this fitted Gaussian set (.h5 of `splatkit fit`, same image size) instead of fitting.")
+    var startFrom: String?
+
+    @Option(help: "Also save the unquantised fit as a Gaussian set (.h5), for --start-from.")
+    var saveFit: String?
+
     @OptionGroup var compute: ComputeOptions
 
+    /// `--bits` parsed and checked.
+    func gridBits() throws -> QuantizationBits? {
+        guard let bits else { return nil }
+        let values = bits.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == 4, let p = values[0], let s = values[1], let r = values[2], let c = values[3] else {
+            throw ValidationError("--bits must be four integers position,scale,rotation,colour, got \(bits)")
+        }
+        let parsed = QuantizationBits(position: p, scale: s, rotation: r, colour: c)
+        guard parsed.isValid else {
+            throw ValidationError("--bits \(bits): position bits must be in 1...16, the others in 1...12 (rotation ≥ 2)")
+        }
+        return parsed
+    }
+
     func validate() throws {
+        _ = try gridBits()
+        for (name, value) in [("--fit-steps", fitSteps), ("--tuning-steps", tuningSteps)] {
+            if let value { guard value >= 0 && value <= 1_000_000 else { throw ValidationError("\(name) must be in 0...1000000, got \(value)") } }
+        }
         if let bpp { guard bpp.isFinite && bpp > 0 && bpp <= 64 else { throw ValidationError("--bpp must be in (0, 64], got \(bpp)") } }
         if let gaussians {
             guard gaussians >= 1 && gaussians <= CompressedGaussianImage.maximumCount else {
@@ -60,6 +97,17 @@ struct CompressCommand: ParsableCommand {
         options.gaussians = gaussians
         options.effort = effort
         options.seed = seed
+        options.bits = try gridBits()
+        options.fitSteps = fitSteps
+        options.tuningSteps = tuningSteps
+        options.tuningMethod = tuning
+        if let startFrom {
+            let set = try GaussianSet(contentsOf: startFrom)
+            guard set.width == picture.width && set.height == picture.height else {
+                throw FileError(startFrom, "was fitted to \(set.width)×\(set.height), not \(picture.width)×\(picture.height)")
+            }
+            options.startingGaussians = set.gaussians
+        }
         print("compressing \(image) (\(picture.width)×\(picture.height)), \(bpp.map { "at most \($0) bpp" } ?? "\(gaussians!) Gaussians"), "
               + "effort \(effort.rawValue), \(ComputeThreads.count) threads")
         let start = monotonicSeconds()
@@ -74,6 +122,10 @@ struct CompressCommand: ParsableCommand {
             }
         }
         try result.compressed.write(to: output)
+        if let saveFit {
+            try GaussianSet(gaussians: result.fitted, width: picture.width, height: picture.height,
+                            psnr: Double(result.fittedPSNR), recipe: "imagegs").write(to: saveFit)
+        }
         let similarity = multiScaleSimilarity(result.decoded, target)
         print(String(format: "wrote %@: %d bytes, %.4f bpp, %d Gaussians, PSNR %.2f dB, MS-SSIM %@ (fit before quantisation %.2f dB), %.1f s",
                      output as NSString, result.bytes.count, result.bitsPerPixel, result.compressed.symbols.count,
@@ -131,3 +183,4 @@ func refuseToOverwrite(input: String, output: String) throws {
 }
 
 extension CodecEffort: ExpressibleByArgument {}
+extension QuantizationAwareTuning.Method: ExpressibleByArgument {}
