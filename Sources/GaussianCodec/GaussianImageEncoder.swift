@@ -41,6 +41,10 @@ public struct CodecOptions {
     /// Grid sizes; nil: positions at half a pixel (QuantizationBits.positionBits), 6 bits for the rest.
     public var bits: QuantizationBits?
     public var tuningMethod = QuantizationAwareTuning.Method.sequential
+    /// How the fit starts its Gaussians.
+    public var start = FitStart.gradient
+    /// Weight of the fit's geometry-consistent regulariser (0: off).
+    public var geometryWeight: Float = 0
     public var topK = TopKOptions()
 
     /// The first guess of bits per coded Gaussian, for choosing N from a budget.
@@ -96,6 +100,8 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
     fitOptions.steps = options.fitSteps ?? options.effort.fitSteps
     fitOptions.recipe = .imagegs
     fitOptions.seed = options.seed
+    fitOptions.start = options.start
+    fitOptions.geometryWeight = options.geometryWeight
     fitOptions.topK = options.topK
     let fit: (gaussians: Tensor, psnr: Float)
     if let start = options.startingGaussians {

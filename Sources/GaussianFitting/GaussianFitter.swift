@@ -75,6 +75,15 @@ public enum GrowthColour: String, CaseIterable, Sendable {
     case target
 }
 
+/// How an Image-GS fit places and shapes the Gaussians it starts with (and adds while growing).
+public enum FitStart: String, CaseIterable, Sendable {
+    /// Image-GS: a uniform share, the rest drawn ∝ squared gradient; round, σ = 1/initialScale.
+    case gradient
+    /// Drawn from a multi-scale structure prior, shaped by the local structure tensor
+    /// (StructureGuidedStart.swift).
+    case structure
+}
+
 /// Settings of a fit; defaults are the recipes' published values.
 public struct FitOptions: Sendable {
     public var gaussians = 512
@@ -90,6 +99,9 @@ public struct FitOptions: Sendable {
     public var uniformFraction: Float = 0.3
     /// Initial inverse standard deviation (1/px): 0.2 is σ = 5 px.
     public var initialScale: Float = 0.2
+    public var start = FitStart.gradient
+    /// Weight of the geometry-consistent regulariser (GeometryRegularizer.swift); 0: off.
+    public var geometryWeight: Float = 0
     public var learningRateXY: Float = 5e-4
     public var learningRateScale: Float = 2e-3
     public var learningRateRotation: Float = 2e-3
@@ -188,12 +200,15 @@ public final class GaussianFitter {
     }
 
     /// Image-GS rows (k, 8) at `pixels` with the initial shape and the given colours.
-    private func newGaussians(at pixels: [Int], colours: (Int) -> (Float, Float, Float)) -> Tensor {
+    /// With a structure-guided start, shapes follow the local structure.
+    private func newGaussians(at pixels: [Int], shapes: StructureGuidedStart? = nil, colours: (Int) -> (Float, Float, Float)) -> Tensor {
         var rows: [Float] = []
         let scale = initialScale
         for p in pixels {
             let (r, g, b) = colours(p)
-            rows += [(Float(p % width) + 0.5) / Float(width), (Float(p / width) + 0.5) / Float(height), scale, scale, 0, r, g, b]
+            let shape: (scaleX: Float, scaleY: Float, rotation: Float) = shapes?.shape(at: p, total: options.gaussians) ?? (scale, scale, 0)
+            rows += [(Float(p % width) + 0.5) / Float(width), (Float(p / width) + 0.5) / Float(height),
+                     shape.scaleX, shape.scaleY, shape.rotation, r, g, b]
         }
         return Tensor(shape: [pixels.count, 8], scalars: rows)
     }
@@ -211,15 +226,19 @@ public final class GaussianFitter {
         let growing = !onGrid && options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
         let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
         let pixels: [Int]
+        let structure = !onGrid && options.start == .structure
+            ? StructureGuidedStart(image: target, uniformFraction: options.uniformFraction) : nil
         if onGrid {
             pixels = gridPixels(count: initialCount, width: width, height: height)
+        } else if let structure {
+            pixels = structure.samplePixels(count: initialCount, using: &generator)
         } else {
             let uniformCount = Int((Float(initialCount) * options.uniformFraction).rounded())
             let gradientWeights = normalizedSobelMagnitude(target).map { $0 * $0 }
             pixels = (0..<uniformCount).map { _ in generator.nextInt(below: P) }
                 + samplePixels(count: initialCount - uniformCount, weights: gradientWeights, using: &generator)
         }
-        let initial = newGaussians(at: pixels, colours: targetColour).split(sizes: [2, 2, 1, 3], alongAxis: 1)
+        let initial = newGaussians(at: pixels, shapes: structure, colours: targetColour).split(sizes: [2, 2, 1, 3], alongAxis: 1)
         // Every group is fitted, except those a recipe holds (no gradient, no update): centres (0), shapes (1, 2).
         let fitted = [options.recipe.fitsPositions, options.recipe.fitsShapes, options.recipe.fitsShapes, true]
         for (part, isFitted) in zip(initial, fitted) { part.requiresGrad = isFitted }
@@ -232,6 +251,8 @@ public final class GaussianFitter {
         let growthEnd = growing ? options.growthBatches * growthInterval : 0
 
         let targetMoments = SSIMTargetMoments(target: target)  // the loss's target-only SSIM maps, once
+        let geometry = options.geometryWeight > 0 && options.recipe.fitsShapes
+            ? GeometryRegularizer(target: target, weight: options.geometryWeight) : nil
         var bestLoss = Float.infinity, stepsSinceImprovement = 0, stalls = 0
         var lastRender = target, lastSSIM: Float = 0, lastLoss: Float = 0
         var step = 0
@@ -243,7 +264,7 @@ public final class GaussianFitter {
                     (0..<3).reduce(Float(0)) { $0 + Foundation.pow(lastRender.scalars[$1 * P + p] - target.scalars[$1 * P + p], 2) }
                 }
                 let chosen = samplePixels(count: count, weights: squaredError, using: &generator)
-                groups.append(newGaussians(at: chosen) { p in
+                groups.append(newGaussians(at: chosen, shapes: structure) { p in
                     let t = self.targetColour(p)
                     if self.options.growthColour == .target { return t }
                     return (t.0 - lastRender.scalars[p], t.1 - lastRender.scalars[P + p], t.2 - lastRender.scalars[2 * P + p])
@@ -252,8 +273,10 @@ public final class GaussianFitter {
                 bestLoss = .infinity
                 stepsSinceImprovement = 0
             }
-            let render = renderImageGS(groups.parameters, width: width, height: height, options: options.topK)
-            let (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
+            let parameters = groups.parameters
+            let render = renderImageGS(parameters, width: width, height: height, options: options.topK)
+            var (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
+            if let geometry { loss = loss + geometry.loss(parameters) }
             loss.backward()
             for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
                 if tensor.requiresGrad { optimizer.update([(name, tensor)]) }

@@ -9,22 +9,29 @@ func luma(_ image: Tensor) -> [Float] {
     return (0..<P).map { 0.299 * image.scalars[$0] + 0.587 * image.scalars[P + $0] + 0.114 * image.scalars[2 * P + $0] }
 }
 
-/// Sobel gradient magnitude of a (3, H, W) image's luma, normalised so its maximum is 1
-/// (all zeros for a flat image). Borders replicate the edge pixels.
-func normalizedSobelMagnitude(_ image: Tensor) -> [Float] {
+/// Sobel derivatives (x across the width, y down the height) of a (3, H, W) image's luma, two
+/// (H·W) row-major arrays. Borders replicate the edge pixels.
+func sobelGradients(_ image: Tensor) -> (x: [Float], y: [Float]) {
     let (H, W) = (image.shape[1], image.shape[2])
     let y = luma(image)
     func at(_ row: Int, _ column: Int) -> Float { y[Swift.min(Swift.max(row, 0), H - 1) * W + Swift.min(Swift.max(column, 0), W - 1)] }
-    var magnitude = [Float](repeating: 0, count: H * W)
+    var gradientX = [Float](repeating: 0, count: H * W), gradientY = gradientX
     for row in 0..<H {
         for column in 0..<W {
-            let gx = (at(row - 1, column + 1) + 2 * at(row, column + 1) + at(row + 1, column + 1))
+            gradientX[row * W + column] = (at(row - 1, column + 1) + 2 * at(row, column + 1) + at(row + 1, column + 1))
                 - (at(row - 1, column - 1) + 2 * at(row, column - 1) + at(row + 1, column - 1))
-            let gy = (at(row + 1, column - 1) + 2 * at(row + 1, column) + at(row + 1, column + 1))
+            gradientY[row * W + column] = (at(row + 1, column - 1) + 2 * at(row + 1, column) + at(row + 1, column + 1))
                 - (at(row - 1, column - 1) + 2 * at(row - 1, column) + at(row - 1, column + 1))
-            magnitude[row * W + column] = (gx * gx + gy * gy).squareRoot()
         }
     }
+    return (gradientX, gradientY)
+}
+
+/// Sobel gradient magnitude of a (3, H, W) image's luma, normalised so its maximum is 1
+/// (all zeros for a flat image). Borders replicate the edge pixels.
+func normalizedSobelMagnitude(_ image: Tensor) -> [Float] {
+    let gradients = sobelGradients(image)
+    let magnitude = zip(gradients.x, gradients.y).map { ($0 * $0 + $1 * $1).squareRoot() }
     let peak = magnitude.max() ?? 0
     return peak > 0 ? magnitude.map { $0 / peak } : magnitude
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GaussianCodec
+import GaussianFitting
 import GaussianRasterizer
 import NeuralNetwork
 import SplatIO
@@ -45,6 +46,12 @@ struct CompressCommand: ParsableCommand {
 
     @Option(help: "Quantisation-aware fine-tuning: sequential (groups quantised in turn) or straight-through.")
     var tuning: QuantizationAwareTuning.Method = .sequential
+
+    @Option(help: "How the fit starts its Gaussians: gradient (Image-GS) or structure (structure-guided).")
+    var start: FitStart = .gradient
+
+    @Option(help: "Weight of the geometry-consistent regulariser during the fit (0: off).")
+    var geometryWeight: Float = 0
 
     @Option(help: "Start from this fitted Gaussian set (.h5 of `splatkit fit`, same image size) instead of fitting.")
     var startFrom: String?
@@ -101,6 +108,9 @@ struct CompressCommand: ParsableCommand {
         options.fitSteps = fitSteps
         options.tuningSteps = tuningSteps
         options.tuningMethod = tuning
+        options.start = start
+        guard geometryWeight.isFinite && geometryWeight >= 0 else { throw ValidationError("--geometry-weight must be ≥ 0") }
+        options.geometryWeight = geometryWeight
         if let startFrom {
             let set = try GaussianSet(contentsOf: startFrom)
             guard set.width == picture.width && set.height == picture.height else {
@@ -130,6 +140,77 @@ struct CompressCommand: ParsableCommand {
         print(String(format: "wrote %@: %d bytes, %.4f bpp, %d Gaussians, PSNR %.2f dB, MS-SSIM %@ (fit before quantisation %.2f dB), %.1f s",
                      output as NSString, result.bytes.count, result.bitsPerPixel, result.compressed.symbols.count,
                      result.psnr, similarity as NSString, result.fittedPSNR, result.seconds))
+    }
+}
+
+/// `splatkit evaluate-codec --images DIR --bpp 0.1,0.25 --output DIR`.
+struct EvaluateCodecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate-codec",
+        abstract: "Compress every PNG of a folder at several rates; write results.csv/json, the .sgi files and their decoded PNGs.",
+        discussion: "Interrupted, it resumes: rows already in OUTPUT/results.csv are kept. JPEG and WebP at the same sizes: scripts/codec-benchmark.")
+
+    @Option(help: "The folder of PNG images.")
+    var images: String
+
+    @Option(help: "A text file of image file names (one a line) to use instead of every PNG of --images.")
+    var list: String?
+
+    @Option(help: "Target rates in bits per pixel, comma-separated.")
+    var bpp: String = "0.1,0.25,0.5,1.0"
+
+    @Option(help: "The output folder.")
+    var output: String
+
+    @Option(help: "Encoder effort: fast, normal or best.")
+    var effort: CodecEffort = .normal
+
+    @Option(help: "Quantisation-aware fine-tuning: sequential or straight-through.")
+    var tuning: QuantizationAwareTuning.Method = .sequential
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var compute: ComputeOptions
+
+    func rates() throws -> [Double] {
+        let values = bpp.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! > 0 && $0! <= 64 }) else {
+            throw ValidationError("--bpp must be comma-separated rates in (0, 64], got \(bpp)")
+        }
+        return values.map { $0! }
+    }
+
+    func validate() throws { _ = try rates() }
+
+    func run() throws {
+        try compute.apply()
+        let folder = URL(fileURLWithPath: images)
+        var names: [String]
+        if let list {
+            guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw FileError(list, "cannot be read") }
+            names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        } else {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: images) else { throw FileError(images, "is not a readable folder") }
+            names = entries.filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        }
+        guard !names.isEmpty else { throw FileError(list ?? images, "names no PNG image") }
+        let paths = names.map { folder.appendingPathComponent($0).path }
+        for path in paths where !FileManager.default.fileExists(atPath: path) { throw FileError(path, "no such file") }
+        var options = CodecOptions()
+        options.effort = effort
+        options.tuningMethod = tuning
+        options.seed = seed
+        let start = monotonicSeconds()
+        print("evaluating the codec on \(paths.count) images × \(try rates().count) rates, effort \(effort.rawValue), \(ComputeThreads.count) threads → \(output)")
+        _ = try evaluateCodec(images: paths, rates: try rates(), options: options, folder: output) { row, done, total, resumed in
+            let elapsed = monotonicSeconds() - start
+            print(String(format: "  [%d/%d] %@ %@ bpp: %d bytes (%.4f bpp) PSNR %.2f dB MS-SSIM %.4f, %d Gaussians, encode %.1f s, decode %.1f ms%@  (%@ elapsed)",
+                         done, total, row.image as NSString, "\(row.targetBPP)" as NSString, row.bytes, row.bpp, row.psnr, row.msSSIM,
+                         row.gaussians, row.encodeSeconds, row.decodeMilliseconds, (resumed ? " (from an earlier run)" : "") as NSString,
+                         formatDuration(elapsed) as NSString))
+        }
+        print("wrote \(output)/results.csv and results.json")
     }
 }
 
@@ -171,8 +252,8 @@ struct DecompressCommand: ParsableCommand {
 
 /// MS-SSIM of two (3, H, W) images as text, or "n/a" when the shorter side is 160 px or less.
 func multiScaleSimilarity(_ x: Tensor, _ y: Tensor) -> String {
-    guard Swift.min(x.shape[1], x.shape[2]) > 160 else { return "n/a" }
-    return String(format: "%.4f", withoutGradients { msSSIM(x.unsqueezed(0), y.unsqueezed(0)).item })
+    let value = multiScaleSSIM(x, y)
+    return value.isNaN ? "n/a" : String(format: "%.4f", value)
 }
 
 /// Refuses an output path that names the input file itself.
@@ -183,4 +264,5 @@ func refuseToOverwrite(input: String, output: String) throws {
 }
 
 extension CodecEffort: ExpressibleByArgument {}
+extension FitStart: ExpressibleByArgument {}
 extension QuantizationAwareTuning.Method: ExpressibleByArgument {}

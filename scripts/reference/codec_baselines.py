@@ -230,7 +230,7 @@ def run_baselines(args):
     if args.sizes_from:
         with open(args.sizes_from, newline="") as f:
             for r in csv.DictReader(f):
-                sizes.setdefault(stem(r["image"]), []).append((float(r["bpp"]), int(float(r["bytes"]))))
+                sizes.setdefault(stem(r["image"]), []).append((float(r.get("target_bpp") or r["bpp"]), int(float(r["bytes"]))))
     bpps = [float(v) for v in (args.bpp or "0.1,0.25,0.5,1.0").split(",")]
     rows, start = [], time.perf_counter()
     for name in names:
