@@ -3,7 +3,7 @@ import GaussianRasterizer
 import TensorCore
 
 // The .sgi container of a coded Gaussian image (byte layout in docs/FORMATS.md, "Compressed
-// images"): a fixed 57-byte header, the range-coded symbols, a CRC-32 of everything before it.
+// images"): a fixed 61-byte header, the range-coded symbols, a CRC-32 of everything before it.
 // The reader checks the size, the checksum and then every field before it allocates or indexes.
 
 /// A Gaussian image as the codec stores it: the grids, the canonical symbols and how to draw them.
@@ -12,7 +12,7 @@ public struct CompressedGaussianImage: Equatable {
     public static let version: UInt8 = 1
     /// Payload kinds: per-image Gaussian sets (this file); 2 is kept for learned latent codes.
     public static let gaussianSetKind: UInt8 = 1
-    public static let headerSize = 57, checksumSize = 4
+    public static let headerSize = 61, checksumSize = 4
     /// The largest image side and Gaussian count a stream may declare.
     public static let maximumSide = 16_384, maximumCount = 1 << 22
 
@@ -34,7 +34,7 @@ public struct CompressedGaussianImage: Equatable {
         precondition(symbols.count >= 1 && symbols.count <= Self.maximumCount, "CompressedGaussianImage: \(symbols.count) Gaussians")
         precondition(topK >= 1 && topK <= 255, "CompressedGaussianImage: top-K \(topK) outside 1...255")
         let canonical = canonicalized(symbols, bits: quantizer.bits)
-        let (payload, modes) = encodeSymbols(canonical, bits: quantizer.bits)
+        let (payload, modes) = encodeSymbols(canonical, quantizer: quantizer)
         (self.width, self.height, self.renderer, self.topK) = (width, height, renderer, topK)
         (self.quantizer, self.modes, self.symbols, self.payload) = (quantizer, modes, canonical, payload)
     }
@@ -56,6 +56,8 @@ public struct CompressedGaussianImage: Equatable {
             appendLittleEndian(range.lowerBound.bitPattern, to: &out)
             appendLittleEndian(range.upperBound.bitPattern, to: &out)
         }
+        appendLittleEndian(UInt16(quantizer.colourLevels[1]), to: &out)
+        appendLittleEndian(UInt16(quantizer.colourLevels[2]), to: &out)
         appendLittleEndian(UInt32(payload.count), to: &out)
         assert(out.count == Self.headerSize)
         out += payload
@@ -82,6 +84,7 @@ public struct CompressedGaussianImage: Equatable {
             guard low.isFinite && high.isFinite && low <= high else { throw CodecError("has an invalid quantisation range [\(low), \(high)]") }
             ranges.append(low...high)
         }
+        let chromaLevels = [Int(reader.uint16()), Int(reader.uint16())]
         let payloadSize = Int(reader.uint32())
         guard payloadSize == bytes.count - Self.headerSize - Self.checksumSize else {
             throw CodecError("declares \(payloadSize) payload bytes but holds \(bytes.count - Self.headerSize - Self.checksumSize) (truncated or extended)")
@@ -100,10 +103,15 @@ public struct CompressedGaussianImage: Equatable {
         }
         guard bits.isValid else { throw CodecError("declares invalid bit widths \(bits)") }
         guard let modes = SymbolCodingModes(byte: modesByte) else { throw CodecError("sets unknown coding mode bits \(modesByte)") }
+        guard chromaLevels.allSatisfy({ (2...GaussianQuantizer.maximumColourLevels).contains($0) }) else {
+            throw CodecError("declares chroma grids of \(chromaLevels) levels; each must have 2...\(GaussianQuantizer.maximumColourLevels)")
+        }
+        let quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(logScale: ranges[0], colour: Array(ranges[1...])),
+                                          colourLevels: [1 << bits.colour] + chromaLevels)
         let payload = Array(bytes[Self.headerSize..<(Self.headerSize + payloadSize)])
-        let symbols = try decodeSymbols(payload, count: count, bits: bits, modes: modes)
+        let symbols = try decodeSymbols(payload, count: count, quantizer: quantizer, modes: modes)
         (self.width, self.height, self.renderer, self.topK) = (width, height, rendererCode == 1 ? .additive : .topK, topK)
-        quantizer = GaussianQuantizer(bits: bits, ranges: QuantizationRanges(logScale: ranges[0], colour: Array(ranges[1...])))
+        self.quantizer = quantizer
         (self.modes, self.symbols, self.payload) = (modes, symbols, payload)
     }
 

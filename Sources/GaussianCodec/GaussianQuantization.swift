@@ -10,7 +10,12 @@ import TensorCore
 //   sx, sy   log2|s| on a grid whose end points are the set's range [lo, hi] (carried in the
 //            header): q = round((log2|s| − lo) / step), step = (hi − lo) / (L − 1)
 //   θ        θ mod π (an ellipse is symmetric): q = round(θ·L/π) mod L; back to q·π/L
-//   r, g, b  per channel, a grid with end points [lo_c, hi_c] as for the scales
+//   colour   in an orthonormal luma/chroma basis (ColourBasis), where the three components are
+//            far less alike than r, g, b: luma on a grid of 2^b levels with end points
+//            [lo_0, hi_0], each chroma component on a grid of the same step from lo_c (as
+//            many levels as its range needs, at least 2), so the quantisation error is that
+//            of three channels of one step (the basis is orthonormal) while the chroma
+//            symbols, of small range, cost few bits
 // Only the integer symbols and the grids' parameters are stored; the decoder and the encoder's
 // final render both dequantise with `dequantized`, so they agree bit for bit.
 
@@ -51,7 +56,7 @@ public struct QuantizationBits: Equatable, Sendable {
 public struct QuantizationRanges: Equatable, Sendable {
     /// log2 of the inverse standard deviations (1/px), both axes.
     public var logScale: ClosedRange<Float>
-    /// Red, green, blue.
+    /// Luma and the two chroma components (ColourBasis).
     public var colour: [ClosedRange<Float>]
 
     public init(logScale: ClosedRange<Float>, colour: [ClosedRange<Float>]) {
@@ -67,25 +72,19 @@ public struct QuantizationRanges: Equatable, Sendable {
     /// are ignored.
     public init(covering rows: Tensor, width: Int, height: Int, tail: Double = 0.002) {
         precondition(rows.rank == 2 && rows.shape[1] == ImageGSColumn.count, "QuantizationRanges: rows \(rows.shape) must be (N, 8)")
-        func quantiles(_ columns: [Int], _ map: (Float) -> Float) -> ClosedRange<Float> {
-            var values: [Float] = []
-            for g in 0..<rows.shape[0] {
-                for c in columns {
-                    let v = map(rows.scalars[g * 8 + c])
-                    if v.isFinite { values.append(v) }
-                }
-            }
-            guard !values.isEmpty else { return 0...0 }
-            values.sort()
-            let last = values.count - 1
-            let low = values[Int((Double(last) * tail).rounded())], high = values[Int((Double(last) * (1 - tail)).rounded())]
-            return low...high
+        let n = rows.shape[0]
+        let logScales = (0..<n).flatMap { g in
+            [ImageGSColumn.scaleX, ImageGSColumn.scaleY].map { log2(Swift.max(abs(rows.scalars[g * 8 + $0]), 1e-6)) }
         }
-        let scales = quantiles([ImageGSColumn.scaleX, ImageGSColumn.scaleY]) { log2(Swift.max(abs($0), 1e-6)) }
+        let scales = quantileRange(logScales, tail: tail)
         let floor = -Float(log2(4 * Double(Swift.max(width, height, 1)))), ceiling: Float = 3
         let low = Swift.min(Swift.max(scales.lowerBound, floor), ceiling), high = Swift.max(Swift.min(scales.upperBound, ceiling), low)
         logScale = low...high
-        colour = [ImageGSColumn.red, ImageGSColumn.green, ImageGSColumn.blue].map { quantiles([$0]) { $0 } }
+        let components = (0..<n).map { g in
+            ColourBasis.forward(rows.scalars[g * 8 + ImageGSColumn.red], rows.scalars[g * 8 + ImageGSColumn.green],
+                                rows.scalars[g * 8 + ImageGSColumn.blue])
+        }
+        colour = (0..<3).map { c in quantileRange(components.map { $0[c] }, tail: tail) }
     }
 
     public var isValid: Bool {
@@ -93,28 +92,51 @@ public struct QuantizationRanges: Equatable, Sendable {
     }
 }
 
+/// The `tail` and 1 − `tail` quantiles of the finite `values` (0...0 when there are none).
+func quantileRange(_ values: [Float], tail: Double) -> ClosedRange<Float> {
+    let sorted = values.filter(\.isFinite).sorted()
+    guard !sorted.isEmpty else { return 0...0 }
+    let last = Double(sorted.count - 1)
+    return sorted[Int((last * tail).rounded())]...sorted[Int((last * (1 - tail)).rounded())]
+}
+
+/// The orthonormal colour basis of the codec: luma (r + g + b)/√3 and two chroma components
+/// (r − b)/√2 and (r − 2g + b)/√6. Orthonormal, so a quantisation error of a given size costs
+/// the same squared error in r, g, b whichever component it falls on.
+public enum ColourBasis {
+    static let a = 1 / Float(3).squareRoot(), b = 1 / Float(2).squareRoot(), c = 1 / Float(6).squareRoot()
+
+    public static func forward(_ red: Float, _ green: Float, _ blue: Float) -> [Float] {
+        [a * (red + green + blue), b * (red - blue), c * (red - 2 * green + blue)]
+    }
+
+    public static func inverse(_ components: [Float]) -> (red: Float, green: Float, blue: Float) {
+        let (y, u, v) = (components[0], components[1], components[2])
+        return (a * y + b * u + c * v, a * y - 2 * c * v, a * y - b * u + c * v)
+    }
+}
+
 /// A set's symbols: one array per attribute, N each (x, y are position cells).
 public struct QuantizedGaussians: Equatable {
     public var x: [UInt32], y: [UInt32], scaleX: [UInt32], scaleY: [UInt32], rotation: [UInt32]
-    public var red: [UInt32], green: [UInt32], blue: [UInt32]
+    /// Luma and chroma symbols, 3 × N.
+    public var colour: [[UInt32]]
 
     public var count: Int { x.count }
 
     public init(count: Int) {
         let zeros = [UInt32](repeating: 0, count: count)
-        (x, y, scaleX, scaleY, rotation, red, green, blue) = (zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros)
+        (x, y, scaleX, scaleY, rotation) = (zeros, zeros, zeros, zeros, zeros)
+        colour = [zeros, zeros, zeros]
     }
-
-    /// The colours' three symbol arrays.
-    var colours: [[UInt32]] { [red, green, blue] }
 }
 
-/// One attribute's uniform grid with end points `range` and 2^bits levels.
+/// One attribute's uniform grid with end points `range` and `levels` levels (≥ 2).
 struct EndPointGrid {
     let low: Float, step: Float, levels: Int
 
-    init(_ range: ClosedRange<Float>, bits: Int) {
-        levels = 1 << bits
+    init(_ range: ClosedRange<Float>, levels: Int) {
+        self.levels = levels
         low = range.lowerBound
         step = (range.upperBound - range.lowerBound) / Float(levels - 1)
     }
@@ -130,16 +152,41 @@ struct EndPointGrid {
 /// The grids of one coded set.
 public struct GaussianQuantizer: Equatable, Sendable {
     public let bits: QuantizationBits
+    /// The grids' end points (the chroma ones a whole number of luma steps apart).
     public let ranges: QuantizationRanges
+    /// Levels of the luma and the two chroma grids.
+    public let colourLevels: [Int]
+    /// The most levels a chroma grid may have (its symbols' alphabet).
+    public static let maximumColourLevels = 4096
 
+    /// Grids of `bits` over `ranges`: luma 2^bits.colour levels; each chroma grid the luma
+    /// step from its lower end, with as many levels as reach its upper end (2…4096).
     public init(bits: QuantizationBits, ranges: QuantizationRanges) {
-        precondition(bits.isValid, "GaussianQuantizer: invalid bits \(bits)")
-        self.bits = bits
-        self.ranges = ranges
+        let lumaLevels = 1 << bits.colour, luma = ranges.colour[0]
+        let step = (luma.upperBound - luma.lowerBound) / Float(lumaLevels - 1)
+        var colour = ranges.colour, levels = [lumaLevels]
+        for c in 1...2 {
+            let span = colour[c].upperBound - colour[c].lowerBound
+            let needed = step > 0 ? Int(Swift.min((span / step).rounded(.up), Float(Self.maximumColourLevels))) + 1 : 2
+            let count = Swift.min(Swift.max(needed, 2), Self.maximumColourLevels)
+            levels.append(count)
+            if step > 0 { colour[c] = colour[c].lowerBound...(colour[c].lowerBound + Float(count - 1) * step) }
+        }
+        self.init(bits: bits, ranges: QuantizationRanges(logScale: ranges.logScale, colour: colour), colourLevels: levels)
     }
 
-    private var scaleGrid: EndPointGrid { EndPointGrid(ranges.logScale, bits: bits.scale) }
-    private func colourGrid(_ channel: Int) -> EndPointGrid { EndPointGrid(ranges.colour[channel], bits: bits.colour) }
+    /// Grids exactly as a stream records them.
+    public init(bits: QuantizationBits, ranges: QuantizationRanges, colourLevels: [Int]) {
+        precondition(bits.isValid, "GaussianQuantizer: invalid bits \(bits)")
+        precondition(colourLevels.count == 3 && colourLevels.allSatisfy { (2...Self.maximumColourLevels).contains($0) },
+                     "GaussianQuantizer: colour levels \(colourLevels) must be three counts in 2...\(Self.maximumColourLevels)")
+        self.bits = bits
+        self.ranges = ranges
+        self.colourLevels = colourLevels
+    }
+
+    private var scaleGrid: EndPointGrid { EndPointGrid(ranges.logScale, levels: 1 << bits.scale) }
+    private func colourGrid(_ channel: Int) -> EndPointGrid { EndPointGrid(ranges.colour[channel], levels: colourLevels[channel]) }
 
     /// The symbols of rows (N, 8), in row order.
     public func quantized(_ rows: Tensor) -> QuantizedGaussians {
@@ -161,9 +208,8 @@ public struct GaussianQuantizer: Equatable, Sendable {
             let turns = theta.isFinite ? Double(theta) / Double.pi * Double(rotationLevels) : 0
             let level = Int(turns.rounded()) % rotationLevels
             q.rotation[g] = UInt32(level < 0 ? level + rotationLevels : level)
-            q.red[g] = colours[0].symbol(row[ImageGSColumn.red])
-            q.green[g] = colours[1].symbol(row[ImageGSColumn.green])
-            q.blue[g] = colours[2].symbol(row[ImageGSColumn.blue])
+            let components = ColourBasis.forward(row[ImageGSColumn.red], row[ImageGSColumn.green], row[ImageGSColumn.blue])
+            for c in 0..<3 { q.colour[c][g] = colours[c].symbol(components[c]) }
         }
         return q
     }
@@ -180,9 +226,10 @@ public struct GaussianQuantizer: Equatable, Sendable {
             rows[g * 8 + ImageGSColumn.scaleX] = exp2(scales.value(q.scaleX[g]))
             rows[g * 8 + ImageGSColumn.scaleY] = exp2(scales.value(q.scaleY[g]))
             rows[g * 8 + ImageGSColumn.rotation] = Float(q.rotation[g]) * rotationStep
-            rows[g * 8 + ImageGSColumn.red] = colours[0].value(q.red[g])
-            rows[g * 8 + ImageGSColumn.green] = colours[1].value(q.green[g])
-            rows[g * 8 + ImageGSColumn.blue] = colours[2].value(q.blue[g])
+            let rgb = ColourBasis.inverse((0..<3).map { colours[$0].value(q.colour[$0][g]) })
+            rows[g * 8 + ImageGSColumn.red] = rgb.red
+            rows[g * 8 + ImageGSColumn.green] = rgb.green
+            rows[g * 8 + ImageGSColumn.blue] = rgb.blue
         }
         return Tensor(shape: [q.count, 8], scalars: rows)
     }

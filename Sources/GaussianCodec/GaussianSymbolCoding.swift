@@ -42,14 +42,14 @@ public func canonicalized(_ q: QuantizedGaussians, bits: QuantizationBits) -> Qu
         if c.scaleX[g] == c.scaleY[g] { c.rotation[g] = 0 }
     }
     let keys = (0..<q.count).map { g in
-        [mortonCode(c, g), c.scaleX[g], c.scaleY[g], c.rotation[g], c.red[g], c.green[g], c.blue[g]]
+        [mortonCode(c, g), c.scaleX[g], c.scaleY[g], c.rotation[g], c.colour[0][g], c.colour[1][g], c.colour[2][g]]
     }
     let order = (0..<q.count).sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }
     var sorted = QuantizedGaussians(count: q.count)
     for (i, g) in order.enumerated() {
         sorted.x[i] = c.x[g]; sorted.y[i] = c.y[g]
         sorted.scaleX[i] = c.scaleX[g]; sorted.scaleY[i] = c.scaleY[g]; sorted.rotation[i] = c.rotation[g]
-        sorted.red[i] = c.red[g]; sorted.green[i] = c.green[g]; sorted.blue[i] = c.blue[g]
+        for k in 0..<3 { sorted.colour[k][i] = c.colour[k][g] }
     }
     return sorted
 }
@@ -80,25 +80,26 @@ private struct SymbolModels {
     var scale: AdaptiveFrequencyModel, anisotropy: AdaptiveFrequencyModel, rotation: AdaptiveFrequencyModel
     var colours: [AdaptiveFrequencyModel]
 
-    init(bits: QuantizationBits) {
+    init(bits: QuantizationBits, colourLevels: [Int]) {
         scale = AdaptiveFrequencyModel(alphabetSize: 1 << bits.scale)
         anisotropy = AdaptiveFrequencyModel(alphabetSize: 1 << bits.scale)
         rotation = AdaptiveFrequencyModel(alphabetSize: 1 << bits.rotation)
-        colours = [AdaptiveFrequencyModel](repeating: AdaptiveFrequencyModel(alphabetSize: 1 << bits.colour), count: 3)
+        colours = colourLevels.map { AdaptiveFrequencyModel(alphabetSize: $0) }
     }
 }
 
-/// `value` as coded: itself, or its difference to `previous` modulo the alphabet.
+/// `value` as coded: itself, or its difference to `previous` modulo the alphabet (both < levels).
 private func coded(_ value: UInt32, previous: UInt32, differential: Bool, levels: Int) -> Int {
-    differential ? Int((value &- previous) & UInt32(levels - 1)) : Int(value)
+    differential ? (Int(value) - Int(previous) + levels) % levels : Int(value)
 }
 
 private func decoded(_ symbol: Int, previous: UInt32, differential: Bool, levels: Int) -> UInt32 {
-    differential ? (UInt32(symbol) &+ previous) & UInt32(levels - 1) : UInt32(symbol)
+    differential ? UInt32((symbol + Int(previous)) % levels) : UInt32(symbol)
 }
 
 /// The range-coded stream of canonical symbols `q`, with the modes that make it smallest.
-public func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits) -> (bytes: [UInt8], modes: SymbolCodingModes) {
+public func encodeSymbols(_ q: QuantizedGaussians, quantizer: GaussianQuantizer) -> (bytes: [UInt8], modes: SymbolCodingModes) {
+    let (bits, levels) = (quantizer.bits, quantizer.colourLevels)
     // Each attribute's cost is separable: try each alone both ways, then code all with the winners.
     var modes = SymbolCodingModes()
     for attribute in 0..<SymbolCodingModes.attributeCount {
@@ -106,18 +107,30 @@ public func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits) -> (b
         for differential in [false, true] {
             var trial = SymbolCodingModes()
             trial.differential[attribute] = differential
-            sizes.append(encodeSymbols(q, bits: bits, modes: trial, only: attribute).count)
+            sizes.append(encodeSymbols(q, bits: bits, colourLevels: levels, modes: trial, only: attribute).count)
         }
         modes.differential[attribute] = sizes[1] < sizes[0]
     }
-    return (encodeSymbols(q, bits: bits, modes: modes, only: nil), modes)
+    return (encodeSymbols(q, bits: bits, colourLevels: levels, modes: modes, only: nil), modes)
+}
+
+/// Approximate bytes of each attribute's symbols in the stream `encodeSymbols` makes (each coded
+/// alone with the chosen modes), for reports: positions are the rest of the stream.
+public func attributeBytes(_ q: QuantizedGaussians, quantizer: GaussianQuantizer, modes: SymbolCodingModes) -> [(name: String, bytes: Int)] {
+    let (bits, levels) = (quantizer.bits, quantizer.colourLevels)
+    let total = encodeSymbols(q, bits: bits, colourLevels: levels, modes: modes, only: nil).count
+    let parts = ["scale", "rotation", "luma", "chroma r−b", "chroma g"].enumerated().map { index, name in
+        (name: name, bytes: encodeSymbols(q, bits: bits, colourLevels: levels, modes: modes, only: index).count)
+    }
+    return [(name: "position + anisotropy", bytes: total - parts.reduce(0) { $0 + $1.bytes })] + parts
 }
 
 /// Codes `q` with `modes`; with `only`, just that attribute (0 sx, 1 θ, 2–4 r, g, b) for sizing.
-private func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits, modes: SymbolCodingModes, only: Int?) -> [UInt8] {
-    var models = SymbolModels(bits: bits), encoder = RangeEncoder()
-    let scaleLevels = 1 << bits.scale, rotationLevels = 1 << bits.rotation, colourLevels = 1 << bits.colour
-    let colours = q.colours
+private func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits, colourLevels: [Int], modes: SymbolCodingModes,
+                           only: Int?) -> [UInt8] {
+    var models = SymbolModels(bits: bits, colourLevels: colourLevels), encoder = RangeEncoder()
+    let scaleLevels = 1 << bits.scale, rotationLevels = 1 << bits.rotation
+    let colours = q.colour
     var previousMorton: UInt32 = 0
     for g in 0..<q.count {
         let before = g > 0 ? g - 1 : g
@@ -135,7 +148,7 @@ private func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits, mode
         }
         for channel in 0..<3 where only == nil || only == 2 + channel {
             models.colours[channel].encode(coded(colours[channel][g], previous: g > 0 ? colours[channel][before] : 0,
-                                                 differential: modes.differential[2 + channel], levels: colourLevels), with: &encoder)
+                                                 differential: modes.differential[2 + channel], levels: colourLevels[channel]), with: &encoder)
         }
     }
     return encoder.finish()
@@ -143,10 +156,11 @@ private func encodeSymbols(_ q: QuantizedGaussians, bits: QuantizationBits, mode
 
 /// Decodes `count` Gaussians from `bytes`. Every symbol lies on its grid whatever the bytes; a
 /// stream that ends early or whose positions overflow the grid is an error.
-public func decodeSymbols(_ bytes: [UInt8], count: Int, bits: QuantizationBits, modes: SymbolCodingModes) throws -> QuantizedGaussians {
-    precondition(bits.isValid && count >= 0, "decodeSymbols: invalid bits \(bits) or count \(count)")
-    var models = SymbolModels(bits: bits), decoder = RangeDecoder(bytes: bytes)
-    let scaleLevels = 1 << bits.scale, rotationLevels = 1 << bits.rotation, colourLevels = 1 << bits.colour
+public func decodeSymbols(_ bytes: [UInt8], count: Int, quantizer: GaussianQuantizer, modes: SymbolCodingModes) throws -> QuantizedGaussians {
+    let (bits, colourLevels) = (quantizer.bits, quantizer.colourLevels)
+    precondition(count >= 0, "decodeSymbols: invalid count \(count)")
+    var models = SymbolModels(bits: bits, colourLevels: colourLevels), decoder = RangeDecoder(bytes: bytes)
+    let scaleLevels = 1 << bits.scale, rotationLevels = 1 << bits.rotation
     let codeLimit = UInt64(1) << UInt64(2 * bits.position)
     var q = QuantizedGaussians(count: count)
     var colours = [[UInt32]](repeating: [UInt32](repeating: 0, count: count), count: 3)
@@ -167,11 +181,11 @@ public func decodeSymbols(_ bytes: [UInt8], count: Int, bits: QuantizationBits, 
         }
         for channel in 0..<3 {
             colours[channel][g] = decoded(models.colours[channel].decode(with: &decoder), previous: g > 0 ? colours[channel][before] : 0,
-                                          differential: modes.differential[2 + channel], levels: colourLevels)
+                                          differential: modes.differential[2 + channel], levels: colourLevels[channel])
         }
         if decoder.overrunBytes > 0 { throw CodecError("the coded Gaussians end early (truncated stream)") }
     }
-    (q.red, q.green, q.blue) = (colours[0], colours[1], colours[2])
+    q.colour = colours
     return q
 }
 

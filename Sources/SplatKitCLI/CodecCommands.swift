@@ -132,6 +132,9 @@ struct CompressCommand: ParsableCommand {
             }
         }
         try result.compressed.write(to: output)
+        let parts = attributeBytes(result.compressed.symbols, quantizer: result.compressed.quantizer, modes: result.compressed.modes)
+        print("  stream: " + parts.map { String(format: "%@ %.1f bits", $0.name as NSString, Double($0.bytes * 8) / Double(result.compressed.symbols.count)) }
+            .joined(separator: ", ") + " per Gaussian")
         if let saveFit {
             try GaussianSet(gaussians: result.fitted, width: picture.width, height: picture.height,
                             psnr: Double(result.fittedPSNR), recipe: "imagegs").write(to: saveFit)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GaussianCodec
 import GaussianFitting
 import GaussianRasterizer
 import NeuralNetwork
@@ -50,11 +51,11 @@ struct DemoCommand: ParsableCommand {
         let started = monotonicSeconds()
         func path(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 
-        print("1/10 drawing a \(size)×\(size) test picture (seed \(seed))")
+        print("1/11 drawing a \(size)×\(size) test picture (seed \(seed))")
         let picture = DemoPicture.draw(size: size, seed: seed)
         try picture.writePNG(to: path("picture.png"))
 
-        print("2/10 fitting \(gaussians) Gaussians (Image-GS recipe, ≤ \(steps) steps, \(ComputeThreads.count) threads)")
+        print("2/11 fitting \(gaussians) Gaussians (Image-GS recipe, ≤ \(steps) steps, \(ComputeThreads.count) threads)")
         var options = FitOptions()
         options.gaussians = gaussians
         options.steps = steps
@@ -70,7 +71,7 @@ struct DemoCommand: ParsableCommand {
                               ssim: Double(result.ssim), recipe: "imagegs", steps: result.steps)
         try set.write(to: path("gaussians.h5"))
 
-        print("3/10 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
+        print("3/11 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
         let reloaded = try GaussianSet(contentsOf: path("gaussians.h5"))
         let renderer = SetRenderer(recipe: reloaded.recipe)
         let render = renderer.render(reloaded.gaussians, fittedWidth: reloaded.width, fittedHeight: reloaded.height, width: size, height: size)
@@ -79,7 +80,7 @@ struct DemoCommand: ParsableCommand {
                                     width: 2 * size, height: 2 * size)
         try RGBImage(tensor: large).writePNG(to: path("render_2x.png"))
 
-        print("4/10 checking")
+        print("4/11 checking")
         let target = picture.tensor()
         let display = render.clamped(min: 0, max: 1)
         let quality = (psnr: psnr(display, target), ssim: withoutGradients { ssim(display.unsqueezed(0), target.unsqueezed(0)).item })
@@ -99,35 +100,56 @@ struct DemoCommand: ParsableCommand {
         guard quality.psnr > 20 else {
             throw ValidationError("demo check failed: render PSNR \(quality.psnr) dB is below 20 dB")
         }
+        try compressPicture(target, in: path)
         if datasetImages > 0 { try runPipeline(in: path) }
         try runInpainting(in: path)
         print("demo OK → \(output)/ (total \(String(format: "%.1f", monotonicSeconds() - started)) s)")
     }
 
-    /// Stages 5–10: dataset → VAE training → evaluation → dataset and run reports → inpainting,
+    /// Stage 5: the test picture through the codec at 1 bit per pixel (fast effort), decoded
+    /// back from the file and checked against the picture.
+    private func compressPicture(_ picture: Tensor, in path: (String) -> String) throws {
+        print("5/11 compressing the test picture at ≤ 1 bpp (splatkit compress --bpp 1 --effort fast)")
+        var options = CodecOptions()
+        options.bitsPerPixel = 1
+        options.effort = .fast
+        options.seed = seed
+        let result = compressImage(picture, options: options)
+        try result.compressed.write(to: path("picture.sgi"))
+        let decoded = try CompressedGaussianImage(contentsOf: path("picture.sgi")).render()
+        try RGBImage(tensor: decoded).writePNG(to: path("picture_decoded.png"))
+        let quality = psnr(decoded, picture)
+        print(String(format: "    picture.sgi: %d bytes, %.3f bpp, %d Gaussians, PSNR %.2f dB (picture_decoded.png), %.1f s",
+                     result.bytes.count, result.bitsPerPixel, result.compressed.symbols.count, quality, result.seconds))
+        guard result.bytes.count <= size * size / 8, quality > 20 else {
+            throw ValidationError("demo check failed: the codec wrote \(result.bytes.count) bytes (budget \(size * size / 8)) at PSNR \(quality) dB (needs > 20)")
+        }
+    }
+
+    /// Stages 6–11: dataset → VAE training → evaluation → dataset and run reports → inpainting,
     /// through the CLI's own commands.
     private func runPipeline(in path: (String) -> String) throws {
         let threads = ["--threads", String(ComputeThreads.count)]
-        print("5/10 building a dataset of \(datasetImages) procedural images (64 px, 512 Gaussians each on a fixed layout)")
+        print("6/11 building a dataset of \(datasetImages) procedural images (64 px, 512 Gaussians each on a fixed layout)")
         let build = try DatasetBuildCommand.parse(["--procedural", String(datasetImages), "--size", "64", "--gaussians", "512",
                                                     "--recipe", FitRecipe.imagegsGridLayoutRidge.rawValue,
                                                     "--splits", "0.75,0.125,0.125", "--seed", String(seed),
                                                     "--output", path("dataset.h5")])
         try build.run()
-        print("6/10 training the demo VAE (\(vaeConfig))")
+        print("7/11 training the demo VAE (\(vaeConfig))")
         try? FileManager.default.removeItem(atPath: path("vae"))  // the demo owns this folder: train anew
         let train = try TrainCommand.parse(["--config", vaeConfig, "--data", path("dataset.h5"), "--output", path("vae"),
                                             "--seed", String(seed)] + threads)
         try train.run()
-        print("7/10 evaluating on the test split")
+        print("8/11 evaluating on the test split")
         let evaluate = try EvaluateCommand.parse(["--model", path("vae/best.h5"), "--data", path("dataset.h5"), "--split", "test",
                                                   "--json", path("evaluation.json")] + threads)
         try evaluate.run()
         try checkVAEQuality(evaluation: path("evaluation.json"))
-        print("8/10 writing the dataset report")
+        print("9/11 writing the dataset report")
         let report = try ReportDatasetCommand.parse([path("dataset.h5"), "--output", path("report"), "--samples", "3"] + threads)
         try report.run()
-        print("9/10 writing the training run's report")
+        print("10/11 writing the training run's report")
         let runReport = try ReportRunCommand.parse([path("vae"), "--output", path("report-run"), "--data", path("dataset.h5"),
                                                     "--samples", "4"] + threads)
         try runReport.run()
@@ -156,7 +178,7 @@ extension DemoCommand {
     /// picture, and `report inpaint` shows the result.
     fileprivate func runInpainting(in path: (String) -> String) throws {
         let threads = ["--threads", String(ComputeThreads.count)]
-        print("10/10 inpainting the test picture with the shipped model (models/inpaint_cpu.h5)")
+        print("11/11 inpainting the test picture with the shipped model (models/inpaint_cpu.h5)")
         let pictures = path("inpaint/images")
         try FileManager.default.createDirectory(atPath: pictures, withIntermediateDirectories: true)
         let copy = (pictures as NSString).appendingPathComponent("picture.png")

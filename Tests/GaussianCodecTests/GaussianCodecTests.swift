@@ -48,17 +48,35 @@ final class GaussianCodecTests: XCTestCase {
         for array in [q.x, q.y] { XCTAssertTrue(array.allSatisfy { $0 < 1 << 7 }) }
         for array in [q.scaleX, q.scaleY] { XCTAssertTrue(array.allSatisfy { $0 < 1 << 5 }) }
         XCTAssertTrue(q.rotation.allSatisfy { $0 < 1 << 6 })
-        for array in q.colours { XCTAssertTrue(array.allSatisfy { $0 < 1 << 6 }) }
+        XCTAssertEqual(quantizer.colourLevels[0], 64)
+        for (c, array) in q.colour.enumerated() { XCTAssertTrue(array.allSatisfy { Int($0) < quantizer.colourLevels[c] }) }
+        XCTAssertTrue(quantizer.colourLevels[1...].allSatisfy { $0 >= 2 && $0 <= 4096 })
         // Projection is idempotent: values on the grid stay where they are.
         let projected = quantizer.projected(rows)
         XCTAssertEqual(quantizer.quantized(projected), q)
         XCTAssertEqual(quantizer.projected(projected).scalars, projected.scalars)
-        // The range's end points are grid values, and the error inside is at most half a step.
+        // Every colour component's grid has the luma step; inside the ranges each component's error is
+        // at most half a step, so red's is at most (1/√3 + 1/√2 + 1/√6)·step/2.
         let step = (quantizer.ranges.colour[0].upperBound - quantizer.ranges.colour[0].lowerBound) / 63
+        for c in 1...2 {
+            let chroma = quantizer.ranges.colour[c]
+            XCTAssertEqual((chroma.upperBound - chroma.lowerBound) / Float(quantizer.colourLevels[c] - 1), step, accuracy: step * 1e-4)
+        }
         for g in 0..<500 {
-            XCTAssertEqual(projected.scalars[g * 8 + 5], rows.scalars[g * 8 + 5], accuracy: step / 2 + 1e-6)
+            XCTAssertEqual(projected.scalars[g * 8 + 5], rows.scalars[g * 8 + 5], accuracy: 0.846 * step + 1e-5)
             XCTAssertEqual(projected.scalars[g * 8 + 2].sign, rows.scalars[g * 8 + 2].sign, "projection keeps a scale's sign")
         }
+    }
+
+    func testColourBasisIsOrthonormal() {
+        for (r, g, b): (Float, Float, Float) in [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0.3, -0.2, 1.7)] {
+            let components = ColourBasis.forward(r, g, b)
+            XCTAssertEqual(components.map { $0 * $0 }.reduce(0, +), r * r + g * g + b * b, accuracy: 1e-5, "lengths kept")
+            let back = ColourBasis.inverse(components)
+            XCTAssertEqual(back.red, r, accuracy: 1e-6); XCTAssertEqual(back.green, g, accuracy: 1e-6); XCTAssertEqual(back.blue, b, accuracy: 1e-6)
+        }
+        XCTAssertEqual(ColourBasis.forward(1, 1, 1)[1], 0, accuracy: 1e-7, "grey has no chroma")
+        XCTAssertEqual(ColourBasis.forward(1, 1, 1)[2], 0, accuracy: 1e-7)
     }
 
     func testCanonicalFormDrawsTheSameEllipses() {
@@ -82,7 +100,8 @@ final class GaussianCodecTests: XCTestCase {
         var shuffled = QuantizedGaussians(count: 200)
         for (i, g) in permutation.enumerated() {
             shuffled.x[i] = q.x[g]; shuffled.y[i] = q.y[g]; shuffled.scaleX[i] = q.scaleX[g]; shuffled.scaleY[i] = q.scaleY[g]
-            shuffled.rotation[i] = q.rotation[g]; shuffled.red[i] = q.red[g]; shuffled.green[i] = q.green[g]; shuffled.blue[i] = q.blue[g]
+            shuffled.rotation[i] = q.rotation[g]
+            for c in 0..<3 { shuffled.colour[c][i] = q.colour[c][g] }
         }
         XCTAssertEqual(canonicalized(shuffled, bits: bits), canonical)
     }
@@ -137,7 +156,8 @@ final class GaussianCodecTests: XCTestCase {
             ("count 0", { $0[12...15] = [0, 0, 0, 0] }), ("count huge", { $0[12...15] = [255, 255, 255, 127] }),
             ("position bits", { $0[16] = 17 }), ("scale bits 0", { $0[17] = 0 }), ("modes", { $0[20] = 0xFF }),
             ("range NaN", { $0[21...24] = [0, 0, 0xC0, 0x7F] }), ("range reversed", { $0[25...28] = [0, 0, 0x80, 0xFF] }),
-            ("payload size", { $0[53] &+= 1 }),
+            ("chroma levels 1", { $0[53...54] = [1, 0] }), ("chroma levels huge", { $0[55...56] = [255, 255] }),
+            ("payload size", { $0[57] &+= 1 }),
         ]
         for (name, edit) in cases {
             XCTAssertThrowsError(try CompressedGaussianImage(bytes: forged(edit)), name) { error in
@@ -164,9 +184,9 @@ final class GaussianCodecTests: XCTestCase {
             if trial % 2 == 1 && copy.count > 8 {
                 // Fix the declared payload size and the checksum: only the fields' validation guards now.
                 copy = Array(copy.dropLast(4))
-                if copy.count >= 57 {
-                    let payload = UInt32(copy.count - 57)
-                    for i in 0..<4 { copy[53 + i] = UInt8(truncatingIfNeeded: payload >> (8 * UInt32(i))) }
+                if copy.count >= 61 {
+                    let payload = UInt32(copy.count - 61)
+                    for i in 0..<4 { copy[57 + i] = UInt8(truncatingIfNeeded: payload >> (8 * UInt32(i))) }
                 }
                 let crc = crc32Value(copy)
                 copy += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: crc >> $0) }
