@@ -95,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "Reports",
-            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "Inpainting"]
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting"]
         ),
         .executableTarget(
             name: "SplatKitCLI",

@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write static HTML reports (charts and images in one self-contained page).",
-        subcommands: [ReportDatasetCommand.self, ReportRunCommand.self, ReportInpaintCommand.self]
+        subcommands: [ReportDatasetCommand.self, ReportRunCommand.self, ReportInpaintCommand.self, ReportCodecCommand.self]
     )
 }
 
@@ -129,6 +129,37 @@ struct ReportInpaintCommand: ParsableCommand {
         let items = try selection.items(features: table)
         let page = try writeInpaintingReport(model: network, modelPath: modelPath, items: items, gallery: gallery, run: runFolder,
                                              output: output, command: invokedCommandLine())
+        printReportWritten(page)
+    }
+}
+
+/// `splatkit report codec EVAL_DIR --images DIR --output notebooks-export/NAME/`: rate–distortion
+/// curves against JPEG and WebP, BD figures, a gallery at equal bytes.
+struct ReportCodecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "codec",
+        abstract: "Report on a codec evaluation (scripts/codec-benchmark's folder): RD curves, BD-rate, a gallery at equal bytes.")
+
+    @Argument(help: "The evaluation folder (results.csv, baselines.csv and the decoded PNGs).")
+    var evaluation: String
+
+    @Option(help: "The folder of the original PNGs (for the gallery).")
+    var images: String?
+
+    @Option(help: "Images shown in the gallery.")
+    var gallery: Int = 3
+
+    @Option(help: "Report folder (created if needed); the page is OUTPUT/index.html.")
+    var output: String
+
+    func validate() throws {
+        guard gallery >= 0 else { throw ValidationError("--gallery must be at least 0") }
+        guard !output.isEmpty else { throw ValidationError("--output must name a folder") }
+    }
+
+    func run() throws {
+        let page = try writeCodecReport(evaluation: evaluation, images: images, gallery: gallery, output: output,
+                                        command: invokedCommandLine())
         printReportWritten(page)
     }
 }

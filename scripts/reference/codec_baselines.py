@@ -248,6 +248,10 @@ def run_baselines(args):
             for target_bpp, target_bytes in targets:
                 q, data, enc_ms = best_quality(image, codec, target_bytes, cache)
                 out, dec_ms = decode(data)
+                if args.save_decoded:  # {stem}-{target}bpp-{codec}.png, beside evaluate-codec's own
+                    from PIL import Image
+                    os.makedirs(args.save_decoded, exist_ok=True)
+                    Image.fromarray(out).save(os.path.join(args.save_decoded, f"{stem(name)}-{target_bpp}bpp-{codec}.png"))
                 r = dict(image=name, codec=codec, target_bpp=target_bpp, target_bytes=target_bytes, quality=q,
                          bytes=len(data), bpp=len(data) * 8 / (w * h), psnr=psnr(ref, out), ms_ssim=ms_ssim(ref, out),
                          over_target=int(len(data) > target_bytes), encode_ms=enc_ms, decode_ms=dec_ms)
@@ -352,6 +356,7 @@ def main():
     parser.add_argument("--limit", type=int, help="only the first N images")
     parser.add_argument("--output", help="CSV to write")
     parser.add_argument("--json", help="also write the rows here")
+    parser.add_argument("--save-decoded", metavar="DIR", help="write each decoded baseline as DIR/{stem}-{bpp}bpp-{codec}.png")
     parser.add_argument("--bd", nargs=2, metavar=("OURS.csv", "BASE.csv"), help="print Bjøntegaard deltas")
     parser.add_argument("--self-test", action="store_true", help="check BD / PCHIP / MS-SSIM code")
     args = parser.parse_args()
