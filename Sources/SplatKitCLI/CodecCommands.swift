@@ -121,15 +121,16 @@ struct CompressCommand: ParsableCommand {
         print("compressing \(image) (\(picture.width)×\(picture.height)), \(bpp.map { "at most \($0) bpp" } ?? "\(gaussians!) Gaussians"), "
               + "effort \(effort.rawValue), \(ComputeThreads.count) threads")
         let start = monotonicSeconds()
-        var lastStage = ""
+        var stage = (name: "", start: start)
         let target = picture.tensor()
         let result = compressImage(target, options: options) { p in
-            let elapsed = monotonicSeconds() - start
-            if p.stage != lastStage || p.step == p.total || p.step % (p.stage == "fit" ? 250 : 100) == 0 {
-                print(String(format: "  %-8@ %5d/%-5d %@  (%@ elapsed)", p.stage as NSString, p.step, p.total,
-                             p.detail as NSString, formatDuration(elapsed) as NSString))
-                lastStage = p.stage
-            }
+            let now = monotonicSeconds()
+            if p.stage != stage.name { stage = (p.stage, now) }
+            guard p.step == 0 || p.step == p.total || p.step % (p.stage == "fit" ? 250 : 100) == 0 else { return }
+            let rate = Double(p.step) / Swift.max(now - stage.start, 1e-9)
+            let left = p.step > 0 ? formatDuration(Double(p.total - p.step) / rate) : "?"
+            print(String(format: "  %-8@ %5d/%-5d %@  %.1f steps/s, stage ETA %@ (%@ elapsed)", p.stage as NSString, p.step, p.total,
+                         p.detail as NSString, p.step > 0 ? rate : 0, left as NSString, formatDuration(now - start) as NSString))
         }
         try result.compressed.write(to: output)
         let parts = attributeBytes(result.compressed.symbols, quantizer: result.compressed.quantizer, modes: result.compressed.modes)
@@ -206,12 +207,15 @@ struct EvaluateCodecCommand: ParsableCommand {
         options.seed = seed
         let start = monotonicSeconds()
         print("evaluating the codec on \(paths.count) images × \(try rates().count) rates, effort \(effort.rawValue), \(ComputeThreads.count) threads → \(output)")
+        var made = 0
         _ = try evaluateCodec(images: paths, rates: try rates(), options: options, folder: output) { row, done, total, resumed in
             let elapsed = monotonicSeconds() - start
-            print(String(format: "  [%d/%d] %@ %@ bpp: %d bytes (%.4f bpp) PSNR %.2f dB MS-SSIM %.4f, %d Gaussians, encode %.1f s, decode %.1f ms%@  (%@ elapsed)",
+            if !resumed { made += 1 }
+            let left = made > 0 ? formatDuration(elapsed / Double(made) * Double(total - done)) : "?"
+            print(String(format: "  [%d/%d] %@ %@ bpp: %d bytes (%.4f bpp) PSNR %.2f dB MS-SSIM %.4f, %d Gaussians, encode %.1f s, decode %.1f ms%@  (%@)",
                          done, total, row.image as NSString, "\(row.targetBPP)" as NSString, row.bytes, row.bpp, row.psnr, row.msSSIM,
                          row.gaussians, row.encodeSeconds, row.decodeMilliseconds, (resumed ? " (from an earlier run)" : "") as NSString,
-                         formatDuration(elapsed) as NSString))
+                         "\(formatDuration(elapsed)) elapsed, ETA \(left)" as NSString))
         }
         print("wrote \(output)/results.csv and results.json")
     }

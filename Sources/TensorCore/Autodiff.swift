@@ -15,6 +15,11 @@ struct GraphNode {
     let inputs: [Tensor]
     let pullback: (Tensor) -> [Tensor?]
     let opName: String
+    /// The inputs' and the result's `version` when the operation ran (result last).
+    let versions: [Int]
+
+    /// Whether an input's or the result's values changed since the operation was recorded.
+    func isStale(result: Tensor) -> Bool { versions != inputs.map(\.version) + [result.version] }
 }
 
 /// Whether operations record a graph; switched off inside `withoutGradients`.
@@ -40,7 +45,8 @@ extension Tensor {
         let result = Tensor(shape: shape, scalars: scalars)
         if GradientMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
             result.requiresGrad = true
-            result.node = GraphNode(inputs: inputs, pullback: pullback, opName: opName)
+            result.node = GraphNode(inputs: inputs, pullback: pullback, opName: opName,
+                                    versions: inputs.map(\.version) + [result.version])
         }
         return result
     }
@@ -52,6 +58,10 @@ extension Tensor {
 
     /// Whether this tensor was produced by a recorded operation (not a leaf).
     public var hasGradientHistory: Bool { node != nil }
+
+    /// Whether any operation recorded in this tensor's history saw values that have changed
+    /// since (then `backward()` stops with an error rather than return wrong gradients).
+    public var hasChangedRecordedValues: Bool { topologicalOrder().contains { $0.node?.isStale(result: $0) ?? false } }
 
     /// Computes gradients of this tensor with respect to every leaf that requires them.
     ///
@@ -72,6 +82,10 @@ extension Tensor {
                     tensor.accumulateGrad(gradient)
                     continue
                 }
+                precondition(!node.isStale(result: tensor),
+                             "backward: the values of \(node.opName)'s input or result (shapes \(node.inputs.map(\.shape)) → \(tensor.shape)) "
+                                 + "were changed after the operation was recorded, so its gradient would be wrong; change a copy "
+                                 + "(detached()) or record the operation after the change")
                 let inputGradients = node.pullback(gradient)
                 precondition(
                     inputGradients.count == node.inputs.count,

@@ -13,7 +13,11 @@ public final class Tensor {
     /// The extent of each axis, outermost first.
     public let shape: [Int]
     /// The elements in row-major order. Optimizers update parameters through this property.
-    public var scalars: [Float]
+    /// Every change bumps `version`, so that `backward()` can refuse a graph whose recorded
+    /// values were changed after the operation that used them (its gradients would be wrong).
+    public var scalars: [Float] { didSet { version &+= 1 } }
+    /// How many times `scalars` has been changed since the tensor was made.
+    public private(set) var version = 0
     /// Whether gradients flow to this tensor. Results of operations on such tensors inherit it.
     public var requiresGrad: Bool
     /// The accumulated gradient of the last `backward()` call(s); `nil` until one reaches it.

@@ -36,6 +36,29 @@ final class AutodiffTests: XCTestCase {
         XCTAssertEqual(s.grad?.item, 6)
     }
 
+    /// A recorded value changed before backward would silently change the gradient (d(x·y)/dx
+    /// reads y): the graph notices, and backward refuses it.
+    func testChangingARecordedValueIsDetected() {
+        let x = Tensor([1, 2], requiresGrad: true), y = Tensor([3, 4])
+        let product = (x * y).sum()
+        XCTAssertFalse(product.hasChangedRecordedValues)
+        let before = y.version
+        y.scalars[0] = 10
+        XCTAssertEqual(y.version, before + 1, "every change bumps the version")
+        XCTAssertTrue(product.hasChangedRecordedValues)
+        // Unchanged graphs run as before.
+        let fresh = (x * y).sum()
+        XCTAssertFalse(fresh.hasChangedRecordedValues)
+        fresh.backward()
+        XCTAssertEqual(x.grad?.scalars, [10, 4])
+        // A change to an intermediate result is seen too.
+        let z = Tensor([1, 2], requiresGrad: true)
+        let exponential = z.exp()
+        let total = exponential.sum()
+        exponential.scalars[1] = 0
+        XCTAssertTrue(total.hasChangedRecordedValues)
+    }
+
     func testGraphIsFreedAfterBackward() {
         let x = Tensor([1, 2], requiresGrad: true)
         let hidden = x.exp()
