@@ -64,8 +64,10 @@ public func multiScaleSSIM(_ x: Tensor, _ y: Tensor) -> Double {
 }
 
 /// Runs the evaluation of `images` (PNG paths) at `rates` (bits per pixel) into `folder`.
-/// `progress` hears of each row as it is made (or found from an earlier run).
+/// `progress` hears of each row as it is made (or found from an earlier run); when `shouldStop`
+/// turns true the run stops before its next row (rerun to resume) and returns the rows so far.
 public func evaluateCodec(images: [String], rates: [Double], options: CodecOptions, folder: String,
+                          shouldStop: () -> Bool = { false },
                           progress: (_ row: CodecEvaluationRow, _ done: Int, _ total: Int, _ resumed: Bool) -> Void,
                           stage: (CodecProgress) -> Void = { _ in }) throws -> [CodecEvaluationRow] {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -90,6 +92,7 @@ public func evaluateCodec(images: [String], rates: [Double], options: CodecOptio
                 progress(existing, done, total, true)
                 continue
             }
+            if shouldStop() { return rows }
             var rateOptions = options
             rateOptions.bitsPerPixel = rate
             let result = compressImage(target, options: rateOptions, progress: stage)

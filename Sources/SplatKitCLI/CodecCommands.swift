@@ -208,7 +208,9 @@ struct EvaluateCodecCommand: ParsableCommand {
         let start = monotonicSeconds()
         print("evaluating the codec on \(paths.count) images × \(try rates().count) rates, effort \(effort.rawValue), \(ComputeThreads.count) threads → \(output)")
         var made = 0
-        _ = try evaluateCodec(images: paths, rates: try rates(), options: options, folder: output) { row, done, total, resumed in
+        Interrupt.install()
+        let rows = try evaluateCodec(images: paths, rates: try rates(), options: options, folder: output,
+                                     shouldStop: { Interrupt.requested }) { row, done, total, resumed in
             let elapsed = monotonicSeconds() - start
             if !resumed { made += 1 }
             let left = made > 0 ? formatDuration(elapsed / Double(made) * Double(total - done)) : "?"
@@ -217,7 +219,11 @@ struct EvaluateCodecCommand: ParsableCommand {
                          row.gaussians, row.encodeSeconds, row.decodeMilliseconds, (resumed ? " (from an earlier run)" : "") as NSString,
                          "\(formatDuration(elapsed)) elapsed, ETA \(left)" as NSString))
         }
-        print("wrote \(output)/results.csv and results.json")
+        if rows.count < paths.count * (try rates()).count {
+            print("interrupted: \(output)/results.csv holds \(rows.count) rows; run the same command again to resume")
+        } else {
+            print("wrote \(output)/results.csv and results.json")
+        }
     }
 }
 

@@ -6,9 +6,6 @@ import GaussianRasterizer
 import SplatIO
 import TensorCore
 
-/// Set by SIGINT: the build finishes its current window, saves, and stops resumably.
-nonisolated(unsafe) private var interruptRequested: Int32 = 0
-
 /// `splatkit dataset build`: fit many images into one resumable Gaussian dataset.
 struct DatasetBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,11 +83,11 @@ struct DatasetBuildCommand: ParsableCommand {
         let workerCount = workers ?? ComputeThreads.defaultCount()
         var builder = DatasetBuilder(source: source, output: output, settings: settings, workers: workerCount)
         builder.keepAspect = keepAspect
-        signal(SIGINT) { _ in interruptRequested = 1 }
+        Interrupt.install()
         let cropping = crops > 1 ? " (\(crops) random crops per photo\(flip ? ", mirrored at random" : ""))" : ""
         print("building \(output): \(try builder.itemNames().count) images\(cropping), \(gaussians) Gaussians × \(steps) steps each, "
               + "\(workerCount) workers")
-        let complete = try builder.run(shouldStop: { interruptRequested != 0 }) { p in
+        let complete = try builder.run(shouldStop: { Interrupt.requested }) { p in
             print(String(format: "  %d/%d images  %.1f images/min  mean PSNR %.2f dB  ETA %@", p.done, p.total,
                          p.imagesPerMinute, p.meanPSNR, formatDuration(p.estimatedSecondsLeft) as NSString))
         }

@@ -87,8 +87,8 @@ struct TrainCommand: ParsableCommand {
         print("model: \(groupedDigits(summary.parameterCount)) parameters (\(groupedDigits(summary.trainableCount)) trainable); "
               + "batch \(vaeConfig.training.batchSize), \(trainer.batchesPerEpoch) batches per epoch, \(vaeConfig.training.epochs) epochs")
 
-        TrainingInterrupt.install()
-        let result = try trainer.run(shouldStop: { TrainingInterrupt.requested }) { event in
+        Interrupt.install()
+        let result = try trainer.run(shouldStop: { Interrupt.requested }) { event in
             switch event {
             case .progress(let p):
                 print(String(format: "  epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s  ETA %@", p.epoch, p.epochs, p.batch,

@@ -79,8 +79,8 @@ struct TrainInpaintCommand: ParsableCommand {
         print("model: \(groupedDigits(trainer.store.parameterCount)) parameters; batch \(training.batchSize) × \(training.cropSize)², "
               + "\(training.steps) steps, \(training.optimizer.rawValue) lr \(training.learningRate)")
 
-        TrainingInterrupt.install()
-        let finished = try trainer.run(shouldStop: { TrainingInterrupt.requested }) { event in
+        Interrupt.install()
+        let finished = try trainer.run(shouldStop: { Interrupt.requested }) { event in
             switch event {
             case .progress(let p):
                 print(String(format: "  step %d/%d  loss %.4f (L1 %.4f, SSIM %.4f)  holes ~%.0f%%  %.1f samples/s  ETA %@", p.step,

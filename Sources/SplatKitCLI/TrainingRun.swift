@@ -2,22 +2,7 @@ import Foundation
 import NeuralNetwork
 import SplatIO
 
-// What the training commands (train, train-inpaint) share: the output-folder check and Ctrl-C.
-
-/// Set by SIGINT: training finishes its current step, saves last.h5 with the exact position and stops.
-nonisolated(unsafe) private var interruptRequested: Int32 = 0
-
-enum TrainingInterrupt {
-    /// Installs the handler: the first Ctrl-C asks the run to stop after its step, a second exits at once.
-    static func install() {
-        signal(SIGINT) { _ in
-            if interruptRequested != 0 { _exit(130) }
-            interruptRequested = 1
-        }
-    }
-
-    static var requested: Bool { interruptRequested != 0 }
-}
+// What the training commands (train, train-inpaint) share: the output-folder check.
 
 /// Refuses to train into a folder that holds files, unless resuming; `output` may be absent.
 func checkRunFolder(_ output: String, resuming: Bool) throws {
