@@ -38,13 +38,16 @@ public struct CodecOptions {
     /// Start from these fitted rows (N, 8) instead of fitting (studies of the later stages).
     public var startingGaussians: Tensor?
     public var seed: UInt64 = 0
-    /// Grid sizes; nil: positions at half a pixel (QuantizationBits.positionBits), 6 bits for the rest.
+    /// Grid sizes; nil: positions at half a pixel (QuantizationBits.positionBits), 7 bits for the rest.
     public var bits: QuantizationBits?
     public var tuningMethod = QuantizationAwareTuning.Method.sequential
-    /// How the fit starts its Gaussians.
-    public var start = FitStart.gradient
+    /// How the fit starts its Gaussians (structure-guided: chosen on the validation photos).
+    public var start = FitStart.structure
     /// Weight of the fit's geometry-consistent regulariser (0: off).
     public var geometryWeight: Float = 0
+    /// The share of the Gaussians the fit starts with (Image-GS grows the rest in; 1, the
+    /// default: every Gaussian from the start, which a structure-guided start places well).
+    public var initialFraction: Float = 1
     public var topK = TopKOptions()
 
     public static let maximumAttempts = 6
@@ -118,6 +121,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
     fitOptions.seed = options.seed
     fitOptions.start = options.start
     fitOptions.geometryWeight = options.geometryWeight
+    fitOptions.initialFraction = options.initialFraction
     fitOptions.topK = options.topK
     let fit: (gaussians: Tensor, psnr: Float)
     if let start = options.startingGaussians {

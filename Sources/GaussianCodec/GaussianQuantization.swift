@@ -27,7 +27,9 @@ public struct QuantizationBits: Equatable, Sendable {
     public var rotation: Int
     public var colour: Int
 
-    public init(position: Int, scale: Int = 6, rotation: Int = 6, colour: Int = 6) {
+    /// Defaults: 7 bits for scales, rotations and luma (chosen on the validation photos,
+    /// BENCHMARKS.md §8: +0.2 dB over 6 at equal bytes at 0.25 bpp).
+    public init(position: Int, scale: Int = 7, rotation: Int = 7, colour: Int = 7) {
         self.position = position
         self.scale = scale
         self.rotation = rotation

@@ -35,7 +35,7 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Random seed (the same seed gives the same bytes).")
     var seed: UInt64 = 0
 
-    @Option(help: "Grid bits as position,scale,rotation,colour (default: half-pixel positions, 6,6,6).")
+    @Option(help: "Grid bits as position,scale,rotation,colour (default: half-pixel positions, 7,7,7).")
     var bits: String?
 
     @Option(help: "Fitting steps (default: the effort's).")
@@ -47,11 +47,14 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Quantisation-aware fine-tuning: sequential (groups quantised in turn) or straight-through.")
     var tuning: QuantizationAwareTuning.Method = .sequential
 
-    @Option(help: "How the fit starts its Gaussians: gradient (Image-GS) or structure (structure-guided).")
-    var start: FitStart = .gradient
+    @Option(help: "How the fit starts its Gaussians: structure (structure-guided) or gradient (Image-GS).")
+    var start: FitStart = .structure
 
     @Option(help: "Weight of the geometry-consistent regulariser during the fit (0: off).")
     var geometryWeight: Float = 0
+
+    @Option(help: "The share of the Gaussians the fit starts with; the rest grow in where the error is (1: all from the start).")
+    var initialFraction: Float = 1
 
     @Option(help: "Start from this fitted Gaussian set (.h5 of `splatkit fit`, same image size) instead of fitting.")
     var startFrom: String?
@@ -111,6 +114,8 @@ struct CompressCommand: ParsableCommand {
         options.start = start
         guard geometryWeight.isFinite && geometryWeight >= 0 else { throw ValidationError("--geometry-weight must be ≥ 0") }
         options.geometryWeight = geometryWeight
+        guard initialFraction > 0 && initialFraction <= 1 else { throw ValidationError("--initial-fraction must be in (0, 1]") }
+        options.initialFraction = initialFraction
         if let startFrom {
             let set = try GaussianSet(contentsOf: startFrom)
             guard set.width == picture.width && set.height == picture.height else {
