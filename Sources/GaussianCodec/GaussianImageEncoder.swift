@@ -81,13 +81,13 @@ public struct CompressionResult {
 }
 
 /// Expected coded bits per Gaussian of a fitted set of `count` Gaussians on `bits`' grids, an
-/// empirical model of the streams of cq100 photo fits (768 × 512, 7-bit grids; 45.5, 41.4 and
-/// 40.6 bits measured at 818, 4,356 and 8,929 Gaussians): the Morton gaps with the anisotropy
-/// 1.42·log2(cells / N) − 3 bits (denser sets have smaller, rounder Gaussians), the two scales
-/// 2·b_s − 2.5, the rotation b_θ − 1.5, the luma and two chroma components 3·b_c − 7.
+/// empirical model of the streams of the validation photos' fits (cq100, 768 × 512, 7-bit
+/// grids: 44.5–50.0 bits at about 2,000 Gaussians, mean 46.5; 42.6 at 8,929): the Morton gaps with
+/// the anisotropy 1.84·log2(cells / N) − 4.7 bits (denser sets have smaller, rounder Gaussians),
+/// the two scales 2·b_s − 2.5, the rotation b_θ − 1.5, the luma and two chroma components 3·b_c − 7.
 public func estimatedBitsPerGaussian(bits: QuantizationBits, count: Int) -> Double {
     let cells = pow(2, Double(2 * bits.position))
-    let position = Swift.max(1, 1.42 * log2(cells / Double(Swift.max(count, 1))) - 3)
+    let position = Swift.max(1, 1.84 * log2(cells / Double(Swift.max(count, 1))) - 4.7)
     let shape = Double(2 * bits.scale) - 2.5 + Double(bits.rotation) - 1.5
     let colour = Double(3 * bits.colour) - 7
     return position + shape + Swift.max(colour, 3)
