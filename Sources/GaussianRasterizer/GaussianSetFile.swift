@@ -22,6 +22,8 @@ public struct GaussianSet {
 
     public static let format = "splatkit-gaussians"
     public static let formatVersion: Int64 = 1
+    /// The largest source side a set file may record.
+    public static let maximumSide = 65_536
 
     public init(gaussians: Tensor, width: Int, height: Int, psnr: Double? = nil, ssim: Double? = nil,
                 recipe: String? = nil, steps: Int? = nil) {
@@ -66,7 +68,9 @@ public struct GaussianSet {
         }
         guard tensor.scalars.allSatisfy({ $0.isFinite }) else { throw FileError(path, "dataset 'gaussians' holds NaN or infinite values") }
         let width = Int(try file.int64Attribute("width")), height = Int(try file.int64Attribute("height"))
-        guard width >= 1, height >= 1 else { throw FileError(path, "source size \(width)×\(height) is invalid") }
+        guard (1...GaussianSet.maximumSide).contains(width), (1...GaussianSet.maximumSide).contains(height) else {
+            throw FileError(path, "source size \(width)×\(height) is invalid (sides must be 1...\(GaussianSet.maximumSide))")
+        }
         self.init(gaussians: tensor, width: width, height: height,
                   psnr: try? file.doubleAttribute("psnr"), ssim: try? file.doubleAttribute("ssim"),
                   recipe: try? file.stringAttribute("recipe"), steps: (try? file.int64Attribute("steps")).map(Int.init))

@@ -59,9 +59,11 @@ struct DatasetBuildCommand: ParsableCommand {
 
     func validate() throws {
         guard (images == nil) != (procedural == nil) else { throw ValidationError("give exactly one of --images DIR or --procedural COUNT") }
-        if let procedural, procedural < 1 { throw ValidationError("--procedural must be at least 1") }
+        if let procedural, !(1...10_000_000).contains(procedural) { throw ValidationError("--procedural must be in 1...10000000, got \(procedural)") }
         guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096") }
-        guard gaussians >= 1, steps >= 1 else { throw ValidationError("--gaussians and --steps must be at least 1") }
+        guard (1...(1 << 20)).contains(gaussians), (1...10_000_000).contains(steps) else {
+            throw ValidationError("--gaussians must be in 1...1048576 and --steps in 1...10000000")
+        }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard crops >= 1 else { throw ValidationError("--crops must be at least 1, got \(crops)") }
         if crops > 1 && images == nil { throw ValidationError("--crops cuts photos: it needs --images DIR") }

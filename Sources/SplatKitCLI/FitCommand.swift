@@ -43,10 +43,10 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard gaussians >= 1 else { throw ValidationError("--gaussians must be at least 1") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard (1...(1 << 22)).contains(gaussians) else { throw ValidationError("--gaussians must be in 1...4194304, got \(gaussians)") }
+        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
         guard progressEvery >= 1 else { throw ValidationError("--progress-every must be at least 1") }
-        if let size, size < 16 { throw ValidationError("--size must be at least 16 pixels") }
+        if let size, !(16...16_384).contains(size) { throw ValidationError("--size must be 16...16384 pixels, got \(size)") }
     }
 
     func run() throws {

@@ -49,14 +49,17 @@ struct RenderCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard sigma > 0 && sigma.isFinite else { throw ValidationError("--sigma must be positive, got \(sigma)") }
+        guard sigma > 0 && sigma <= 100 else { throw ValidationError("--sigma must be in (0, 100], got \(sigma)") }
+        for (name, value) in [("--width", width), ("--height", height)] {
+            if let value { guard (1...65_536).contains(value) else { throw ValidationError("\(name) must be in 1...65536, got \(value)") } }
+        }
     }
 
     func run() throws {
         try compute.apply()
         let set = try GaussianSet(contentsOf: gaussians)
         let (outputWidth, outputHeight) = resolvedSize(sourceWidth: set.width, sourceHeight: set.height)
-        guard outputWidth >= 1, outputHeight >= 1, outputWidth * outputHeight <= 100_000_000 else {
+        guard (1...65_536).contains(outputWidth), (1...65_536).contains(outputHeight), outputWidth * outputHeight <= 100_000_000 else {
             throw ValidationError("output size \(outputWidth)×\(outputHeight) must be between 1 and 10⁸ pixels")
         }
         var parameters = scaledForOutput(set.gaussians, fittedWidth: set.width, fittedHeight: set.height,

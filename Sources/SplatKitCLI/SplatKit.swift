@@ -33,6 +33,9 @@ struct ComputeOptions: ParsableArguments {
     func apply() throws {
         if let threads {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            if threads > ComputeThreads.maximum {
+                print("note: --threads \(threads) is more than SplatKit uses; running \(ComputeThreads.maximum) threads")
+            }
             ComputeThreads.set(threads)
         } else {
             ComputeThreads.set(ComputeThreads.defaultCount())

@@ -21,10 +21,15 @@ public enum ComputeThreads {
     }
 
     /// Sets the thread count for OpenBLAS and SplatKit's loops (at least 1).
+    /// The most threads SplatKit uses: more than this many cores' worth only adds overhead
+    /// (and OpenBLAS's own limit is in this range); requests above it are clamped.
+    public static let maximum = 256
+
+    /// Sets the thread count, clamped to 1…`maximum`.
     public static func set(_ threads: Int) {
         lock.lock()
         defer { lock.unlock() }
-        applyLocked(max(1, threads))
+        applyLocked(min(max(1, threads), maximum))
     }
 
     private static func applyLocked(_ threads: Int) {
@@ -35,9 +40,9 @@ public enum ComputeThreads {
     /// SPLATKIT_THREADS when it holds a positive integer, else the active core count.
     public static func defaultCount() -> Int {
         if let text = ProcessInfo.processInfo.environment["SPLATKIT_THREADS"], let value = Int(text), value > 0 {
-            return value
+            return min(value, maximum)
         }
-        return ProcessInfo.processInfo.activeProcessorCount
+        return min(ProcessInfo.processInfo.activeProcessorCount, maximum)
     }
 }
 
