@@ -75,7 +75,8 @@ public func writeCodecReport(evaluation folder: String, images: String?, gallery
     let imageCount = Set(scores.filter { $0.codec == "splatkit" }.map(\.image)).count
     report.paragraph("\(imageCount) images at \(targets.count) target rates. SplatKit's files never exceed their budget; JPEG "
                      + "(Pillow, 4:2:0) and WebP (Pillow, method 6) take the highest quality whose file is no larger than "
-                     + "SplatKit's file for the same image and rate (their lowest quality when even that is larger).")
+                     + "SplatKit's file for the same image and rate (their lowest quality when even that is larger: then their "
+                     + "mean bits per pixel exceed SplatKit's).")
     var rows: [[String]] = []
     for codec in codecs {
         for target in targets {
@@ -83,7 +84,7 @@ public func writeCodecReport(evaluation folder: String, images: String?, gallery
             guard !group.isEmpty else { continue }
             func mean(_ key: (CodecScore) -> Double) -> Double { group.map(key).reduce(0, +) / Double(group.count) }
             rows.append([codec, formatNumber(target), "\(group.count)", String(format: "%.4f", mean(\.bpp)), String(format: "%.2f", mean(\.psnr)),
-                         String(format: "%.4f", mean(\.msSSIM)), String(format: "%.2f", mean(\.encodeSeconds)), String(format: "%.1f", mean(\.decodeMilliseconds))])
+                         String(format: "%.4f", mean(\.msSSIM)), String(format: "%.3f", mean(\.encodeSeconds)), String(format: "%.1f", mean(\.decodeMilliseconds))])
         }
     }
     report.table(header: ["codec", "target bpp", "images", "bpp", "PSNR (dB)", "MS-SSIM", "encode (s)", "decode (ms)"], rows: rows,
@@ -147,7 +148,7 @@ public func writeCodecReport(evaluation folder: String, images: String?, gallery
             add(picture, String(format: "%@: %d bytes, %.2f dB", (names[codec] ?? codec) as NSString, score.bytes, score.psnr))
         }
         report.subsection(image)
-        try report.imageGrid(full, columns: full.count, displaySize: 300, caption: "Whole images at half size (target \(formatNumber(galleryTarget)) bpp).")
+        try report.imageGrid(full, columns: full.count, displaySize: 260, caption: "Whole images at half size (target \(formatNumber(galleryTarget)) bpp).")
         try report.imageGrid(crops, columns: crops.count, displaySize: 256, caption: "The centre 128 × 128 pixels at full resolution, enlarged.")
     }
     return try report.write(toFolder: output)
