@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "TestSupport"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["TensorCore", "EntropyCoding"]),
-        .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "GaussianCodec"]),
+        .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "EntropyCoding", "GaussianCodec"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE"]),
         .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),

@@ -1,3 +1,4 @@
+import EntropyCoding
 import GaussianRasterizer
 import TensorCore
 import XCTest
@@ -147,7 +148,7 @@ final class GaussianCodecTests: XCTestCase {
         func forged(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
             var copy = Array(bytes.dropLast(4))
             edit(&copy)
-            let crc = crc32Value(copy)
+            let crc = crc32(copy)
             return copy + [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: crc >> $0) }
         }
         let cases: [(String, (inout [UInt8]) -> Void)] = [
@@ -188,7 +189,7 @@ final class GaussianCodecTests: XCTestCase {
                     let payload = UInt32(copy.count - 61)
                     for i in 0..<4 { copy[57 + i] = UInt8(truncatingIfNeeded: payload >> (8 * UInt32(i))) }
                 }
-                let crc = crc32Value(copy)
+                let crc = crc32(copy)
                 copy += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: crc >> $0) }
             }
             if let image = try? CompressedGaussianImage(bytes: copy) {
@@ -232,13 +233,4 @@ final class GaussianCodecTests: XCTestCase {
         let kept = mostCovering(rows, keeping: 2, width: 32, height: 32, topK: TopKOptions())
         XCTAssertEqual(kept.scalars, Array(rows.scalars[0..<8]) + Array(rows.scalars[16..<24]))
     }
-}
-
-private func crc32Value(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-    }
-    return crc ^ 0xFFFF_FFFF
 }
