@@ -70,7 +70,7 @@ public func evaluateCodec(images: [String], rates: [Double], options: CodecOptio
                           shouldStop: () -> Bool = { false },
                           progress: (_ row: CodecEvaluationRow, _ done: Int, _ total: Int, _ resumed: Bool) -> Void,
                           stage: (CodecProgress) -> Void = { _ in }) throws -> [CodecEvaluationRow] {
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try createOutputFolder(folder, purpose: "evaluation folder")
     let csvPath = (folder as NSString).appendingPathComponent("results.csv")
     var rows: [CodecEvaluationRow] = []
     if FileManager.default.fileExists(atPath: csvPath) {

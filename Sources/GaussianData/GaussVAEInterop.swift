@@ -69,7 +69,7 @@ public enum GaussVAEInterop {
         let dataset = try GaussianDatasetFile(opening: path)
         defer { try? dataset.close() }
         guard dataset.isComplete else { throw FileError(path, "the dataset is incomplete; finish its build first") }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         let count = try dataset.itemCount(), N = dataset.settings.setSize
         let names = try dataset.names(0..<count)
         let psnr = try dataset.quality("psnr", 0..<count), ssim = try dataset.quality("ssim", 0..<count)

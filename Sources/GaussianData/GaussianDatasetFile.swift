@@ -104,9 +104,7 @@ public final class GaussianDatasetFile {
         guard !FileManager.default.fileExists(atPath: path) else { throw FileError(path, "already exists") }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw FileError(path, "cannot create its folder: \(error.localizedDescription)")
-            }
+            try createOutputFolder(folder, purpose: "folder of \((path as NSString).lastPathComponent)")
         }
         self.path = path
         self.settings = settings

@@ -364,7 +364,7 @@ public final class VAETrainer {
     /// TensorBoard event file in logs/.
     private func prepareOutput() throws {
         do {
-            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            try createOutputFolder(outputDirectory, purpose: "run folder")
         } catch {
             throw FileError(outputDirectory, "cannot create the output folder: \(error.localizedDescription)")
         }

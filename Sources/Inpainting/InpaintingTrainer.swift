@@ -229,7 +229,7 @@ public final class InpaintingTrainer {
 
     private func prepareOutput() throws {
         do {
-            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            try createOutputFolder(outputDirectory, purpose: "run folder")
         } catch {
             throw FileError(outputDirectory, "cannot create the output folder: \(error.localizedDescription)")
         }

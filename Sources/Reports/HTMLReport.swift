@@ -176,14 +176,5 @@ public struct HTMLReport {
 
 /// Creates `folder` (and its parents) unless it exists; a file in the way is an error.
 func createReportFolder(_ folder: String) throws {
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-        guard isFolder.boolValue else { throw FileError(folder, "exists and is not a folder") }
-        return
-    }
-    do {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    } catch {
-        throw FileError(folder, "cannot create the report folder: \(error.localizedDescription)")
-    }
+    try createOutputFolder(folder, purpose: "report folder")
 }

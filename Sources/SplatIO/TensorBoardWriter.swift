@@ -17,9 +17,7 @@ public final class TensorBoardWriter {
 
     /// Creates `folder` if needed and a new event file in it.
     public init(folder: String, wallTime: Double = Date().timeIntervalSince1970) throws {
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw FileError(folder, "cannot create the log folder: \(error.localizedDescription)")
-        }
+        try createOutputFolder(folder, purpose: "log folder")
         let host = ProcessInfo.processInfo.hostName
         path = (folder as NSString).appendingPathComponent("events.out.tfevents.\(Int(wallTime)).\(host)")
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {

@@ -47,7 +47,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try createOutputFolder(output)
         let started = monotonicSeconds()
         func path(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 
@@ -180,7 +180,7 @@ extension DemoCommand {
         let threads = ["--threads", String(ComputeThreads.count)]
         print("11/11 inpainting the test picture with the shipped model (models/inpaint_cpu.h5)")
         let pictures = path("inpaint/images")
-        try FileManager.default.createDirectory(atPath: pictures, withIntermediateDirectories: true)
+        try createOutputFolder(pictures)
         let copy = (pictures as NSString).appendingPathComponent("picture.png")
         try? FileManager.default.removeItem(atPath: copy)  // the demo owns this folder
         try FileManager.default.copyItem(atPath: path("picture.png"), toPath: copy)

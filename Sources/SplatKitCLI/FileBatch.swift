@@ -13,7 +13,7 @@ func createOutputFolder(_ folder: String) throws {
         return
     }
     do {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
     } catch {
         throw FileError(folder, "cannot create the folder: \(error.localizedDescription)")
     }

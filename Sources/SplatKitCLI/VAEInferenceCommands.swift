@@ -176,9 +176,7 @@ struct DecodeCommand: ParsableCommand {
             throw FileError(output, "\(input) holds \(names.count) latents: give a folder as --output (one <name>.h5 "
                             + "per set), or --index I to decode one")
         }
-        do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-            throw FileError(output, "cannot create the output folder: \(error.localizedDescription)")
-        }
+        try createOutputFolder(output)
         for (i, name) in uniqueFileNames(names).enumerated() {
             try set(i).write(to: (output as NSString).appendingPathComponent(name + ".h5"))
         }
@@ -242,9 +240,7 @@ struct ReconstructCommand: ParsableCommand {
 
         let sets = Tensor(shape: [indices.count, vae.setSize, 8], scalars: try source.read(indices: indices))
         let decoded = vae.reconstruct(sets)
-        do { try FileManager.default.createDirectory(atPath: render, withIntermediateDirectories: true) } catch {
-            throw FileError(render, "cannot create the output folder: \(error.localizedDescription)")
-        }
+        try createOutputFolder(render)
         print("reconstructing \(indices.count) \(split) sets of \(data) with \(model) at \(size)×\(size) (\(renderer.rawValue))")
         var missing: [MissingSource] = []
         for (offset, fileName) in uniqueFileNames(names).enumerated() {

@@ -1,0 +1,19 @@
+import Foundation
+
+// The one way SplatKit makes a folder it writes into: created with its parents when missing,
+// accepted when it is already a folder, and a clear error naming it otherwise.
+
+/// Makes sure `folder` exists as a folder (creating it and its parents); `purpose` names it in
+/// the error ("report folder", "log folder", …).
+public func createOutputFolder(_ folder: String, purpose: String = "output folder") throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+        guard isFolder.boolValue else { throw FileError(folder, "exists and is not a folder (wanted as the \(purpose))") }
+        return
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+        throw FileError(folder, "cannot create the \(purpose): \(error.localizedDescription)")
+    }
+}
