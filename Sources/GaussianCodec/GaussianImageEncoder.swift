@@ -13,7 +13,8 @@ import TensorCore
 //   4. Quantisation-aware fine-tuning on those grids.
 //   5. Code. Over the budget: keep the Gaussians that cover most of the image (their summed
 //      blend weights, one backward pass) in proportion to the overshoot, fine-tune briefly,
-//      code again (at most `maximumAttempts` times). The file never exceeds the budget.
+//      code again, until the file fits (`withinBudget`) or one Gaussian is left (a budget
+//      below the smallest possible file, which callers report; `maximumAttempts` bounds the loop).
 // The reported quality is the decoder's own render of the stream (CompressedGaussianImage.render).
 
 /// How long the encoder works.
@@ -50,7 +51,7 @@ public struct CodecOptions {
     public var initialFraction: Float = 1
     public var topK = TopKOptions()
 
-    public static let maximumAttempts = 6
+    public static let maximumAttempts = 20
 
     public init() {}
 }
@@ -78,6 +79,10 @@ public struct CompressionResult {
     public let attempts: Int
 
     public var bitsPerPixel: Double { Double(bytes.count * 8) / Double(compressed.width * compressed.height) }
+    /// The byte budget of the options' `bitsPerPixel` (nil without one).
+    public let budget: Int?
+    /// Whether the file is within its budget (true without one).
+    public var withinBudget: Bool { budget.map { bytes.count <= $0 } ?? true }
 }
 
 /// Expected coded bits per Gaussian of a fitted set of `count` Gaussians on `bits`' grids, an
@@ -158,7 +163,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
         if !overBudget || attempts == CodecOptions.maximumAttempts || rows.shape[0] == 1 {
             let decoded = compressed.render()
             return CompressionResult(compressed: compressed, bytes: bytes, decoded: decoded, psnr: psnr(decoded, image),
-                                     fittedPSNR: fit.psnr, fitted: fit.gaussians, seconds: monotonicSeconds() - start, attempts: attempts)
+                                     fittedPSNR: fit.psnr, fitted: fit.gaussians, seconds: monotonicSeconds() - start, attempts: attempts, budget: budget)
         }
         // Over budget: shrink N by the overshoot (payload only), with 2 % to spare.
         let overhead = CompressedGaussianImage.headerSize + CompressedGaussianImage.checksumSize

@@ -137,6 +137,10 @@ struct CompressCommand: ParsableCommand {
             print(String(format: "  %-8@ %5d/%-5d %@  %.1f steps/s, stage ETA %@ (%@ elapsed)", p.stage as NSString, p.step, p.total,
                          p.detail as NSString, p.step > 0 ? rate : 0, left as NSString, formatDuration(now - start) as NSString))
         }
+        guard result.withinBudget else {
+            throw ValidationError("--bpp \(bpp!) allows \(result.budget!) bytes, below the smallest file this image gives "
+                                  + "(\(result.bytes.count) bytes with \(result.compressed.symbols.count) Gaussians); nothing written")
+        }
         try result.compressed.write(to: output)
         let parts = attributeBytes(result.compressed.symbols, quantizer: result.compressed.quantizer, modes: result.compressed.modes)
         print("  stream: " + parts.map { String(format: "%@ %.1f bits", $0.name as NSString, Double($0.bytes * 8) / Double(result.compressed.symbols.count)) }

@@ -222,6 +222,19 @@ final class GaussianCodecTests: XCTestCase {
         XCTAssertGreaterThan(fixedCount.psnr, 12)
     }
 
+    func testABudgetBelowTheSmallestFileIsReportedNotExceededSilently() {
+        var options = CodecOptions()
+        options.bitsPerPixel = 0.3  // 28 bytes for 32 × 24: less than the 65-byte header and checksum
+        options.fitSteps = 5
+        options.tuningSteps = 3
+        options.gaussians = 20
+        let result = compressImage(testPicture(width: 32, height: 24), options: options)
+        XCTAssertFalse(result.withinBudget)
+        XCTAssertEqual(result.budget, 28)
+        XCTAssertEqual(result.compressed.symbols.count, 1, "rate control cut down to one Gaussian before giving up")
+        XCTAssertEqual(try CompressedGaussianImage(bytes: result.bytes).render().scalars, result.decoded.scalars)
+    }
+
     func testMostCoveringKeepsTheLargestFootprints() {
         // Two big Gaussians and two tiny ones: the big ones cover the image.
         let rows = Tensor(shape: [4, 8], scalars: [
