@@ -3,21 +3,8 @@ import SplatIO
 import TensorCore
 
 // Shared by the commands that write many independent files in parallel (`dataset images`,
-// `masks`): the output folder, the parallel loop that stops at the first error, and progress.
-
-/// Creates `folder` (and its parents) unless it exists; a file in the way is an error.
-func createOutputFolder(_ folder: String) throws {
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-        guard isFolder.boolValue else { throw FileError(folder, "exists and is not a folder") }
-        return
-    }
-    do {
-        try createOutputFolder(folder)
-    } catch {
-        throw FileError(folder, "cannot create the folder: \(error.localizedDescription)")
-    }
-}
+// `masks`): the parallel loop that stops at the first error, and progress (the output folder
+// comes from SplatIO's `createOutputFolder`).
 
 /// Runs `write(index)` for every index in parallel (`parallelItems`); after the first error no
 /// new item starts, and that error is rethrown once all running items are done.
