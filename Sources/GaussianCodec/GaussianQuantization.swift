@@ -197,20 +197,22 @@ public struct GaussianQuantizer: Equatable, Sendable {
         let margin = QuantizationBits.positionMargin, span = 1 + 2 * QuantizationBits.positionMargin
         let scales = scaleGrid, colours = (0..<3).map(colourGrid)
         var q = QuantizedGaussians(count: n)
+        let values = rows.scalars
         for g in 0..<n {
-            let row = Array(rows.scalars[(g * 8)..<(g * 8 + 8)])
+            let base = g * 8
+            func row(_ column: Int) -> Float { values[base + column] }
             func cell(_ v: Float) -> UInt32 {
                 v.isFinite ? UInt32(Swift.min(Swift.max(((v + margin) / span * cells).rounded(.down), 0), cells - 1)) : 0
             }
-            q.x[g] = cell(row[ImageGSColumn.x])
-            q.y[g] = cell(row[ImageGSColumn.y])
-            q.scaleX[g] = scales.symbol(log2(Swift.max(abs(row[ImageGSColumn.scaleX]), 1e-6)))
-            q.scaleY[g] = scales.symbol(log2(Swift.max(abs(row[ImageGSColumn.scaleY]), 1e-6)))
-            let theta = row[ImageGSColumn.rotation]
+            q.x[g] = cell(row(ImageGSColumn.x))
+            q.y[g] = cell(row(ImageGSColumn.y))
+            q.scaleX[g] = scales.symbol(log2(Swift.max(abs(row(ImageGSColumn.scaleX)), 1e-6)))
+            q.scaleY[g] = scales.symbol(log2(Swift.max(abs(row(ImageGSColumn.scaleY)), 1e-6)))
+            let theta = row(ImageGSColumn.rotation)
             let turns = theta.isFinite ? Double(theta) / Double.pi * Double(rotationLevels) : 0
             let level = Int(turns.rounded()) % rotationLevels
             q.rotation[g] = UInt32(level < 0 ? level + rotationLevels : level)
-            let components = ColourBasis.forward(row[ImageGSColumn.red], row[ImageGSColumn.green], row[ImageGSColumn.blue])
+            let components = ColourBasis.forward(row(ImageGSColumn.red), row(ImageGSColumn.green), row(ImageGSColumn.blue))
             for c in 0..<3 { q.colour[c][g] = colours[c].symbol(components[c]) }
         }
         return q

@@ -1,4 +1,5 @@
 import EntropyCoding
+import GaussianRasterizer
 
 // A quantised set as one range-coded stream, in a canonical order that removes what the set's
 // row order and the ellipse's symmetries would otherwise cost:
@@ -54,24 +55,9 @@ public func canonicalized(_ q: QuantizedGaussians, bits: QuantizationBits) -> Qu
     return sorted
 }
 
-/// The Morton code of Gaussian g's cell: bit i of x → bit 2i, bit i of y → bit 2i + 1.
+/// The Morton code of Gaussian g's cell (GaussianRasterizer's `mortonCode`).
 private func mortonCode(_ q: QuantizedGaussians, _ g: Int) -> UInt32 {
-    interleave(q.x[g], q.y[g])
-}
-
-func interleave(_ x: UInt32, _ y: UInt32) -> UInt32 {
-    var code: UInt32 = 0
-    for bit in 0..<16 { code |= (x >> UInt32(bit) & 1) << UInt32(2 * bit) | (y >> UInt32(bit) & 1) << UInt32(2 * bit + 1) }
-    return code
-}
-
-func deinterleave(_ code: UInt32) -> (x: UInt32, y: UInt32) {
-    var x: UInt32 = 0, y: UInt32 = 0
-    for bit in 0..<16 {
-        x |= (code >> UInt32(2 * bit) & 1) << UInt32(bit)
-        y |= (code >> UInt32(2 * bit + 1) & 1) << UInt32(bit)
-    }
-    return (x, y)
+    GaussianRasterizer.mortonCode(column: q.x[g], row: q.y[g])
 }
 
 /// The adaptive models of one stream (fresh ones for encoding and for decoding).
@@ -169,7 +155,7 @@ public func decodeSymbols(_ bytes: [UInt8], count: Int, quantizer: GaussianQuant
         let before = g > 0 ? g - 1 : g
         morton += UInt64(models.gaps.decode(with: &decoder))
         guard morton < codeLimit else { throw CodecError("a position lies outside the \(bits.position)-bit grid (damaged stream)") }
-        (q.x[g], q.y[g]) = deinterleave(UInt32(morton))
+        (q.x[g], q.y[g]) = mortonCell(UInt32(morton))
         q.scaleX[g] = decoded(models.scale.decode(with: &decoder), previous: g > 0 ? q.scaleX[before] : 0,
                               differential: modes.differential[0], levels: scaleLevels)
         let anisotropy = UInt32(models.anisotropy.decode(with: &decoder))

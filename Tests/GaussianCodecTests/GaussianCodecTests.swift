@@ -69,6 +69,18 @@ final class GaussianCodecTests: XCTestCase {
         }
     }
 
+    func testMortonCellInvertsMortonCode() {
+        var generator = RandomGenerator(seed: 11)
+        for _ in 0..<1000 {
+            let (column, row) = (UInt32(generator.nextInt(below: 1 << 16)), UInt32(generator.nextInt(below: 1 << 16)))
+            let cell = mortonCell(mortonCode(column: column, row: row))
+            XCTAssertEqual(cell.column, column)
+            XCTAssertEqual(cell.row, row)
+        }
+        XCTAssertEqual(mortonCode(column: 1, row: 0), 1)
+        XCTAssertEqual(mortonCode(column: 0, row: 1), 2)
+    }
+
     func testColourBasisIsOrthonormal() {
         for (r, g, b): (Float, Float, Float) in [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0.3, -0.2, 1.7)] {
             let components = ColourBasis.forward(r, g, b)
