@@ -19,7 +19,11 @@ struct GraphNode {
     let versions: [Int]
 
     /// Whether an input's or the result's values changed since the operation was recorded.
-    func isStale(result: Tensor) -> Bool { versions != inputs.map(\.version) + [result.version] }
+    func isStale(result: Tensor) -> Bool {
+        // Compared in place: this runs for every node of every backward pass.
+        for (index, input) in inputs.enumerated() where input.version != versions[index] { return true }
+        return result.version != versions[inputs.count]
+    }
 }
 
 /// Whether operations record a graph; switched off inside `withoutGradients`.
