@@ -109,10 +109,16 @@ struct TopKBlockKernel {
     static func weightCount(candidates: Int) -> Int { candidates * blockSize * blockSize }
 
     /// Renders the block's pixels from its candidates `block`: colours into `image` (3 planes),
-    /// Σw + ε into `denominators`, and each (candidate, row, lane) weight into `weights`.
-    func forward(_ block: TileConics, at place: BlockImage, weights: UnsafeMutablePointer<Float>,
+    /// Σw + ε into `denominators`, each (candidate, row, lane) weight into `weights`, and each
+    /// candidate's first and last row with a kept lane into `keptRows` (2 per candidate; first >
+    /// last when kept nowhere), so the backward visits only those rows.
+    func forward(_ block: TileConics, at place: BlockImage, weights: UnsafeMutablePointer<Float>, keptRows: UnsafeMutablePointer<UInt8>,
                  image: UnsafeMutablePointer<Float>, denominators: UnsafeMutablePointer<Float>) {
         let n = block.count, x = place.laneX, inside = place.insideLanes
+        for j in 0..<n {
+            keptRows[2 * j] = UInt8.max
+            keptRows[2 * j + 1] = 0
+        }
         for row in 0..<place.rows {
             let y = place.rowCentreY(row)
             // 1. Distances.
@@ -144,6 +150,8 @@ struct TopKBlockKernel {
                     zero.store(to: saved)
                     continue
                 }
+                if keptRows[2 * j] == UInt8.max { keptRows[2 * j] = UInt8(row) }
+                keptRows[2 * j + 1] = UInt8(row)
                 let w = weightExponential(-0.5 * kept)
                 w.store(to: saved)
                 sum += w
@@ -187,7 +195,8 @@ struct TopKBlockKernel {
     /// Adds the block's gradient with respect to each candidate's screen row
     /// [mx, my, a, b, c, r, g, b] into `slots` (8 floats per (tile, Gaussian) pair, indexed by
     /// `block.pair`), given the upstream gradient and the forward's image, denominators and weights.
-    func backward(_ block: TileConics, at place: BlockImage, weights: UnsafePointer<Float>, upstream: UnsafePointer<Float>,
+    func backward(_ block: TileConics, at place: BlockImage, weights: UnsafePointer<Float>, keptRows: UnsafePointer<UInt8>,
+                  upstream: UnsafePointer<Float>,
                   image: UnsafePointer<Float>, denominators: UnsafePointer<Float>, slots: UnsafeMutablePointer<Float>) {
         // Per-pixel coefficients A_r, A_g, A_b, A₀ (planes of blockSize rows), 0 outside the block.
         let coefficients = registers, plane = blockSize * blockSize, P = place.planeSize
@@ -204,10 +213,13 @@ struct TopKBlockKernel {
         }
         let x = place.laneX
         for j in 0..<block.count {
+            // Rows where the candidate is kept in no lane add exact zeros: skipped.
+            let (firstRow, lastRow) = (Int(keptRows[2 * j]), Int(keptRows[2 * j + 1]))
+            if firstRow > lastRow { continue }
             let meanX = block.meanX[j], meanY = block.meanY[j], red = block.red[j], green = block.green[j], blue = block.blue[j]
             var s1 = RowLanes(), s2 = RowLanes(), s3 = RowLanes(), s4 = RowLanes(), s5 = RowLanes()
             var sumRed = RowLanes(), sumGreen = RowLanes(), sumBlue = RowLanes()
-            for row in 0..<place.rows {
+            for row in firstRow...lastRow {
                 let w = RowLanes(loading: weights + (j * blockSize + row) * blockSize)
                 let at = coefficients + row * blockSize
                 let ar = RowLanes(loading: at), ag = RowLanes(loading: at + plane), ab = RowLanes(loading: at + 2 * plane)
@@ -239,8 +251,10 @@ struct TopKBlockKernel {
 /// |r| ≤ ln2/2 (Cody–Waite, ln2 in two parts), e^r by its Taylor series to degree 8 (truncation
 /// below 6e-9 relative), times 2^n from the exponent bits. x < −87 gives 0 (e^−87 is near the
 /// smallest normal float) and x > 88 gives e^88; NaN stays NaN. Written on SIMD8 directly so each
-/// row of weights is a straight run of vector instructions.
-@inline(__always)
+/// row of weights is a straight run of vector instructions. `@_transparent`: the forward's call
+/// site ignores `@inline(__always)`, and the call (its arguments split into halves, `vzeroupper`)
+/// cost 8 % of a 768 × 512 fit.
+@_transparent
 func weightExponential(_ x: RowLanes) -> RowLanes {
     let roundingShift: Float = 12_582_912  // 1.5·2²³: adding it rounds to an integer in the low bits
     let clamped = RowLanes.lesser(RowLanes.greater(x, RowLanes(repeating: -87)), RowLanes(repeating: 88))

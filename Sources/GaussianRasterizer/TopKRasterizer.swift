@@ -58,16 +58,21 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
                         pruning.deallocate()
                         kernel.deallocate()
                     }
-                    var blocks: [SavedBlockWeights.Block] = []
-                    for blockPixels in pixels.blocks(side: blockSize) {
-                        let candidates = pruning.prune(local, x0: blockPixels.x0, x1: blockPixels.x1, y0: blockPixels.y0, y1: blockPixels.y1)
-                        block.gather(pruning.indices, count: candidates.count, of: local)
-                        let kept = SavedBlockWeights.Block(pixels: blockPixels, candidates: pruning.indices, count: candidates.count)
-                        kernel.forward(block, at: BlockImage(pixels: blockPixels, planeSize: P), weights: kept.weights,
-                                       image: out.baseAddress! + item * 3 * P, denominators: den.baseAddress! + item * P)
-                        blocks.append(kept)
+                    // Prune every block first, so the tile's saved state is sized once.
+                    let blockPixels = pixels.blocks(side: blockSize)
+                    let kept = SavedBlockWeights.Tile(blocks: blockPixels, capacity: local.count) { pixels, destination in
+                        let candidates = pruning.prune(local, x0: pixels.x0, x1: pixels.x1, y0: pixels.y0, y1: pixels.y1)
+                        destination.update(from: pruning.indices, count: candidates.count)
+                        return candidates.count
                     }
-                    saved.set(blocks, at: item * batch.grid.tileCount + tile)
+                    for index in kept.blocks.indices {
+                        let saved = kept.block(index)
+                        block.gather(saved.candidates, count: saved.count, of: local)
+                        kernel.forward(block, at: BlockImage(pixels: saved.pixels, planeSize: P), weights: saved.weights,
+                                       keptRows: saved.keptRows, image: out.baseAddress! + item * 3 * P,
+                                       denominators: den.baseAddress! + item * P)
+                    }
+                    saved.set(kept, at: item * batch.grid.tileCount + tile)
                 }
             }
         }
@@ -87,11 +92,14 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
             gradient.scalars.withUnsafeBufferPointer { g in
                 outputCopy.withUnsafeBufferPointer { out in
                     denominators.withUnsafeBufferPointer { den in
-                        for kept in saved.blocks(at: item * batch.grid.tileCount + tile) {
-                            block.gather(kept.candidates, count: kept.count, of: local)
-                            kernel.backward(block, at: BlockImage(pixels: kept.pixels, planeSize: P), weights: kept.weights,
-                                            upstream: g.baseAddress! + item * 3 * P, image: out.baseAddress! + item * 3 * P,
-                                            denominators: den.baseAddress! + item * P, slots: slots)
+                        let kept = saved.tile(at: item * batch.grid.tileCount + tile)
+                        for index in kept.blocks.indices {
+                            let saved = kept.block(index)
+                            block.gather(saved.candidates, count: saved.count, of: local)
+                            kernel.backward(block, at: BlockImage(pixels: saved.pixels, planeSize: P), weights: saved.weights,
+                                            keptRows: saved.keptRows, upstream: g.baseAddress! + item * 3 * P,
+                                            image: out.baseAddress! + item * 3 * P, denominators: den.baseAddress! + item * P,
+                                            slots: slots)
                         }
                     }
                 }
@@ -102,46 +110,74 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
 }
 
 /// What the forward pass keeps for the backward, per (item, tile): each block's candidates
-/// (local indices into the tile) and their weights per pixel. Frees them when released.
+/// (local indices into the tile), their weights per pixel and the rows in which each is kept,
+/// in two allocations per tile. Frees them when released.
 final class SavedBlockWeights: @unchecked Sendable {
+    /// One block's view of its tile's storage.
     struct Block {
         let pixels: TilePixels
         let count: Int
         let candidates: UnsafeMutablePointer<Int32>
         /// (candidate, row, lane), see TopKBlockKernel.
         let weights: UnsafeMutablePointer<Float>
+        /// (candidate, 2): the first and last row in which the candidate is kept in some lane
+        /// (first > last: in none).
+        let keptRows: UnsafeMutablePointer<UInt8>
+    }
 
-        /// Room for the weights of `count` candidates whose local indices are copied from `indices`.
-        init(pixels: TilePixels, candidates indices: UnsafePointer<Int32>, count: Int) {
-            self.pixels = pixels
-            self.count = count
-            candidates = .allocate(capacity: Swift.max(count, 1))
-            candidates.initialize(from: indices, count: count)
-            weights = .allocate(capacity: Swift.max(TopKBlockKernel.weightCount(candidates: count), 1))
+    /// One tile's blocks: candidates of block b at `starts[b]..<starts[b + 1]` of `candidates`.
+    struct Tile {
+        let blocks: [TilePixels]
+        let starts: [Int]
+        let candidates: UnsafeMutablePointer<Int32>
+        let weights: UnsafeMutablePointer<Float>
+        let keptRows: UnsafeMutablePointer<UInt8>
+
+        /// Fills each block's candidates with `prune(pixels, destination)`, which writes at most
+        /// `capacity` local indices and returns how many, then makes room for their weights.
+        init(blocks: [TilePixels], capacity: Int, prune: (TilePixels, UnsafeMutablePointer<Int32>) -> Int) {
+            self.blocks = blocks
+            candidates = .allocate(capacity: Swift.max(blocks.count * capacity, 1))
+            var starts = [0]
+            starts.reserveCapacity(blocks.count + 1)
+            for pixels in blocks { starts.append(starts.last! + prune(pixels, candidates + starts.last!)) }
+            self.starts = starts
+            let total = starts.last!
+            // Weights, then the kept rows, in one allocation (floats first keep it aligned).
+            weights = .allocate(capacity: Swift.max(TopKBlockKernel.weightCount(candidates: total) + (2 * total + 3) / 4, 1))
+            keptRows = UnsafeMutableRawPointer(weights + TopKBlockKernel.weightCount(candidates: total))
+                .bindMemory(to: UInt8.self, capacity: 2 * total)
+        }
+
+        func block(_ index: Int) -> Block {
+            let start = starts[index]
+            return Block(pixels: blocks[index], count: starts[index + 1] - start, candidates: candidates + start,
+                         weights: weights + TopKBlockKernel.weightCount(candidates: start), keptRows: keptRows + 2 * start)
+        }
+
+        func deallocate() {
+            candidates.deallocate()
+            weights.deallocate()
         }
     }
 
     /// One slot per (item, tile), written once each by whichever thread renders that tile: raw
     /// storage, so concurrent writes to different slots share no array bookkeeping.
-    private let tiles: UnsafeMutableBufferPointer<[Block]>
+    private let tiles: UnsafeMutableBufferPointer<Tile?>
 
     init(count: Int) {
         tiles = .allocate(capacity: count)
-        tiles.initialize(repeating: [])
+        tiles.initialize(repeating: nil)
     }
 
-    /// Stores one tile's blocks; different threads may set different tiles.
-    func set(_ blocks: [Block], at index: Int) { tiles[index] = blocks }
+    /// Stores one tile's state; different threads may set different tiles.
+    func set(_ tile: Tile, at index: Int) { tiles[index] = tile }
 
-    func blocks(at index: Int) -> [Block] { tiles[index] }
+    /// The state the forward set (it renders every tile).
+    func tile(at index: Int) -> Tile { tiles[index]! }
 
     deinit {
-        for blocks in tiles {
-            for block in blocks {
-                block.candidates.deallocate()
-                block.weights.deallocate()
-            }
-        }
+        for tile in tiles { tile?.deallocate() }
         tiles.deinitialize()
         tiles.deallocate()
     }
