@@ -110,6 +110,9 @@ public struct FitOptions: Sendable {
     public var plateauPatience = 1000
     public var minimumStepsWhenGrowing = 5000
     public var topK = TopKOptions()
+    /// Natural selection (NaturalSelection.swift): start with more Gaussians and end with
+    /// exactly `gaussians`; Image-GS recipes placed freely (imagegs), without growth. nil: off.
+    public var selection: NaturalSelection?
     // GaussianImage
     public var gaussianImageLearningRate: Float = 1e-3
     public var gaussianImageHalvingInterval = 20_000
@@ -153,6 +156,11 @@ public final class GaussianFitter {
     public init(image: Tensor, options: FitOptions) {
         precondition(image.rank == 3 && image.shape[0] == 3, "GaussianFitter: image must be (3, H, W), got \(image.shape)")
         precondition(options.gaussians >= 1 && options.steps >= 0, "GaussianFitter: needs ≥ 1 Gaussian and ≥ 0 steps")
+        if let selection = options.selection {
+            precondition(selection.startingCount > options.gaussians && options.recipe == .imagegs,
+                         "GaussianFitter: natural selection starts with more than \(options.gaussians) Gaussians "
+                         + "(got \(selection.startingCount)) and needs the imagegs recipe")
+        }
         target = image.detached()
         self.options = options
         generator = RandomGenerator(seed: options.seed)
@@ -175,6 +183,22 @@ public final class GaussianFitter {
         var all: [Tensor] { [xy, scale, rotation, colour] }
         var parameters: Tensor { Tensor.concatenated(all, alongAxis: 1) }
         var count: Int { xy.shape[0] }
+
+        /// Keeps the survivors' rows of every group; after a final cut, with their opacities
+        /// folded into their colours.
+        mutating func keep(_ survivors: NaturalSelector.Survivors) {
+            let rows = survivors.rows
+            func kept(_ old: Tensor, times factors: [Float]? = nil) -> Tensor {
+                let width = old.shape[1]
+                var values = rows.flatMap { old.scalars[($0 * width)..<(($0 + 1) * width)] }
+                if let factors { for i in values.indices { values[i] *= factors[i / width] } }
+                let result = Tensor(shape: [rows.count, width], scalars: values)
+                result.requiresGrad = old.requiresGrad
+                return result
+            }
+            (xy, scale, rotation) = (kept(xy), kept(scale), kept(rotation))
+            colour = kept(colour, times: survivors.foldedOpacities)
+        }
 
         /// Appends rows (k, 8) of Image-GS parameters to every group.
         mutating func append(_ rows: Tensor) {
@@ -223,8 +247,10 @@ public final class GaussianFitter {
         let P = width * height
         // Growth needs a step per batch; a shorter fit (or the grid variant) starts with every Gaussian.
         let onGrid = options.recipe.placesOnGrid
-        let growing = !onGrid && options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
-        let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded())) : options.gaussians
+        let selector = options.selection.map { NaturalSelector(settings: $0, budget: options.gaussians, steps: options.steps) }
+        let growing = !onGrid && selector == nil && options.initialFraction < 1 && options.growthBatches > 0 && options.steps > options.growthBatches
+        let initialCount = growing ? Swift.max(1, Int((Float(options.gaussians) * options.initialFraction).rounded()))
+            : selector?.settings.startingCount ?? options.gaussians
         let pixels: [Int]
         let structure = !onGrid && options.start == .structure
             ? StructureGuidedStart(image: target, uniformFraction: options.uniformFraction) : nil
@@ -274,17 +300,29 @@ public final class GaussianFitter {
                 stepsSinceImprovement = 0
             }
             let parameters = groups.parameters
-            let render = renderImageGS(parameters, width: width, height: height, options: options.topK)
+            let render = renderImageGS(selector?.withOpacity(parameters) ?? parameters, width: width, height: height, options: options.topK)
             var (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
             if let geometry { loss = loss + geometry.loss(parameters) }
+            lastLoss = loss.item  // the fit's loss, without the selection's pressure
+            if let pressure = selector?.pressure(at: step) { loss = loss + pressure }
             loss.backward()
-            for (optimizer, (name, tensor)) in zip(optimizers, zip(["xy", "scale", "rotation", "colour"], groups.all)) {
+            let names = ["xy", "scale", "rotation", "colour"]
+            for (optimizer, (name, tensor)) in zip(optimizers, zip(names, groups.all)) {
                 if tensor.requiresGrad { optimizer.update([(name, tensor)]) }
                 tensor.zeroGrad()
             }
+            selector?.update(step: step)
             lastRender = render.detached()
             lastSSIM = similarity
-            lastLoss = loss.item
+            // Selection: drop the faded, or cut to the budget (the optimisers forget those rows).
+            if let survivors = selector?.survivors(after: step, using: &generator) {
+                groups.keep(survivors)
+                for (optimizer, name) in zip(optimizers, names) { optimizer.keepRows(survivors.rows, ofParameter: name) }
+                if survivors.foldedOpacities != nil {
+                    bestLoss = .infinity
+                    stepsSinceImprovement = 0
+                }
+            }
             step += 1
 
             // Plateau: ÷10 at the first stall, stop at the second (not before the minimum).
@@ -309,6 +347,7 @@ public final class GaussianFitter {
             }
         }
         optimizers.removeAll()
+        if let survivors = selector?.cut(using: &generator) { groups.keep(survivors) }  // a fit that stopped inside the window
         let final = withoutGradients { groups.parameters }
         return finish(parameters: final, render: renderImageGS(final, width: width, height: height, options: options.topK),
                       steps: step, start: start, progressInterval: progressInterval, progress: progress)

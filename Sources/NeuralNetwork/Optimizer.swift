@@ -244,6 +244,26 @@ public final class Optimizer {
         self.step = step
     }
 
+    /// Keeps only rows `rows` (indices along the first axis, in the order given) of the state of
+    /// the parameter called `name`, for a parameter that keeps only those rows (pruning); its
+    /// update count stays. Nothing happens before its first update.
+    public func keepRows(_ rows: [Int], ofParameter name: String) {
+        guard let state = states[name] else { return }
+        let slots = state.slots.map { slot -> Tensor in
+            let rowSize = slot.shape.dropFirst().reduce(1, *), count = slot.shape.first ?? 0
+            var values = [Float]()
+            values.reserveCapacity(rows.count * rowSize)
+            slot.scalars.withUnsafeBufferPointer { old in
+                for row in rows {
+                    precondition(row >= 0 && row < count, "Optimizer.keepRows: row \(row) of \(name), which has \(count)")
+                    values.append(contentsOf: old[(row * rowSize)..<((row + 1) * rowSize)])
+                }
+            }
+            return Tensor(shape: [rows.count] + slot.shape.dropFirst(), scalars: values)
+        }
+        states[name] = ParameterState(updates: state.updates, slots: slots)
+    }
+
     /// Forgets all per-parameter state and sets `step` to 0 (a fresh start with the same rule).
     public func resetState() {
         states = [:]

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed in a release build (compare with scripts/reference/).",
-        subcommands: [TensorBench.self, RasterBench.self, FitBench.self, VAEBench.self, InpaintBench.self]
+        subcommands: [TensorBench.self, RasterBench.self, FitBench.self, SelectionBench.self, VAEBench.self, InpaintBench.self]
     )
 }
 

@@ -134,8 +134,10 @@ struct CompressCommand: ParsableCommand {
             guard p.step == 0 || p.step == p.total || p.step % (p.stage == "fit" ? 250 : 100) == 0 else { return }
             let rate = Double(p.step) / Swift.max(now - stage.start, 1e-9)
             let left = p.step > 0 ? formatDuration(Double(p.total - p.step) / rate) : "?"
+            // A Double variable: in the argument list a literal 0 would be passed as an Int.
+            let shownRate: Double = p.step > 0 ? rate : 0
             print(String(format: "  %-8@ %5d/%-5d %@  %.1f steps/s, stage ETA %@ (%@ elapsed)", p.stage as NSString, p.step, p.total,
-                         p.detail as NSString, p.step > 0 ? rate : 0, left as NSString, formatDuration(now - start) as NSString))
+                         p.detail as NSString, shownRate, left as NSString, formatDuration(now - start) as NSString))
         }
         guard result.withinBudget else {
             throw ValidationError("--bpp \(bpp!) allows \(result.budget!) bytes, below the smallest file this image gives "

@@ -40,6 +40,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Print progress every this many steps.")
     var progressEvery: Int = 250
 
+    @Option(help: "Natural selection: start with this many Gaussians (more than --gaussians) and let the optimisation choose which --gaussians survive (imagegs recipe, no growth; docs/RASTERIZATION.md).")
+    var selectFrom: Int?
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -47,6 +50,12 @@ struct FitCommand: ParsableCommand {
         guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000000, got \(steps)") }
         guard progressEvery >= 1 else { throw ValidationError("--progress-every must be at least 1") }
         if let size, !(16...16_384).contains(size) { throw ValidationError("--size must be 16...16384 pixels, got \(size)") }
+        if let selectFrom {
+            guard selectFrom > gaussians && selectFrom <= (1 << 22) else {
+                throw ValidationError("--select-from must be more than --gaussians (\(gaussians)) and at most 4194304, got \(selectFrom)")
+            }
+            guard recipe == .imagegs else { throw ValidationError("--select-from needs the imagegs recipe, not \(recipe.rawValue)") }
+        }
     }
 
     func run() throws {
@@ -61,7 +70,10 @@ struct FitCommand: ParsableCommand {
         options.steps = steps
         options.recipe = recipe
         options.seed = seed
-        print("fitting \(image) (\(picture.width)×\(picture.height)) with \(gaussians) Gaussians, recipe \(recipe.rawValue), \(ComputeThreads.count) threads")
+        options.selection = selectFrom.map { NaturalSelection(startingCount: $0) }
+        let selecting = selectFrom.map { ", selected from \($0)" } ?? ""
+        print("fitting \(image) (\(picture.width)×\(picture.height)) with \(gaussians) Gaussians\(selecting), recipe \(recipe.rawValue), "
+              + "\(ComputeThreads.count) threads")
         let fitter = GaussianFitter(image: picture.tensor(), options: options)
         let result = fitter.run(progressInterval: progressEvery) { p in
             print(String(format: "  step %5d/%d  PSNR %6.2f dB  SSIM %.4f  Gaussians %5d  %7.1f steps/s  ETA %@",

@@ -277,4 +277,32 @@ final class OptimizerTests: XCTestCase {
         assertClose(weight.scalars, [2, -3], accuracy: 1e-2)
         assertClose(bias.scalars, [0.5], accuracy: 1e-2)
     }
+
+    /// Pruning rows of a parameter keeps exactly those rows of its state (no trace of the others)
+    /// and its update count; the next step matches a parameter that only ever had those rows.
+    func testKeepRowsSlicesTheState() {
+        let full = Tensor(shape: [4, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8], requiresGrad: true)
+        let alone = Tensor(shape: [2, 2], scalars: [3, 4, 7, 8], requiresGrad: true)
+        let (fullOptimizer, aloneOptimizer) = (Optimizer(Adam(), learningRate: 0.1), Optimizer(Adam(), learningRate: 0.1))
+        let fullGradients: [[Float]] = [[1, -2, 0.5, 3, -1, 0.25, 2, -0.5], [0.3, 0.1, -0.7, 0.2, 0.9, -0.4, 0.6, 0.8]]
+        for gradient in fullGradients {
+            full.grad = Tensor(shape: [4, 2], scalars: gradient)
+            fullOptimizer.update([("p", full)])
+            alone.grad = Tensor(shape: [2, 2], scalars: [gradient[2], gradient[3], gradient[6], gradient[7]])
+            aloneOptimizer.update([("p", alone)])
+        }
+        fullOptimizer.keepRows([1, 3], ofParameter: "p")
+        let kept = fullOptimizer.state(ofParameter: "p")!, reference = aloneOptimizer.state(ofParameter: "p")!
+        for slot in ["step", "m", "v"] {
+            XCTAssertEqual(kept[slot]!.shape, reference[slot]!.shape, slot)
+            XCTAssertEqual(kept[slot]!.scalars, reference[slot]!.scalars, slot)
+        }
+        let pruned = Tensor(shape: [2, 2], scalars: [full[1, 0], full[1, 1], full[3, 0], full[3, 1]], requiresGrad: true)
+        XCTAssertEqual(pruned.scalars, alone.scalars)
+        for (parameter, optimizer) in [(pruned, fullOptimizer), (alone, aloneOptimizer)] {
+            parameter.grad = Tensor(shape: [2, 2], scalars: [0.5, -0.5, 1, 2])
+            optimizer.update([("p", parameter)])
+        }
+        XCTAssertEqual(pruned.scalars, alone.scalars)
+    }
 }
