@@ -8,7 +8,9 @@ import TensorCore
 //
 //   1. N Gaussians: given (`gaussians`), or the most whose estimated coded size
 //      (`estimatedBitsPerGaussian`) fits the byte budget of `bitsPerPixel`.
-//   2. Fit with the Image-GS recipe (top-K renderer), steps by effort.
+//   2. Fit with the Image-GS recipe (top-K renderer), steps by effort. With a budget, the rate
+//      probe (RateControl.swift) codes the set after `probeFraction` of the steps and cuts it
+//      there if its stream would not fit, so the rest of the fit heals the cut.
 //   3. The grids: positions at half a pixel, the scale and colour ranges of the fitted set.
 //   4. Quantisation-aware fine-tuning on those grids.
 //   5. Code. Over the budget: keep the Gaussians that cover most of the image (their summed
@@ -52,6 +54,8 @@ public struct CodecOptions {
     public var topK = TopKOptions()
 
     public static let maximumAttempts = 20
+    /// Where in the fit the rate probe codes the set (a share of the fit's steps).
+    public static let probeFraction = 0.4
 
     public init() {}
 }
@@ -85,30 +89,6 @@ public struct CompressionResult {
     public var withinBudget: Bool { budget.map { bytes.count <= $0 } ?? true }
 }
 
-/// Expected coded bits per Gaussian of a fitted set of `count` Gaussians on `bits`' grids, an
-/// empirical model of the streams of the validation photos' fits (cq100, 768 × 512, 7-bit
-/// grids: 44.5–50.0 bits at about 2,000 Gaussians, mean 46.5; 42.6 at 8,929): the Morton gaps with
-/// the anisotropy 1.84·log2(cells / N) − 4.7 bits (denser sets have smaller, rounder Gaussians),
-/// the two scales 2·b_s − 2.5, the rotation b_θ − 1.5, the luma and two chroma components 3·b_c − 7.
-public func estimatedBitsPerGaussian(bits: QuantizationBits, count: Int) -> Double {
-    let cells = pow(2, Double(2 * bits.position))
-    let position = Swift.max(1, 1.84 * log2(cells / Double(Swift.max(count, 1))) - 4.7)
-    let shape = Double(2 * bits.scale) - 2.5 + Double(bits.rotation) - 1.5
-    let colour = Double(3 * bits.colour) - 7
-    return position + shape + Swift.max(colour, 3)
-}
-
-/// The most Gaussians whose estimated stream (`estimatedBitsPerGaussian`) fits 99 % of `budget`
-/// bytes, header and checksum included (at least 1); rate control cuts any overshoot.
-public func gaussiansForBudget(bytes budget: Int, bits: QuantizationBits) -> Int {
-    let payloadBits = Double(budget - CompressedGaussianImage.headerSize - CompressedGaussianImage.checksumSize) * 8 * 0.99
-    var count = Swift.max(1, Int(payloadBits / 45))
-    for _ in 0..<8 {  // N = payload / bits(N); bits(N) falls slowly with N, so this settles fast
-        count = Swift.max(1, Int(payloadBits / estimatedBitsPerGaussian(bits: bits, count: count)))
-    }
-    return count
-}
-
 /// Compresses `image` (3, H, W) in [0, 1].
 public func compressImage(_ image: Tensor, options: CodecOptions,
                           progress: (CodecProgress) -> Void = { _ in }) -> CompressionResult {
@@ -134,9 +114,24 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
         let render = withoutGradients { renderImageGS(start, width: width, height: height, options: options.topK).clamped(min: 0, max: 1) }
         fit = (start, psnr(render, image))
     } else {
-        let result = GaussianFitter(image: image, options: fitOptions).run(progressInterval: 50) { report in
-            progress(CodecProgress(stage: "fit", step: report.step, total: report.totalSteps,
-                                   detail: String(format: "%d Gaussians, PSNR %.2f dB, %.1f steps/s", report.gaussians, report.psnr, report.stepsPerSecond)))
+        let result = withoutActuallyEscaping(progress) { progress in
+            // The rate probe: part-way through the fit, code the set as it stands; over the
+            // budget, cut it then, so the rest of the fit heals the cut.
+            let revision = budget.map { budget in
+                FitRevision(step: Int(Double(fitOptions.steps) * CodecOptions.probeFraction)) { rows in
+                    let probe = RateProbe(rows: rows, budget: budget, bits: bits, width: width, height: height, topK: options.topK)
+                    if let kept = probe.kept {
+                        progress(CodecProgress(stage: "probe", step: 1, total: 1,
+                                               detail: "\(probe.bytes) bytes > \(budget): keeping \(kept.count) of \(rows.shape[0]) Gaussians"))
+                    }
+                    return probe.kept
+                }
+            }
+            return GaussianFitter(image: image, options: fitOptions).run(progressInterval: 50, revision: revision) { report in
+                progress(CodecProgress(stage: "fit", step: report.step, total: report.totalSteps,
+                                       detail: String(format: "%d Gaussians, PSNR %.2f dB, %.1f steps/s", report.gaussians, report.psnr,
+                                                      report.stepsPerSecond)))
+            }
         }
         fit = (result.gaussians, result.psnr)
     }
@@ -171,23 +166,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
         let kept = Swift.max(1, Swift.min(rows.shape[0] - 1, Int(Double(rows.shape[0]) * ratio)))
         progress(CodecProgress(stage: "rate", step: attempts, total: CodecOptions.maximumAttempts,
                                detail: "\(bytes.count) bytes > \(budget!): keeping \(kept) of \(rows.shape[0]) Gaussians"))
-        (rows, quantizer) = tune(mostCovering(rows, keeping: kept, width: width, height: height, topK: options.topK),
-                                 steps: Swift.max(1, tuning.steps / 3), ranges: quantizer.ranges)
+        let covering = mostCovering(rows, keeping: kept, width: width, height: height, topK: options.topK)
+        (rows, quantizer) = tune(rows.gathered(covering, alongAxis: 0), steps: Swift.max(1, tuning.steps / 3), ranges: quantizer.ranges)
     }
-}
-
-/// The `keeping` rows of (N, 8) whose summed blend weights over the image are largest, in
-/// their original order. For the top-K renderer, ∂(Σ render)/∂colour_g is exactly Σ_p of g's
-/// normalised weight at p, so one backward pass measures every Gaussian's coverage.
-func mostCovering(_ rows: Tensor, keeping: Int, width: Int, height: Int, topK: TopKOptions) -> Tensor {
-    let n = rows.shape[0]
-    precondition(keeping >= 1 && keeping <= n, "mostCovering: keeping \(keeping) of \(n)")
-    let parts = rows.detached().split(sizes: [5, 3], alongAxis: 1)
-    parts[1].requiresGrad = true
-    renderImageGS(Tensor.concatenated(parts, alongAxis: 1), width: width, height: height, options: topK).sum().backward()
-    let gradient = parts[1].grad!.scalars
-    let coverage = (0..<n).map { g in gradient[g * 3] }
-    let kept = (0..<n).sorted { coverage[$0] != coverage[$1] ? coverage[$0] > coverage[$1] : $0 < $1 }.prefix(keeping).sorted()
-    let scalars = kept.flatMap { rows.scalars[($0 * 8)..<($0 * 8 + 8)] }
-    return Tensor(shape: [keeping, 8], scalars: scalars)
 }

@@ -224,8 +224,15 @@ final class GaussianCodecTests: XCTestCase {
         options.gaussians = 50
         let fixedCount = compressImage(picture, options: options)
         XCTAssertLessThanOrEqual(fixedCount.bytes.count, 144)
-        XCTAssertLessThan(fixedCount.compressed.symbols.count, 50, "rate control removed Gaussians")
-        XCTAssertGreaterThan(fixedCount.attempts, 1)
+        XCTAssertLessThan(fixedCount.fitted.shape[0], 50, "the rate probe cut the set during the fit")
+        XCTAssertLessThanOrEqual(fixedCount.compressed.symbols.count, fixedCount.fitted.shape[0])
+        // Without a fit (a given set) there is no probe: the final loop cuts and tunes again.
+        var given = options
+        given.startingGaussians = randomRows(count: 50, seed: 5)
+        let loop = compressImage(picture, options: given)
+        XCTAssertLessThanOrEqual(loop.bytes.count, 144)
+        XCTAssertGreaterThan(loop.attempts, 1)
+        XCTAssertLessThan(loop.compressed.symbols.count, 50)
         let again = compressImage(picture, options: options)
         XCTAssertEqual(again.bytes, fixedCount.bytes, "same options and seed, same bytes")
         // The reported quality is the decoder's.
@@ -255,7 +262,28 @@ final class GaussianCodecTests: XCTestCase {
             0.7, 0.5, 0.05, 0.05, 0, 0, 0, 1,
             0.9, 0.9, 5, 5, 0, 1, 1, 1,
         ])
-        let kept = mostCovering(rows, keeping: 2, width: 32, height: 32, topK: TopKOptions())
-        XCTAssertEqual(kept.scalars, Array(rows.scalars[0..<8]) + Array(rows.scalars[16..<24]))
+        XCTAssertEqual(mostCovering(rows, keeping: 2, width: 32, height: 32, topK: TopKOptions()), [0, 2])  // scales are 1/σ
+    }
+
+    /// The probe codes the set as it stands: within the budget it keeps every row; over it, it
+    /// keeps the most covering rows its model allows (ascending), whose stream then nearly fits.
+    func testRateProbeCutsInProportionToTheOvershoot() {
+        let rows = randomRows(count: 300, seed: 2)
+        let bits = QuantizationBits(position: 7)
+        let roomy = RateProbe(rows: rows, budget: 100_000, bits: bits, width: 40, height: 30, topK: TopKOptions())
+        XCTAssertNil(roomy.kept)
+        let budget = roomy.bytes / 2
+        let tight = RateProbe(rows: rows, budget: budget, bits: bits, width: 40, height: 30, topK: TopKOptions())
+        XCTAssertEqual(tight.bytes, roomy.bytes)
+        let kept = try! XCTUnwrap(tight.kept)
+        // Fewer than the plain proportion (300 · allowed / payload): a thinner set's gaps cost more.
+        let overhead = Double(CompressedGaussianImage.headerSize + CompressedGaussianImage.checksumSize)
+        XCTAssertLessThan(kept.count, Int(300 * (Double(budget) - overhead) * 0.98 / (Double(roomy.bytes) - overhead)))
+        XCTAssertGreaterThan(kept.count, 100)
+        XCTAssertEqual(kept, kept.sorted())
+        let smaller = RateProbe(rows: rows.gathered(kept, alongAxis: 0), budget: budget, bits: bits, width: 40, height: 30, topK: TopKOptions())
+        // A prediction (the grids' ranges and the other attributes' statistics move too), close
+        // enough that the encoder's final loop seldom has to cut after tuning.
+        XCTAssertLessThanOrEqual(Double(smaller.bytes), 1.02 * Double(budget))
     }
 }
