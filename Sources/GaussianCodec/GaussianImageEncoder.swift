@@ -164,8 +164,8 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
         let overhead = CompressedGaussianImage.headerSize + CompressedGaussianImage.checksumSize
         let ratio = Double(budget! - overhead) / Double(bytes.count - overhead) * 0.98
         let kept = Swift.max(1, Swift.min(rows.shape[0] - 1, Int(Double(rows.shape[0]) * ratio)))
-        progress(CodecProgress(stage: "rate", step: attempts, total: CodecOptions.maximumAttempts,
-                               detail: "\(bytes.count) bytes > \(budget!): keeping \(kept) of \(rows.shape[0]) Gaussians"))
+        progress(CodecProgress(stage: "rate", step: 1, total: 1,
+                               detail: "attempt \(attempts): \(bytes.count) bytes > \(budget!): keeping \(kept) of \(rows.shape[0]) Gaussians"))
         let covering = mostCovering(rows, keeping: kept, width: width, height: height, topK: options.topK)
         (rows, quantizer) = tune(rows.gathered(covering, alongAxis: 0), steps: Swift.max(1, tuning.steps / 3), ranges: quantizer.ranges)
     }

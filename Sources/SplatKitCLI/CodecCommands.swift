@@ -131,6 +131,11 @@ struct CompressCommand: ParsableCommand {
         let result = compressImage(target, options: options) { p in
             let now = monotonicSeconds()
             if p.stage != stage.name { stage = (p.stage, now) }
+            if p.total <= 1 {  // a one-off stage (the rate probe): no rate
+                if p.step == p.total { print(String(format: "  %-8@ %@ (%@ elapsed)", p.stage as NSString, p.detail as NSString,
+                                                    formatDuration(now - start) as NSString)) }
+                return
+            }
             guard p.step == 0 || p.step == p.total || p.step % (p.stage == "fit" ? 250 : 100) == 0 else { return }
             let rate = Double(p.step) / Swift.max(now - stage.start, 1e-9)
             let left = p.step > 0 ? formatDuration(Double(p.total - p.step) / rate) : "?"
