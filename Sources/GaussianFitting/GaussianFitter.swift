@@ -66,10 +66,9 @@ public final class GaussianFitter {
         var parameters: Tensor { Tensor.concatenated(all, alongAxis: 1) }
         var count: Int { xy.shape[0] }
 
-        /// Keeps the survivors' rows of every group; after a final cut, with their opacities
-        /// folded into their colours.
-        mutating func keep(_ survivors: NaturalSelector.Survivors) {
-            let rows = survivors.rows
+        /// Keeps rows `rows` (ascending) of every group, each kept colour times its factor in
+        /// `colourFactors` when given (a selection's opacities, folded in).
+        mutating func keep(_ rows: [Int], colourFactors: [Float]? = nil) {
             func kept(_ old: Tensor, times factors: [Float]? = nil) -> Tensor {
                 let width = old.shape[1]
                 var values = rows.flatMap { old.scalars[($0 * width)..<(($0 + 1) * width)] }
@@ -79,7 +78,7 @@ public final class GaussianFitter {
                 return result
             }
             (xy, scale, rotation) = (kept(xy), kept(scale), kept(rotation))
-            colour = kept(colour, times: survivors.foldedOpacities)
+            colour = kept(colour, times: colourFactors)
         }
 
         /// Appends rows (k, 8) of Image-GS parameters to every group.
@@ -198,7 +197,7 @@ public final class GaussianFitter {
             lastSSIM = similarity
             // Selection: drop the faded, or cut to the budget (the optimisers forget those rows).
             if let survivors = selector?.survivors(after: step, using: &generator) {
-                groups.keep(survivors)
+                groups.keep(survivors.rows, colourFactors: survivors.foldedOpacities)
                 for (optimizer, name) in zip(optimizers, names) { optimizer.keepRows(survivors.rows, ofParameter: name) }
                 if survivors.foldedOpacities != nil {
                     bestLoss = .infinity
@@ -208,7 +207,7 @@ public final class GaussianFitter {
             step += 1
             // A caller's cut (the codec's rate probe): the optimisers forget the dropped rows.
             if let revision, step == revision.step, let kept = revision.keep(withoutGradients { groups.parameters }) {
-                groups.keep(NaturalSelector.Survivors(rows: kept, foldedOpacities: nil))
+                groups.keep(kept)
                 for (optimizer, name) in zip(optimizers, names) { optimizer.keepRows(kept, ofParameter: name) }
                 bestLoss = .infinity
                 stepsSinceImprovement = 0
@@ -236,7 +235,9 @@ public final class GaussianFitter {
             }
         }
         optimizers.removeAll()
-        if let survivors = selector?.cut(using: &generator) { groups.keep(survivors) }  // a fit that stopped inside the window
+        if let survivors = selector?.cut(using: &generator) {  // a fit that stopped inside the window
+            groups.keep(survivors.rows, colourFactors: survivors.foldedOpacities)
+        }
         let final = withoutGradients { groups.parameters }
         return finish(parameters: final, render: renderImageGS(final, width: width, height: height, options: options.topK),
                       steps: step, start: start, progressInterval: progressInterval, progress: progress)

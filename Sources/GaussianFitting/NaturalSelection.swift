@@ -119,9 +119,11 @@ final class NaturalSelector {
 
     /// λ × 1.2 when the `budget`-th largest opacity is above `target`, × 0.8 otherwise.
     static func adaptedLambda(_ lambda: Float, opacities: [Float], budget: Int, target: Float) -> Float {
-        let nth = opacities.sorted(by: >)[Swift.min(budget, opacities.count) - 1]
-        return nth > target ? lambda * 1.2 : lambda * 0.8
+        nthLargest(opacities, budget) > target ? lambda * 1.2 : lambda * 0.8
     }
+
+    /// The `n`-th largest of `values` (the smallest when there are fewer).
+    static func nthLargest(_ values: [Float], _ n: Int) -> Float { values.sorted(by: >)[Swift.min(n, values.count) - 1] }
 
     /// The opacities α (current count).
     var opacities: [Float] { logits.map { $0.scalars.map { 1 / (1 + Foundation.exp(-$0)) } } ?? [] }
@@ -133,14 +135,12 @@ final class NaturalSelector {
         guard let logits else { return }
         if step == window.lowerBound, let gradient = logits.grad {
             lambda = Self.matchingLambda(gradient: gradient.scalars, logits: logits.scalars, prior: settings.prior)
-            startOpacity = nthLargestOpacity
+            startOpacity = Self.nthLargest(opacities, budget)
         }
         optimizer.learningRate = settings.learningRate * (window.contains(step) ? 4 : 1)
         optimizer.update([("logits", logits)])
         logits.zeroGrad()
     }
-
-    private var nthLargestOpacity: Float { opacities.sorted(by: >)[Swift.min(budget, opacities.count) - 1] }
 
     /// Rows (ascending) that stay, and after the final cut their opacities, to fold into colours.
     struct Survivors {
