@@ -10,7 +10,7 @@ import TensorCore
 // epoch e, batch b reproduces the batches it would have seen. Batch b holds positions
 // b·B ..< min((b+1)·B, count) of that order; the last, shorter batch is kept or dropped.
 //
-// Prefetch: while the consumer works on batch b, batch b+1 is read (and normalised) on a serial
+// Prefetch: while the consumer works on batch b, batch b+1 is read on a serial
 // background queue. The content of a batch depends only on its indices, never on timing, so
 // prefetching yields exactly the batches of a non-prefetching loader. A read error is handed
 // to the consumer as the error thrown by `next()`.
@@ -86,14 +86,12 @@ public final class GaussianDataLoader {
     public let shuffle: Bool
     /// Whether a last batch smaller than `batchSize` is dropped.
     public let dropLast: Bool
-    /// Applied to every batch before it is returned; nil leaves the sets as read.
-    public let normalization: GaussianNormalization?
     /// Whether the next batch is read on a background queue while this one is used.
     public let prefetch: Bool
 
     public init(
         source: any GaussianSetSource, batchSize: Int, seed: UInt64, shuffle: Bool = true,
-        dropLast: Bool = false, normalization: GaussianNormalization? = nil, prefetch: Bool = true
+        dropLast: Bool = false, prefetch: Bool = true
     ) {
         precondition(batchSize > 0, "GaussianDataLoader: batch size must be positive, got \(batchSize)")
         self.source = source
@@ -101,7 +99,6 @@ public final class GaussianDataLoader {
         self.seed = seed
         self.shuffle = shuffle
         self.dropLast = dropLast
-        self.normalization = normalization
         self.prefetch = prefetch
     }
 
@@ -142,14 +139,15 @@ public final class GaussianDataLoader {
         Array(order[(batch * batchSize)..<min((batch + 1) * batchSize, order.count)])
     }
 
-    /// Reads and normalises the sets at `indices`: (k, G, 8) values.
+    /// Reads the sets at `indices`: (k, G, 8) values (models normalise them in their own
+    /// representation, e.g. GaussianVAE's `ColumnNormalization.modelInput`).
     fileprivate func load(_ indices: [Int]) throws -> [Float] {
         let values = try source.read(indices: indices)
         let expected = indices.count * source.setSize * ImageGSColumn.count
         guard values.count == expected else {
             throw GaussianDataLoaderError.wrongSize(indices: indices, expected: expected, got: values.count)
         }
-        return normalization.map { $0.normalize(rows: values) } ?? values
+        return values
     }
 }
 

@@ -21,7 +21,7 @@ public enum GaussVAEInterop {
         }
         let files = entries.filter { $0.hasSuffix(".npz") && $0 != "normalization_stats.npz" }.sorted()
         guard let first = files.first else { throw FileError(folder, "no .npz files to import") }
-        let imported = try statistics.map { try GaussianNormalization.read(gaussVAEStatisticsAt: $0) }
+        let imported = try statistics.map { try ColumnNormalization.read(gaussVAEStatisticsAt: $0) }
 
         func readSet(_ name: String) throws -> (rows: [Float], psnr: Float, ssim: Float) {
             let path = (folder as NSString).appendingPathComponent(name)
@@ -81,7 +81,7 @@ public enum GaussVAEInterop {
                            ("ssim", NPYArray(shape: [], floats: [ssim[index]]))], to: file)
         }
         let (mean, std) = try dataset.statistics()
-        try GaussianNormalization(mean: mean, standardDeviation: std)
+        try ColumnNormalization(mean: mean, standardDeviation: std)
             .write(gaussVAEStatisticsTo: (folder as NSString).appendingPathComponent("normalization_stats.npz"))
         return count
     }

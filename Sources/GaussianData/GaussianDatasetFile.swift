@@ -211,7 +211,7 @@ public final class GaussianDatasetFile {
         for (name, indices) in [("train", train), ("validation", validation), ("test", test)] {
             try file.write(indices.map(Int64.init), shape: [indices.count], to: "splits/\(name)")
         }
-        var accumulator = GaussianStatisticsAccumulator()
+        var accumulator = ColumnStatistics()
         for index in (train.isEmpty ? Array(0..<count) : train) {
             accumulator.add(rows: try gaussians(index..<(index + 1)))
         }

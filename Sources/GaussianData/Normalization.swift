@@ -3,12 +3,14 @@ import GaussianRasterizer
 import SplatIO
 import TensorCore
 
-// Per-parameter normalisation of Gaussian sets: z = (p − mean) / std for each of the 8
-// Image-GS columns, with the mean and std taken over every Gaussian of every training set.
+// Per-column normalisation of rows of Gaussian parameters: z = (p − mean) / std for each column,
+// the mean and std taken over every row of every training set. One type for every column layout:
+// the 8 Image-GS columns of a dataset (its `statistics/mean`, `statistics/std`, the data
+// loader, GaussVAE's statistics file) and the columns of a VAE's set representation.
 //
 // Statistics are accumulated in Double: each added chunk's mean and sum of squared deviations
 // (two passes over the chunk), merged into the running totals with Chan et al.'s parallel
-// update, so accuracy does not degrade with the number of Gaussians. The std is the population
+// update, so accuracy does not degrade with the number of rows. The std is the population
 // std (divide by the count, as `np.std` does); a column whose std is 0 (constant, or no data)
 // gets std 1, so normalising it only subtracts the mean instead of dividing by zero.
 //
@@ -17,38 +19,41 @@ import TensorCore
 // feat_std. Reading accepts any numeric dtype and, for every group, a 1-D array of the group's
 // width or a scalar (broadcast to the group); writing uses float32 1-D arrays (rot as (1,)).
 
-/// Per-column mean and standard deviation of Gaussian sets, and the maps to and from
-/// normalised parameters.
-public struct GaussianNormalization: Equatable, Sendable {
-    /// The mean of each Image-GS column (8).
+/// Per-column mean and standard deviation of rows, and the maps to and from normalised rows.
+public struct ColumnNormalization: Equatable, Sendable {
+    /// The mean of each column.
     public let mean: [Float]
-    /// The standard deviation of each column (8), all positive and finite.
+    /// The standard deviation of each column, all positive and finite.
     public let standardDeviation: [Float]
+    /// Columns per row.
+    public var columns: Int { mean.count }
 
     public init(mean: [Float], standardDeviation: [Float]) {
-        precondition(mean.count == ImageGSColumn.count && standardDeviation.count == ImageGSColumn.count,
-                     "GaussianNormalization: expected \(ImageGSColumn.count) means and stds, got \(mean.count) and \(standardDeviation.count)")
+        precondition(!mean.isEmpty && mean.count == standardDeviation.count,
+                     "ColumnNormalization: \(mean.count) means and \(standardDeviation.count) stds")
         precondition(standardDeviation.allSatisfy { $0 > 0 && $0.isFinite },
-                     "GaussianNormalization: standard deviations must be positive and finite, got \(standardDeviation)")
+                     "ColumnNormalization: standard deviations must be positive and finite, got \(standardDeviation)")
         self.mean = mean
         self.standardDeviation = standardDeviation
     }
 
-    /// Mean 0 and std 1: normalising changes nothing.
-    public static let identity = GaussianNormalization(
-        mean: [Float](repeating: 0, count: ImageGSColumn.count),
-        standardDeviation: [Float](repeating: 1, count: ImageGSColumn.count))
+    /// Mean 0 and std 1 for rows of `columns` (default: the 8 Image-GS columns): normalising
+    /// changes nothing.
+    public static func identity(columns: Int = ImageGSColumn.count) -> ColumnNormalization {
+        ColumnNormalization(mean: [Float](repeating: 0, count: columns), standardDeviation: [Float](repeating: 1, count: columns))
+    }
 
-    /// The statistics of every row of every set in `sets` (each (…, 8) values, flattened).
-    public static func fitted<Sets: Sequence>(to sets: Sets) -> GaussianNormalization where Sets.Element == [Float] {
-        var accumulator = GaussianStatisticsAccumulator()
-        for set in sets { accumulator.add(rows: set) }
-        return accumulator.normalization
+    /// The statistics of every row of every set in `sets` (each flattened rows of `columns`).
+    public static func fitted<Sets: Sequence>(to sets: Sets, columns: Int = ImageGSColumn.count) -> ColumnNormalization
+        where Sets.Element == [Float] {
+        var statistics = ColumnStatistics(columns: columns)
+        for set in sets { statistics.add(rows: set) }
+        return statistics.normalization
     }
 
     // MARK: Applying
 
-    /// (p − mean) / std per column of `rows`, flattened (…, 8) values.
+    /// (p − mean) / std per column of `rows`, flattened (…, columns) values.
     public func normalize(rows: [Float]) -> [Float] {
         apply(to: rows) { value, column in (value - mean[column]) / standardDeviation[column] }
     }
@@ -58,21 +63,21 @@ public struct GaussianNormalization: Equatable, Sendable {
         apply(to: rows) { value, column in value * standardDeviation[column] + mean[column] }
     }
 
-    /// `normalize(rows:)` of a (…, G, 8) tensor, as a new tensor without gradient history.
+    /// `normalize(rows:)` of a (…, columns) tensor, as a new tensor without gradient history.
     public func normalize(_ sets: Tensor) -> Tensor {
-        precondition(sets.shape.last == ImageGSColumn.count, "normalize: expected (…, G, 8), got \(sets.shape)")
+        precondition(sets.shape.last == columns, "normalize: expected (…, \(columns)), got \(sets.shape)")
         return Tensor(shape: sets.shape, scalars: normalize(rows: sets.scalars))
     }
 
-    /// `denormalize(rows:)` of a (…, G, 8) tensor, as a new tensor without gradient history.
+    /// `denormalize(rows:)` of a (…, columns) tensor, as a new tensor without gradient history.
     public func denormalize(_ sets: Tensor) -> Tensor {
-        precondition(sets.shape.last == ImageGSColumn.count, "denormalize: expected (…, G, 8), got \(sets.shape)")
+        precondition(sets.shape.last == columns, "denormalize: expected (…, \(columns)), got \(sets.shape)")
         return Tensor(shape: sets.shape, scalars: denormalize(rows: sets.scalars))
     }
 
     private func apply(to rows: [Float], _ transform: (Float, Int) -> Float) -> [Float] {
-        let columns = ImageGSColumn.count
-        precondition(rows.count % columns == 0, "GaussianNormalization: \(rows.count) values are not rows of \(columns)")
+        let columns = self.columns
+        precondition(rows.count % columns == 0, "ColumnNormalization: \(rows.count) values are not rows of \(columns)")
         var result = rows
         result.withUnsafeMutableBufferPointer { buffer in
             for index in buffer.indices { buffer[index] = transform(buffer[index], index % columns) }
@@ -91,6 +96,7 @@ public struct GaussianNormalization: Equatable, Sendable {
     /// (used in error messages). Each `<group>_mean` / `<group>_std` may be a scalar or a 1-D
     /// array of the group's width; a std that is not positive and finite throws.
     public init(gaussVAEStatistics arrays: [String: NPYArray], path: String) throws {
+        // (Image-GS columns only.)
         var mean = [Float](repeating: 0, count: ImageGSColumn.count)
         var standardDeviation = [Float](repeating: 1, count: ImageGSColumn.count)
         for (group, columns) in Self.gaussVAEGroups {
@@ -122,8 +128,8 @@ public struct GaussianNormalization: Equatable, Sendable {
     }
 
     /// Reads a GaussVAE `normalization_stats.npz`.
-    public static func read(gaussVAEStatisticsAt path: String) throws -> GaussianNormalization {
-        try GaussianNormalization(gaussVAEStatistics: try NPZ.read(path), path: path)
+    public static func read(gaussVAEStatisticsAt path: String) throws -> ColumnNormalization {
+        try ColumnNormalization(gaussVAEStatistics: try NPZ.read(path), path: path)
     }
 
     /// The names GaussVAE's statistics file holds, in the order they are written.
@@ -131,9 +137,11 @@ public struct GaussianNormalization: Equatable, Sendable {
         gaussVAEGroups.flatMap { ["\($0.name)_mean", "\($0.name)_std"] }
     }
 
-    /// These statistics in GaussVAE's layout: float32 1-D arrays, in `gaussVAEArrayNames` order.
+    /// These statistics (of Image-GS columns) in GaussVAE's layout: float32 1-D arrays, in
+    /// `gaussVAEArrayNames` order.
     public var gaussVAEStatistics: [(name: String, array: NPYArray)] {
-        Self.gaussVAEGroups.flatMap { group, columns in
+        precondition(columns == ImageGSColumn.count, "gaussVAEStatistics: \(columns) columns, GaussVAE's layout has 8")
+        return Self.gaussVAEGroups.flatMap { group, columns in
             [(name: "\(group)_mean", array: NPYArray(shape: [columns.count], floats: Array(mean[columns]))),
              (name: "\(group)_std", array: NPYArray(shape: [columns.count], floats: Array(standardDeviation[columns])))]
         }
@@ -145,24 +153,31 @@ public struct GaussianNormalization: Equatable, Sendable {
     }
 }
 
-/// Streaming per-column mean and population variance of Gaussian rows, in Double.
-public struct GaussianStatisticsAccumulator: Equatable, Sendable {
-    /// The number of rows (Gaussians) added.
+/// Streaming per-column mean and population variance of rows, in Double.
+public struct ColumnStatistics: Equatable, Sendable {
+    /// Columns per row.
+    public let columns: Int
+    /// The number of rows added.
     public private(set) var count: Int = 0
     /// The running mean of each column.
-    public private(set) var mean = [Double](repeating: 0, count: ImageGSColumn.count)
+    public private(set) var mean: [Double]
     /// The running sum of squared deviations from the mean of each column.
-    public private(set) var sumOfSquaredDeviations = [Double](repeating: 0, count: ImageGSColumn.count)
+    public private(set) var sumOfSquaredDeviations: [Double]
 
-    public init() {}
+    /// No rows yet, of `columns` (default: the 8 Image-GS columns).
+    public init(columns: Int = ImageGSColumn.count) {
+        precondition(columns >= 1, "ColumnStatistics: \(columns) columns")
+        self.columns = columns
+        mean = [Double](repeating: 0, count: columns)
+        sumOfSquaredDeviations = [Double](repeating: 0, count: columns)
+    }
 
-    /// Adds rows (…, 8) given as flattened values.
+    /// Adds rows (…, columns) given as flattened values.
     public mutating func add(rows: [Float]) {
-        let columns = ImageGSColumn.count
-        precondition(rows.count % columns == 0, "GaussianStatisticsAccumulator.add: \(rows.count) values are not rows of \(columns)")
+        precondition(rows.count % columns == 0, "ColumnStatistics.add: \(rows.count) values are not rows of \(columns)")
         let chunkCount = rows.count / columns
         guard chunkCount > 0 else { return }
-        var chunk = GaussianStatisticsAccumulator()
+        var chunk = ColumnStatistics(columns: columns)
         chunk.count = chunkCount
         for index in rows.indices { chunk.mean[index % columns] += Double(rows[index]) }
         for column in 0..<columns { chunk.mean[column] /= Double(chunkCount) }
@@ -173,15 +188,16 @@ public struct GaussianStatisticsAccumulator: Equatable, Sendable {
         merge(chunk)
     }
 
-    /// Adds the rows of a (…, G, 8) tensor.
+    /// Adds the rows of a (…, columns) tensor.
     public mutating func add(_ sets: Tensor) {
-        precondition(sets.shape.last == ImageGSColumn.count, "GaussianStatisticsAccumulator.add: expected (…, G, 8), got \(sets.shape)")
+        precondition(sets.shape.last == columns, "ColumnStatistics.add: expected (…, \(columns)), got \(sets.shape)")
         add(rows: sets.scalars)
     }
 
     /// Combines statistics accumulated separately (Chan et al.): the result equals adding both
     /// row collections to one accumulator, up to rounding.
-    public mutating func merge(_ other: GaussianStatisticsAccumulator) {
+    public mutating func merge(_ other: ColumnStatistics) {
+        precondition(other.columns == columns, "ColumnStatistics.merge: \(other.columns) columns into \(columns)")
         guard other.count > 0 else { return }
         guard count > 0 else { self = other; return }
         let total = Double(count + other.count)
@@ -202,8 +218,8 @@ public struct GaussianStatisticsAccumulator: Equatable, Sendable {
 
     /// The normalisation these statistics define; a std that is 0 (or rounds to 0, or is not
     /// finite) in Float becomes 1.
-    public var normalization: GaussianNormalization {
-        GaussianNormalization(
+    public var normalization: ColumnNormalization {
+        ColumnNormalization(
             mean: mean.map { Float($0) },
             standardDeviation: standardDeviation.map { value in
                 let narrowed = Float(value)

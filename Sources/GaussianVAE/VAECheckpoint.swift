@@ -1,4 +1,5 @@
 import Foundation
+import GaussianData
 import NeuralNetwork
 import SplatIO
 import TensorCore
@@ -74,7 +75,7 @@ public enum VAECheckpoint {
 ///
 ///     let vae = try loadVAE(from: "runs/demo/best.h5")
 ///     let rows = vae.representation.encode(imageGSRows)            // N·8 → N·C
-///     let input = Tensor(shape: [1, N, C], scalars: vae.normalization.normalize(rows))
+///     let input = Tensor(shape: [1, N, C], scalars: vae.normalization.normalize(rows: rows))
 ///     let mean = vae.model.encode(input, training: false).mean     // (1, L)
 ///
 /// - Throws: `FileError` naming the file: not a checkpoint, not a "gaussvae" checkpoint, a

@@ -144,7 +144,7 @@ public struct VAEInference {
     public func imageGSSets(normalized rows: Tensor) -> Tensor {
         precondition(rows.rank == 3 && rows.shape[2] == representation.columns,
                      "VAEInference.imageGSSets: rows \(rows.shape) must be (k, N, \(representation.columns))")
-        let values = representation.decode(normalization.denormalize(rows.scalars))
+        let values = representation.decode(normalization.denormalize(rows: rows.scalars))
         return Tensor(shape: [rows.shape[0], rows.shape[1], ImageGSColumn.count], scalars: values)
     }
 

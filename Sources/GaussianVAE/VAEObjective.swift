@@ -3,7 +3,8 @@ import GaussianData
 import NeuralNetwork
 import TensorCore
 
-// The VAE objective over Gaussian sets, and the per-column normalisation of its inputs.
+// The VAE objective over Gaussian sets (its inputs normalised per column: GaussianData's
+// ColumnNormalization).
 //
 // Objective (per batch): Σ_g w_g · MSE_g + β · KL, where MSE_g is the mean squared error over
 // the columns of parameter group g of the normalised sets (`SetRepresentation.groups`; plain:
@@ -11,39 +12,6 @@ import TensorCore
 // −½(1 + log σ² − μ² − σ²), and β_e = β_max · min(1, (e + 1)/W) over the first W epochs.
 //
 // The representations the VAE sees (`SetRepresentation`) are in SetRepresentation.swift.
-
-/// Per-column z-scoring in a representation (its `columns` columns).
-public struct ColumnNormalization: Equatable, Sendable {
-    public let mean: [Float]
-    public let standardDeviation: [Float]
-
-    public init(mean: [Float], standardDeviation: [Float]) {
-        precondition(mean.count == standardDeviation.count, "ColumnNormalization: \(mean.count) means, \(standardDeviation.count) stds")
-        self.mean = mean
-        self.standardDeviation = standardDeviation.map { $0 > 0 && $0.isFinite ? $0 : 1 }
-    }
-
-    /// Statistics of rows (…, columns) with population std (0 → 1).
-    public static func fitted(to rows: [Float], columns: Int) -> ColumnNormalization {
-        let n = Double(Swift.max(rows.count / columns, 1))
-        var sums = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
-        for (i, v) in rows.enumerated() {
-            sums[i % columns] += Double(v)
-            squares[i % columns] += Double(v) * Double(v)
-        }
-        let mean = sums.map { $0 / n }
-        let std = (0..<columns).map { Swift.max(squares[$0] / n - mean[$0] * mean[$0], 0).squareRoot() }
-        return ColumnNormalization(mean: mean.map(Float.init), standardDeviation: std.map(Float.init))
-    }
-
-    public func normalize(_ rows: [Float]) -> [Float] {
-        rows.enumerated().map { ($0.element - mean[$0.offset % mean.count]) / standardDeviation[$0.offset % mean.count] }
-    }
-
-    public func denormalize(_ rows: [Float]) -> [Float] {
-        rows.enumerated().map { $0.element * standardDeviation[$0.offset % mean.count] + mean[$0.offset % mean.count] }
-    }
-}
 
 /// The loss terms of one batch (all scalar tensors; `total` carries the gradient).
 public struct VAELoss {

@@ -1,3 +1,4 @@
+import GaussianData
 import GaussianRasterizer
 import NeuralNetwork
 import TensorCore

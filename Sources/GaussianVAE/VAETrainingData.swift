@@ -9,8 +9,8 @@ import TensorCore
 //
 // Normalisation: the rows of every train set are converted to the representation
 // (`SetRepresentation.encode`) and their per-column mean and population std accumulated in
-// Double, chunk by chunk, merged with Chan et al.'s update (as `GaussianStatisticsAccumulator`
-// does for the 8 Image-GS columns), so no split needs to fit in memory. A std of 0 becomes 1.
+// Double, chunk by chunk, merged with Chan et al.'s update (GaussianData's `ColumnStatistics`,
+// as for a dataset's 8 Image-GS columns), so no split needs to fit in memory. A std of 0 becomes 1.
 // For the plain representation this is the dataset's own `/statistics` up to rounding.
 
 /// The train and validation sets of a VAE run.
@@ -126,51 +126,6 @@ public struct VAETrainingData {
     }
 }
 
-/// Streaming per-column mean and population variance in Double (Chan et al.'s merge).
-struct ColumnStatistics {
-    let columns: Int
-    private(set) var count = 0
-    private(set) var mean: [Double]
-    private(set) var sumOfSquaredDeviations: [Double]
-
-    init(columns: Int) {
-        self.columns = columns
-        mean = [Double](repeating: 0, count: columns)
-        sumOfSquaredDeviations = [Double](repeating: 0, count: columns)
-    }
-
-    /// Adds rows (…, columns), flattened.
-    mutating func add(rows: [Float]) {
-        precondition(rows.count % columns == 0, "ColumnStatistics.add: \(rows.count) values are not rows of \(columns)")
-        let n = rows.count / columns
-        guard n > 0 else { return }
-        var chunkMean = [Double](repeating: 0, count: columns), chunkSquares = [Double](repeating: 0, count: columns)
-        for index in rows.indices { chunkMean[index % columns] += Double(rows[index]) }
-        for column in 0..<columns { chunkMean[column] /= Double(n) }
-        for index in rows.indices {
-            let deviation = Double(rows[index]) - chunkMean[index % columns]
-            chunkSquares[index % columns] += deviation * deviation
-        }
-        guard count > 0 else {
-            (count, mean, sumOfSquaredDeviations) = (n, chunkMean, chunkSquares)
-            return
-        }
-        let total = Double(count + n), weight = Double(n) / total
-        for column in 0..<columns {
-            let delta = chunkMean[column] - mean[column]
-            mean[column] += delta * weight
-            sumOfSquaredDeviations[column] += chunkSquares[column] + delta * delta * Double(count) * weight
-        }
-        count += n
-    }
-
-    /// Mean and population std as float (a std that is 0 or not finite becomes 1).
-    var normalization: ColumnNormalization {
-        let std = sumOfSquaredDeviations.map { count > 0 ? Float(($0 / Double(count)).squareRoot()) : 0 }
-        return ColumnNormalization(mean: mean.map { Float($0) }, standardDeviation: std)
-    }
-}
-
 extension ColumnNormalization {
     /// The model's input for a batch of Image-GS sets (B, N, 8): each row converted to
     /// `representation` and normalised, (B, N, C), no gradient.
@@ -178,7 +133,7 @@ extension ColumnNormalization {
         precondition(sets.rank == 3 && sets.shape[2] == 8, "modelInput: sets \(sets.shape) must be (B, N, 8)")
         precondition(mean.count == representation.columns,
                      "modelInput: \(mean.count)-column normalisation for the \(representation.rawValue) representation")
-        let rows = normalize(representation.encode(sets.scalars))
+        let rows = normalize(rows: representation.encode(sets.scalars))
         return Tensor(shape: [sets.shape[0], sets.shape[1], representation.columns], scalars: rows)
     }
 }

@@ -39,7 +39,7 @@ final class DatasetBuildTests: XCTestCase {
         XCTAssertEqual((splits.train + splits.validation + splits.test).sorted(), [0, 1, 2, 3, 4])
         XCTAssertEqual(splits.train.count, 3)
         let (mean, std) = try file.statistics()
-        var accumulator = GaussianStatisticsAccumulator()
+        var accumulator = ColumnStatistics()
         for i in splits.train { accumulator.add(rows: try file.gaussians(i..<(i + 1))) }
         for c in 0..<8 {
             XCTAssertEqual(mean[c], accumulator.normalization.mean[c], accuracy: 1e-5)

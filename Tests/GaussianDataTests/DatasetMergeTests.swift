@@ -60,7 +60,7 @@ final class DatasetMergeTests: TemporaryDirectoryTestCase {
         let splits = try merged.splitIndices()
         XCTAssertEqual((splits.train + splits.validation + splits.test).sorted(), Array(0..<5))
         XCTAssertEqual([splits.train.count, splits.validation.count, splits.test.count], [3, 1, 1])
-        var accumulator = GaussianStatisticsAccumulator()
+        var accumulator = ColumnStatistics()
         for index in splits.train { accumulator.add(rows: try merged.gaussians(index..<(index + 1))) }
         let (mean, std) = try merged.statistics()
         XCTAssertEqual(mean, accumulator.normalization.mean)

@@ -17,7 +17,7 @@ final class NormalizationTests: XCTestCase {
     }
 
     func testStatisticsMatchHandComputedPopulationValues() {
-        let normalization = GaussianNormalization.fitted(to: sets())
+        let normalization = ColumnNormalization.fitted(to: sets())
         for column in 0..<7 {
             let k = Double(column + 1)
             XCTAssertEqual(Double(normalization.mean[column]), Double(column + 3) * k, accuracy: 1e-5, "column \(column)")
@@ -30,13 +30,13 @@ final class NormalizationTests: XCTestCase {
     func testStreamingEqualsOneShotAndMergeIsOrderIndependent() {
         var generator = RandomGenerator(seed: 3)
         let chunks = (0..<5).map { chunk in (0..<(8 * (chunk * 7 + 1))).map { _ in generator.nextNormal() * 3 + 100 } }
-        var streaming = GaussianStatisticsAccumulator()
+        var streaming = ColumnStatistics()
         for chunk in chunks { streaming.add(rows: chunk) }
-        var oneShot = GaussianStatisticsAccumulator()
+        var oneShot = ColumnStatistics()
         oneShot.add(rows: chunks.flatMap { $0 })
-        var merged = GaussianStatisticsAccumulator()
+        var merged = ColumnStatistics()
         for chunk in chunks.reversed() {
-            var part = GaussianStatisticsAccumulator()
+            var part = ColumnStatistics()
             part.add(Tensor(shape: [chunk.count / 8, 8], scalars: chunk))
             merged.merge(part)
         }
@@ -53,16 +53,16 @@ final class NormalizationTests: XCTestCase {
                 XCTAssertEqual(accumulator.standardDeviation[column], std, accuracy: 1e-9)
             }
         }
-        XCTAssertEqual(GaussianStatisticsAccumulator().normalization, .identity, "no data: mean 0, std 1")
+        XCTAssertEqual(ColumnStatistics().normalization, .identity(), "no data: mean 0, std 1")
     }
 
     func testNormalizeAndDenormalizeAreInverses() {
-        let normalization = GaussianNormalization.fitted(to: sets())
+        let normalization = ColumnNormalization.fitted(to: sets())
         let input = Tensor(shape: [2, 2, 8], scalars: sets().flatMap { $0 })
         let normalized = normalization.normalize(input)
         XCTAssertEqual(normalized.shape, [2, 2, 8])
         // Normalised columns have mean 0 and population std 1 (the constant column: 0 and 0).
-        var check = GaussianStatisticsAccumulator()
+        var check = ColumnStatistics()
         check.add(normalized)
         for column in 0..<7 {
             XCTAssertEqual(check.mean[column], 0, accuracy: 1e-6)
@@ -73,7 +73,7 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(normalized.scalars[0], -3 / Float(5).squareRoot(), accuracy: 1e-6)
         let restored = normalization.denormalize(normalized)
         for (a, b) in zip(restored.scalars, input.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
-        XCTAssertEqual(GaussianNormalization.identity.normalize(rows: [1, 2, 3, 4, 5, 6, 7, 8]), [1, 2, 3, 4, 5, 6, 7, 8])
+        XCTAssertEqual(ColumnNormalization.identity().normalize(rows: [1, 2, 3, 4, 5, 6, 7, 8]), [1, 2, 3, 4, 5, 6, 7, 8])
     }
 
     func testGaussVAEStatisticsRoundTripAndScalarGroups() throws {
@@ -81,7 +81,7 @@ final class NormalizationTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let normalization = GaussianNormalization(
+        let normalization = ColumnNormalization(
             mean: [0.5, 0.25, 3, 4, 0.1, 0.2, 0.3, 0.4], standardDeviation: [0.3, 0.2, 1.5, 2.5, 0.7, 0.11, 0.12, 0.13])
         let path = directory.appendingPathComponent("normalization_stats.npz").path
         try normalization.write(gaussVAEStatisticsTo: path)
@@ -90,37 +90,37 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(arrays[0].array, NPYArray(shape: [2], floats: [0.5, 0.25]))
         XCTAssertEqual(arrays[5].array, NPYArray(shape: [1], floats: [0.7]))
         XCTAssertEqual(arrays[7].array, NPYArray(shape: [3], floats: [0.11, 0.12, 0.13]))
-        XCTAssertEqual(try GaussianNormalization.read(gaussVAEStatisticsAt: path), normalization)
+        XCTAssertEqual(try ColumnNormalization.read(gaussVAEStatisticsAt: path), normalization)
 
         // GaussVAE files may hold scalars (rot as a 0-d array, any group broadcast) and float64.
         var scalars = Dictionary(uniqueKeysWithValues: arrays.map { ($0.name, $0.array) })
         scalars["rot_mean"] = NPYArray(shape: [], values: .float64([0.5]))
         scalars["rot_std"] = NPYArray(shape: [], floats: [2])
         scalars["feat_std"] = NPYArray(shape: [], values: .float64([0.25]))
-        let fromScalars = try GaussianNormalization(gaussVAEStatistics: scalars, path: "stats.npz")
+        let fromScalars = try ColumnNormalization(gaussVAEStatistics: scalars, path: "stats.npz")
         XCTAssertEqual(fromScalars.mean[4], 0.5)
         XCTAssertEqual(fromScalars.standardDeviation[4], 2)
         XCTAssertEqual(Array(fromScalars.standardDeviation[5...]), [0.25, 0.25, 0.25])
 
         var missing = scalars
         missing["scale_std"] = nil
-        XCTAssertThrowsError(try GaussianNormalization(gaussVAEStatistics: missing, path: "stats.npz")) { error in
+        XCTAssertThrowsError(try ColumnNormalization(gaussVAEStatistics: missing, path: "stats.npz")) { error in
             XCTAssertEqual((error as? FileError)?.path, "stats.npz")
             XCTAssertTrue("\(error)".contains("scale_std"), "\(error)")
         }
         var wrongShape = scalars
         wrongShape["xy_mean"] = NPYArray(shape: [3], floats: [1, 2, 3])
-        XCTAssertThrowsError(try GaussianNormalization(gaussVAEStatistics: wrongShape, path: "stats.npz")) { error in
+        XCTAssertThrowsError(try ColumnNormalization(gaussVAEStatistics: wrongShape, path: "stats.npz")) { error in
             XCTAssertTrue("\(error)".contains("xy_mean"), "\(error)")
         }
         var zeroStd = scalars
         zeroStd["xy_std"] = NPYArray(shape: [2], floats: [1, 0])
-        XCTAssertThrowsError(try GaussianNormalization(gaussVAEStatistics: zeroStd, path: "stats.npz")) { error in
+        XCTAssertThrowsError(try ColumnNormalization(gaussVAEStatistics: zeroStd, path: "stats.npz")) { error in
             XCTAssertTrue("\(error)".contains("positive"), "\(error)")
         }
         var booleans = scalars
         booleans["feat_mean"] = NPYArray(shape: [3], values: .bool([true, false, true]))
-        XCTAssertThrowsError(try GaussianNormalization(gaussVAEStatistics: booleans, path: "stats.npz")) { error in
+        XCTAssertThrowsError(try ColumnNormalization(gaussVAEStatistics: booleans, path: "stats.npz")) { error in
             XCTAssertTrue("\(error)".contains("not numeric"), "\(error)")
         }
     }

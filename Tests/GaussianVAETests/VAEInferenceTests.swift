@@ -62,7 +62,7 @@ private func syntheticSets(count: Int, gaussians: Int = 16, seed: UInt64 = 1) ->
 private func tinyVAE(_ representation: SetRepresentation = .plain, globalPool: VAEEncoderGlobalPool? = nil,
                      fittedTo sets: Tensor, batchSize: Int = 64) throws -> VAEInference {
     let config = try VAEConfig.decode(yaml: tinyConfigText(representation, globalPool: globalPool), sourceName: "tiny")
-    let normalization = ColumnNormalization.fitted(to: representation.encode(sets.scalars), columns: representation.columns)
+    let normalization = ColumnNormalization.fitted(to: [representation.encode(sets.scalars)], columns: representation.columns)
     return VAEInference(model: config.makeModel(), config: config, normalization: normalization,
                         representation: representation, batchSize: batchSize)
 }

@@ -96,7 +96,7 @@ final class VAEInitializationTests: VAETrainerTestCase {
         let trainer = try makeTrainer(yaml: skipYAML(meanSet: true), dataset: dataset, output: path("run"))
         let train = try VAETrainingData.open(dataset: dataset).train
         let rows = try train.read(indices: Array(0..<train.count))  // (18 sets · 16 Gaussians · 8), plain columns
-        let normalized = trainer.normalization.normalize(rows)
+        let normalized = trainer.normalization.normalize(rows: rows)
         let setLength = 16 * 8
         for offset in [0, 1, 7, 8 * 5 + 2, setLength - 1] {  // a few (Gaussian, column) places
             let values = stride(from: offset, to: normalized.count, by: setLength).map { Double(normalized[$0]) }

@@ -1,3 +1,4 @@
+import GaussianData
 import XCTest
 @testable import GaussianVAE
 @testable import TensorCore
@@ -73,9 +74,9 @@ final class VAEObjectiveTests: XCTestCase {
 
     func testNormalizationRoundTrip() {
         let rows: [Float] = [1, 2, 3, 5, 6, 9]
-        let n = ColumnNormalization.fitted(to: rows, columns: 3)
+        let n = ColumnNormalization.fitted(to: [rows], columns: 3)
         XCTAssertEqual(n.mean, [3, 4, 6])
-        let back = n.denormalize(n.normalize(rows))
+        let back = n.denormalize(rows: n.normalize(rows: rows))
         for (a, b) in zip(back, rows) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 }
