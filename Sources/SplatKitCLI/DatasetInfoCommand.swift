@@ -3,6 +3,7 @@ import Foundation
 import GaussianData
 import GaussianFitting
 import GaussianRasterizer
+import Reports
 
 /// `splatkit dataset info data.h5`: counts, splits, statistics and the PSNR distribution.
 struct DatasetInfoCommand: ParsableCommand {
@@ -32,12 +33,14 @@ struct DatasetInfoCommand: ParsableCommand {
         func percentile(_ p: Double) -> Double { psnr[Swift.min(psnr.count - 1, Int(p * Double(psnr.count - 1) + 0.5))] }
         print(String(format: "  fit PSNR     mean %.2f dB, min %.2f, median %.2f, max %.2f (SSIM mean %.4f)",
                      psnr.reduce(0, +) / Double(count), psnr[0], percentile(0.5), psnr[count - 1], ssim.reduce(0, +) / Double(count)))
-        let lowest = Swift.max(0, (psnr[0] / 2).rounded(.down) * 2), highest = (psnr[count - 1] / 2).rounded(.up) * 2
-        var bin = lowest
-        while bin < highest {
-            let n = psnr.filter { $0 >= bin && $0 < bin + 2 }.count
-            print(String(format: "    %5.1f–%5.1f dB %6d %@", bin, bin + 2, n, String(repeating: "█", count: Int((40.0 * Double(n) / Double(count)).rounded(.up))) as NSString))
-            bin += 2
+        // 2 dB bins on even edges (Reports' histogram).
+        let lowest = Swift.max(0, (psnr[0] / 2).rounded(.down) * 2)
+        let highest = Swift.max(lowest + 2, (psnr[count - 1] / 2).rounded(.up) * 2)
+        var histogram = Histogram(lowerBound: lowest, upperBound: highest, bins: Int(((highest - lowest) / 2).rounded()))
+        histogram.add(contentsOf: psnr)
+        for (bin, n) in histogram.counts.enumerated() {
+            print(String(format: "    %5.1f–%5.1f dB %6d %@", histogram.edge(bin), histogram.edge(bin + 1), n,
+                         String(repeating: "█", count: Int((40.0 * Double(n) / Double(count)).rounded(.up))) as NSString))
         }
         guard file.isComplete else { return }
         let splits = try file.splitIndices()
