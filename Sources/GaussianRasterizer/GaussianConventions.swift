@@ -16,6 +16,8 @@ import TensorCore
 public enum ImageGSColumn {
     public static let x = 0, y = 1, scaleX = 2, scaleY = 3, rotation = 4, red = 5, green = 6, blue = 7
     public static let count = 8
+    /// Short names of the columns, in order (tables, reports, `dataset info`).
+    public static let names = ["x", "y", "sx", "sy", "θ", "r", "g", "b"]
 }
 
 /// Screen features [mx, my, a, b, c, r, g, b] (pixels) of Image-GS parameters, for an image of

@@ -50,7 +50,7 @@ func addParameterHistograms(to report: inout HTMLReport, histograms: ParameterHi
                         "red", "green", "blue"]
     let colours = ["#1f77b4", "#1f77b4", "#9467bd", "#9467bd", "#8c564b", "#d62728", "#2ca02c", "#1f5fd6"]
     let figures = histograms.histograms.enumerated().map { column, histogram -> (svg: String, caption: String?) in
-        let options = ChartOptions(title: gaussianColumnNames[column], xLabel: descriptions[column], yLabel: "count",
+        let options = ChartOptions(title: ImageGSColumn.names[column], xLabel: descriptions[column], yLabel: "count",
                                    width: 360, height: 260, tickCount: 5)
         return (SVGChart.histogram(histogram, options: options, colour: colours[column]), nil)
     }

@@ -24,9 +24,6 @@ import TensorCore
 // Sample items are spread evenly over the dataset: item ⌊i · count / samples⌋ for i < samples.
 // The page is written as `index.html` in the output folder, with every figure inline.
 
-/// Column names of the Image-GS parameterisation, in column order.
-let gaussianColumnNames = ["x", "y", "sx", "sy", "θ", "r", "g", "b"]
-
 /// Writes the HTML report of the dataset at `path` to `folder/index.html`; returns the page path.
 ///
 /// - Parameters:
@@ -132,7 +129,7 @@ private func addStatisticsTable(to report: inout HTMLReport, file: GaussianDatas
     let stored = file.isComplete ? try file.statistics() : nil
     let rows = (0..<ImageGSColumn.count).map { column -> [String] in
         let sample = histograms.samples[column]
-        return [gaussianColumnNames[column],
+        return [ImageGSColumn.names[column],
                 stored.map { formatNumber(Double($0.mean[column])) } ?? "–",
                 stored.map { formatNumber(Double($0.std[column])) } ?? "–",
                 sample.seen > 0 ? formatNumber(sample.minimum) : "–",

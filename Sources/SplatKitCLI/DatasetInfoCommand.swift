@@ -46,8 +46,7 @@ struct DatasetInfoCommand: ParsableCommand {
         let splits = try file.splitIndices()
         print("  splits       train \(splits.train.count), validation \(splits.validation.count), test \(splits.test.count)")
         let (mean, std) = try file.statistics()
-        let names = ["x", "y", "sx", "sy", "θ", "r", "g", "b"]
         print("  statistics   (train split)")
-        for c in 0..<8 { print(String(format: "    %-3@ mean %9.4f  std %9.4f", names[c] as NSString, mean[c], std[c])) }
+        for c in 0..<8 { print(String(format: "    %-3@ mean %9.4f  std %9.4f", ImageGSColumn.names[c] as NSString, mean[c], std[c])) }
     }
 }
