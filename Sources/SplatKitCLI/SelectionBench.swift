@@ -70,7 +70,7 @@ struct SelectionBench: ParsableCommand {
                 let startCount = Int((Double(gaussians) / ratio).rounded())
                 let selected = fit("select \(ratio)", steps: steps, selectFrom: startCount)
                 let sameTime = Swift.max(1, Int((Double(steps) * selected.seconds / Swift.max(plain.seconds, 1e-9)).rounded()))
-                let plainLonger = fit("plain, same time as \(ratio)", steps: sameTime, selectFrom: nil)
+                let plainLonger = fit("plain same time as \(ratio)", steps: sameTime, selectFrom: nil)
                 gains["\(ratio) vs equal steps", default: []].append(Double(selected.psnr - plain.psnr))
                 gains["\(ratio) vs equal time", default: []].append(Double(selected.psnr - plainLonger.psnr))
                 gains["\(ratio) time ratio", default: []].append(selected.seconds / Swift.max(plain.seconds, 1e-9))
