@@ -108,7 +108,7 @@ public final class GaussianDatasetFile {
         }
         self.path = path
         self.settings = settings
-        file = try HDF5File(creating: path)
+        file = try HDF5File(creating: path, sealed: false)  // it grows while a build runs
         let N = settings.setSize
         try file.createExtendableDataset("gaussians", of: Float.self, rowShape: [N, 8], chunkShape: [1, N, 8])
         try file.createExtendableDataset("names", of: UInt8.self, rowShape: [Self.nameLength], chunkShape: [64, Self.nameLength])

@@ -24,12 +24,25 @@ public final class HDF5File {
     /// HDF5's file handle; -1 after `close()`.
     private(set) var fileID: hid_t
 
+    /// Whether `close()` seals the file with a CRC-32 (HDF5File+Checksum.swift).
+    private var sealsOnClose: Bool
+
     /// Creates a new file at `path`, replacing any existing file. The file is open read-write.
-    public init(creating path: String) throws {
+    ///
+    /// - Parameter sealed: reserve a user block and write a CRC-32 of the file into it at
+    ///   `close()`, checked by every later `HDF5File(opening:)`. Files that grow after they are
+    ///   closed (streaming datasets) pass `false`.
+    public init(creating path: String, sealed: Bool = true) throws {
         _ = hdf5Initialized
         self.path = path
         self.accessMode = .readWrite
-        let id = H5Fcreate(path, splatkit_h5f_acc_trunc(), splatkit_h5p_default(), splatkit_h5p_default())
+        self.sealsOnClose = sealed
+        let creationPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_create()), "H5Pcreate(file create)", path: path)
+        defer { H5Pclose(creationPlist) }
+        if sealed {
+            try hdf5Check(H5Pset_userblock(creationPlist, hsize_t(HDF5FileSeal.userBlockSize)), "H5Pset_userblock", path: path)
+        }
+        let id = H5Fcreate(path, splatkit_h5f_acc_trunc(), creationPlist, splatkit_h5p_default())
         self.fileID = try hdf5Check(id, "H5Fcreate", path: path)
     }
 
@@ -43,6 +56,9 @@ public final class HDF5File {
             throw FileError(path, "no such file")
         }
         guard !isDirectory.boolValue else { throw FileError(path, "is a directory, not an HDF5 file") }
+        let sealed = try HDF5FileSeal.verify(path)
+        if sealed && mode == .readWrite { try HDF5FileSeal.removeSeal(path) }
+        self.sealsOnClose = sealed && mode == .readWrite
         let flags = mode == .readOnly ? splatkit_h5f_acc_rdonly() : splatkit_h5f_acc_rdwr()
         let id = H5Fopen(path, flags, splatkit_h5p_default())
         do {
@@ -66,6 +82,7 @@ public final class HDF5File {
         let id = fileID
         fileID = -1
         try hdf5Check(H5Fclose(id), "H5Fclose", path: path)
+        if sealsOnClose { try HDF5FileSeal.seal(path) }
     }
 
     /// Writes all buffered data of this file to disk (H5Fflush with global scope).
