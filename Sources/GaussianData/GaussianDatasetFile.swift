@@ -127,6 +127,7 @@ public final class GaussianDatasetFile {
         file = try HDF5File(opening: path, mode: forWriting ? .readWrite : .readOnly)
         try file.checkFormat(Self.format, newestVersion: Self.formatVersion, kind: "Gaussian dataset")
         settings = try DatasetSettings(reading: file)
+        try validateLayout()
     }
 
     public func close() throws { try file.close() }
@@ -190,15 +191,19 @@ public final class GaussianDatasetFile {
         try file.readRows(Float.self, from: metric, range: range).values
     }
 
-    /// The split index lists (train, validation, test), when complete.
+    /// The split index lists (train, validation, test), when complete, each index checked.
     public func splitIndices() throws -> (train: [Int], validation: [Int], test: [Int]) {
-        func read(_ name: String) throws -> [Int] { try file.read(Int64.self, from: "splits/\(name)").values.map(Int.init) }
+        let count = try itemCount()
+        func read(_ name: String) throws -> [Int] {
+            try checkedSplit(try file.read(Int64.self, from: "splits/\(name)").values, name: name, itemCount: count)
+        }
         return (try read("train"), try read("validation"), try read("test"))
     }
 
-    /// Per-parameter mean and std over the train split, when complete.
+    /// Per-parameter mean and std over the train split, when complete (8 finite values each).
     public func statistics() throws -> (mean: [Float], std: [Float]) {
-        (try file.read(Float.self, from: "statistics/mean").values, try file.read(Float.self, from: "statistics/std").values)
+        try checkedStatistics(mean: try file.read(Float.self, from: "statistics/mean").values,
+                              std: try file.read(Float.self, from: "statistics/std").values)
     }
 
     /// Splits items into train/validation/test by a seeded shuffle of their source images

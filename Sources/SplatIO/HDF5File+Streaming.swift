@@ -114,7 +114,7 @@ extension HDF5File {
             try requireElementType(Element.self, of: dataset, at: normalized)
             try requireRows(range, within: layout, normalized)
             let shape = [range.count] + layout.rowShape
-            let count = range.count * layout.rowElements
+            let count = try checkedElementCount(shape, at: normalized)
             let values = try [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 {
                     try withRowSelection(of: dataset, start: range.lowerBound, count: range.count, layout, normalized) {
