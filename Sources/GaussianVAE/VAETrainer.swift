@@ -313,6 +313,9 @@ public final class VAETrainer {
     private func endEpoch(beta: Float, learningRate: Float, seconds trainingSeconds: Double) throws -> VAEEpochMetrics {
         let validationStart = monotonicSeconds()
         let validation = try validate(beta: beta)
+        guard validation.total.isFinite else {
+            throw VAETrainingError.nonFiniteValidationLoss(epoch: epoch + 1, value: validation.total, lastCheckpoint: lastCheckpointPath)
+        }
         let index = epoch
         let train = sums.mean
         earlyStopping.update(Float(validation.total), parameters: model.store.parameters + model.store.buffers)
