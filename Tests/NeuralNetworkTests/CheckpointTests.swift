@@ -361,12 +361,17 @@ final class CheckpointTests: XCTestCase {
 
     /// A save that fails part-way (after the parameters are written to the temporary file)
     /// leaves the previous checkpoint byte-for-byte intact and no temporary file behind.
-    func testFailedSaveLeavesPreviousCheckpointIntact() throws {
+    /// A trainer after 2 steps, saved to last.h5, and the bytes saved.
+    private func savedTrainer() throws -> (trainer: TinyTrainer, path: String, original: Data) {
         let trainer = TinyTrainer(seed: 1)
         trainer.train(steps: 2)
         let path = temporaryPath("last.h5")
         try trainer.save(to: path)
-        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        return (trainer, path, try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    func testFailedSaveLeavesPreviousCheckpointIntact() throws {
+        let (trainer, path, original) = try savedTrainer()
         trainer.train(steps: 1)
 
         let badExtras: [([String: Tensor], String)] = [
@@ -399,11 +404,7 @@ final class CheckpointTests: XCTestCase {
     /// A diverged run (NaN or ±∞ in a parameter, optimizer state or extra) is never saved: the
     /// save throws, naming the file and the tensor, and the previous checkpoint stays as it was.
     func testNonFiniteValuesAreNeverSavedAndThePreviousFileIsKept() throws {
-        let trainer = TinyTrainer(seed: 1)
-        trainer.train(steps: 2)
-        let path = temporaryPath("last.h5")
-        try trainer.save(to: path)
-        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let (trainer, path, original) = try savedTrainer()
         let weight = try XCTUnwrap(trainer.model.store.parameter(named: "encoder.conv1.weight"))
         let moment = try XCTUnwrap(trainer.optimizer.stateTensors().first { $0.path == "encoder.conv1.weight/v" }).tensor
         for (tensor, value, name) in [(weight, Float.nan, "parameter encoder.conv1.weight"),
