@@ -13,6 +13,9 @@ import Darwin
 /// and must create the complete file there. Then the temporary file is fsync'ed, renamed over
 /// `path`, and the directory is fsync'ed so the rename itself is durable.
 ///
+/// An existing `path` that is not a regular file, or not writable, is refused before `body` runs
+/// (`requireReplaceable`).
+///
 /// If `body` throws, or any step fails, the temporary file is removed, any existing file at
 /// `path` is left untouched, and the error is rethrown (steps after `body` throw `FileError`).
 /// The new file gets the permissions `body` created it with (the old file's are not copied).
@@ -26,6 +29,7 @@ import Darwin
 /// }
 /// ```
 public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
+    try requireReplaceable(path)  // a folder, a device or a read-only file is never replaced (OutputPath.swift)
     let destination = URL(fileURLWithPath: path)
     let directory = destination.deletingLastPathComponent().path
     let name = destination.lastPathComponent
