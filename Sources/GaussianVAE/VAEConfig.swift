@@ -71,9 +71,9 @@ public struct VAEConfig: Codable, Equatable {
         try requireValid(!training.initSkipBiasToMeanSet || model.decoderLinearSkip, .training, in: c,
                          "init_skip_bias_to_mean_set needs the decoder's linear skip (model.decoder_linear_skip: true)")
         let scalars = makeModel(allocating: false).summary().parameterCount
-        try requireValid(scalars <= VAEModelConfig.maximumParameters, .model, in: c,
+        try requireValid(scalars <= ParameterStore.maximumScalars, .model, in: c,
                          "describes a model of \(groupedDigits(scalars)) parameters; at most "
-                         + "\(groupedDigits(VAEModelConfig.maximumParameters)) fit in memory")
+                         + "\(groupedDigits(ParameterStore.maximumScalars)) fit in memory")
     }
 
     /// Reads and validates the YAML file at `path`; errors are `FileError`s naming the file and key.

@@ -1,5 +1,6 @@
 import Foundation
 import GaussianData
+import NeuralNetwork
 
 // The `model` group of a VAE configuration: GaussVAE's architecture keys, resolved to one value
 // per block at decoding time so that the model builder never guesses.
@@ -186,12 +187,9 @@ public struct VAEModelConfig: Codable, Equatable {
     public var validationProblems: [String] { problems().map { "\($0.key.stringValue): \($0.message)" } }
 
     /// The largest width (latent_dim, filters, dense units, reshape channels) a config may ask for.
-    public static let maximumWidth = 1 << 16
+    public static let maximumWidth = ParameterStore.maximumWidth
     /// The largest kernel size.
     public static let maximumKernelSize = 1025
-    /// The largest number of parameters and buffer scalars a model may have (1 GiB of float32;
-    /// `VAEConfig` counts them with a counting store before anything is allocated).
-    public static let maximumParameters = 1 << 28
 
     /// The per-sample sequence length after the encoder's max pools (floor division, as Keras's
     /// 'valid' pooling), before the global pool; pools below 1 count as 1 (they are invalid).

@@ -34,6 +34,12 @@ public final class ParameterStore {
         allocates = allocating
     }
 
+    /// The widest layer (channels, units, features) a model configuration may ask for.
+    public static let maximumWidth = 1 << 16
+    /// The most parameter and buffer scalars a model may have (1 GiB of float32): configurations
+    /// build their model on a counting store and check this before anything is allocated.
+    public static let maximumScalars = 1 << 28
+
     /// The root scope; `store.scope("encoder")` names everything below it "encoder.…".
     public func scope(_ name: String) -> ParameterScope { ParameterScope(store: self, prefix: name) }
     public var root: ParameterScope { ParameterScope(store: self, prefix: "") }
@@ -53,8 +59,8 @@ public final class ParameterStore {
         for (_, tensor) in parameters { tensor.zeroGrad() }
     }
 
-    /// An empty stand-in for a tensor of `shape` in a counting store.
-    fileprivate static let placeholder = Tensor(shape: [0], scalars: [])
+    /// An empty stand-in for a tensor in a counting store (one each, so none is shared).
+    fileprivate static var placeholder: Tensor { Tensor(shape: [0], scalars: []) }
 
     fileprivate func register(_ name: String, _ tensor: Tensor, shape: [Int], isBuffer: Bool) {
         precondition(!name.isEmpty, "ParameterStore: empty parameter name")
@@ -90,8 +96,9 @@ public struct ParameterScope {
     /// Creates, initialises and registers a trainable parameter (in a counting store: counts it).
     public func parameter(_ name: String, shape: [Int], initializer: Initializer) -> Tensor {
         guard store.allocates else {
-            store.register(path(name), ParameterStore.placeholder, shape: shape, isBuffer: false)
-            return ParameterStore.placeholder
+            let placeholder = ParameterStore.placeholder
+            store.register(path(name), placeholder, shape: shape, isBuffer: false)
+            return placeholder
         }
         let tensor = initializer.make(shape, using: &store.random.generator)
         tensor.requiresGrad = true
