@@ -51,10 +51,14 @@ enum HDF5FileSeal {
     static func verify(_ path: String) throws -> Bool {
         let handle = try openHandle(path, forWriting: false)
         defer { try? handle.close() }
-        guard let header = try? handle.read(upToCount: 28), header.count == 28, Array(header.prefix(16)) == magic else {
+        guard let header = try? handle.read(upToCount: userBlockSize), header.count == userBlockSize,
+              Array(header.prefix(16)) == magic else {
             return false
         }
         let bytes = Array(header)
+        guard bytes[28...].allSatisfy({ $0 == 0 }) else {
+            throw FileError(path, "damaged: the checksum's header was changed after the file was written")
+        }
         let storedLength = bytes[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let storedCRC = bytes[24..<28].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let (length, crc) = try checksum(of: handle, path: path)
