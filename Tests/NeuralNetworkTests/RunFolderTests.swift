@@ -80,4 +80,19 @@ final class RunFolderTests: XCTestCase {
             XCTAssertEqual(error as? FileError, FileError(folder, "exists and is not a folder"))
         }
     }
+
+    func testAFolderIsLockedWhileARunWritesIt() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var lock: RunFolder.Lock? = try RunFolder.Lock(folder: folder)
+        XCTAssertNotNil(lock)
+        try write(["config.yaml"])
+        let inUse = FileError(folder, "is in use by another run (it holds .lock); wait for it to end or choose another --output")
+        XCTAssertThrowsError(try RunFolder.Lock(folder: folder)) { XCTAssertEqual($0 as? FileError, inUse) }
+        XCTAssertThrowsError(try RunFolder.prepare(folder, resuming: false)) { XCTAssertEqual($0 as? FileError, inUse) }
+        XCTAssertThrowsError(try RunFolder.prepare(folder, resuming: true)) { XCTAssertEqual($0 as? FileError, inUse) }
+        XCTAssertEqual(try contents(), [".lock", "config.yaml"], "nothing removed while the run lives")
+        lock = nil  // the run ends (or dies: the kernel drops the lock)
+        XCTAssertEqual(try RunFolder.prepare(folder, resuming: false), [".lock", "config.yaml"])
+        XCTAssertNotNil(try RunFolder.Lock(folder: folder))
+    }
 }
