@@ -64,6 +64,11 @@ public final class HDF5File {
         do {
             self.fileID = try hdf5Check(id, "H5Fopen", path: path)
         } catch let error as FileError {
+            // HDF5 locks every file it opens; another process writing it (a dataset build) holds the lock.
+            if error.reason.contains("unable to lock file") {
+                throw FileError(path, "is in use by another process (a build or run writing it); wait for it to end "
+                                + "(\(error.reason))")
+            }
             throw FileError(path, "not an HDF5 file, or damaged: \(error.reason)")
         }
     }

@@ -181,6 +181,33 @@ final class HDF5PythonInteropTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// A file another process has open for writing (HDF5 locks it) is "in use", not "damaged".
+    func testAFileAnotherProcessWritesIsInUse() throws {
+        let path = temporaryPath("busy.h5")
+        let file = try HDF5File(creating: path, sealed: false)
+        try file.write([1, 2] as [Float], shape: [2], to: "x")
+        try file.close()
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", "import h5py, sys, time\nf = h5py.File(sys.argv[1], 'a')\nprint('open', flush=True)\n"
+                            + "time.sleep(30)", path]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        var said = Data()
+        while !said.contains(UInt8(ascii: "\n")) {  // wait until the holder has the file open
+            let more = output.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            said += more
+        }
+        XCTAssertEqual(String(decoding: said, as: UTF8.self), "open\n")
+        XCTAssertThrowsError(try HDF5File(opening: path, mode: .readWrite)) { error in
+            let reason = (error as? FileError)?.reason ?? "\(error)"
+            XCTAssertTrue(reason.hasPrefix("is in use by another process (a build or run writing it); wait for it to end"), reason)
+        }
+    }
+
     func testSplatKitReadsWhatH5pyWrote() throws {
         let path = temporaryPath("h5py-written.h5")
         let result = try runPython(Self.writeScript, arguments: [path])
