@@ -2,8 +2,8 @@ import CHDF5
 
 // Extendable datasets for data too large to write (or read) in one piece, such as 10⁵ sets
 // of Gaussians: shape (rows, rowShape…) with an unlimited first axis, stored in chunks of
-// `chunkShape`, each compressed with the shuffle filter then gzip (both standard; h5py and
-// every HDF5 build read them).
+// `chunkShape`, each compressed with the shuffle filter then gzip and checksummed with
+// Fletcher-32 (all standard; h5py and every HDF5 build read them).
 //
 // Rows are the first axis: row r of a (R, 8) dataset is elements [8r, 8r + 8). Appending
 // grows the first axis; reading and overwriting a row range touch only the chunks that hold
@@ -51,6 +51,9 @@ extension HDF5File {
                 if compressionLevel > 0 {
                     try hdf5Check(H5Pset_deflate(creationPlist, UInt32(compressionLevel)), "H5Pset_deflate", path: path)
                 }
+                // A Fletcher-32 checksum per stored chunk, checked by every read: a damaged chunk is an
+                // error, never data (these files grow after they are closed, so they are not sealed).
+                try hdf5Check(H5Pset_fletcher32(creationPlist), "H5Pset_fletcher32", path: path)
                 try withIntermediateGroupCreation { linkPlist in
                     try withHDF5Handle(
                         H5Dcreate2(openID(), normalized, datatype, space, linkPlist, creationPlist, splatkit_h5p_default()),

@@ -42,7 +42,15 @@ public final class HDF5File {
         if sealed {
             try hdf5Check(H5Pset_userblock(creationPlist, hsize_t(HDF5FileSeal.userBlockSize)), "H5Pset_userblock", path: path)
         }
-        let id = H5Fcreate(path, splatkit_h5f_acc_trunc(), creationPlist, splatkit_h5p_default())
+        // Unsealed files (which grow after they are closed) get HDF5's own checksums on every
+        // metadata block instead: the 1.8+ object and index formats, which h5py reads as well.
+        let accessPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_access()), "H5Pcreate(file access)", path: path)
+        defer { H5Pclose(accessPlist) }
+        if !sealed {
+            try hdf5Check(H5Pset_libver_bounds(accessPlist, splatkit_h5f_libver_v18(), splatkit_h5f_libver_latest()),
+                          "H5Pset_libver_bounds", path: path)
+        }
+        let id = H5Fcreate(path, splatkit_h5f_acc_trunc(), creationPlist, accessPlist)
         self.fileID = try hdf5Check(id, "H5Fcreate", path: path)
     }
 

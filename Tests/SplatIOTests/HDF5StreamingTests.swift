@@ -106,4 +106,27 @@ final class HDF5StreamingTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(exists?.reason, "cannot create dataset '/stream': a dataset exists there")
         XCTAssertEqual(try file.rowCount(of: "stream"), 3, "failed calls must not change the dataset")
     }
+
+    /// Streaming files are not sealed (they grow); each stored chunk carries a Fletcher-32
+    /// checksum instead, so a damaged chunk is an error naming the file, never data.
+    func testADamagedChunkIsAnErrorNotData() throws {
+        let path = temporaryPath("stream.h5")
+        let file = try HDF5File(creating: path, sealed: false)
+        try file.createExtendableDataset("stream", of: Float.self, rowShape: [4], chunkShape: [2, 4], compressionLevel: 0)
+        let rows = (0..<16).map { Float(bitPattern: 0x3F80_0000 + UInt32($0 * 37 + 11)) }  // distinct low bytes
+        try file.appendRows(rows, to: "stream")
+        try file.close()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Uncompressed but shuffled: the first chunk's 8 values begin with their 8 low bytes.
+        let lowBytes = rows[0..<8].map { UInt8(truncatingIfNeeded: $0.bitPattern) }
+        let offset = try XCTUnwrap(bytes.firstRange(of: Data(lowBytes))?.lowerBound)
+        bytes[offset] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let reopened = try HDF5File(opening: path)
+        XCTAssertEqual(try reopened.readRows(Float.self, from: "stream", range: 2..<4).values, Array(rows[8..<16]))
+        XCTAssertThrowsError(try reopened.readRows(Float.self, from: "stream", range: 0..<2)) { error in
+            XCTAssertEqual((error as? FileError)?.path, path)
+            XCTAssertTrue("\(error)".contains("H5Dread(/stream, rows 0..<2) failed"), "\(error)")
+        }
+    }
 }
