@@ -208,7 +208,8 @@ public final class GaussianDatasetFile {
 
     /// Splits items into train/validation/test by a seeded shuffle of their source images
     /// (DatasetSplits.swift: crops of one photo stay in one split), computes the train
-    /// statistics in a streaming pass, writes both and marks the dataset complete.
+    /// statistics in a streaming pass, writes both and marks the dataset complete; `close()`
+    /// then seals the file (a CRC-32 of all of it, checked at every open).
     public func finish() throws {
         let count = try itemCount()
         guard count >= 1 else { throw FileError(path, "cannot finish an empty dataset") }
@@ -225,6 +226,7 @@ public final class GaussianDatasetFile {
         try file.write(normalization.standardDeviation, shape: [8], to: "statistics/std")
         try file.setAttribute("complete", to: Int64(1))
         try file.flush()
+        try file.sealAtClose()  // final now: `close()` writes the file's CRC-32
     }
 }
 

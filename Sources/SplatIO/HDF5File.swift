@@ -29,9 +29,10 @@ public final class HDF5File {
 
     /// Creates a new file at `path`, replacing any existing file. The file is open read-write.
     ///
-    /// - Parameter sealed: reserve a user block and write a CRC-32 of the file into it at
-    ///   `close()`, checked by every later `HDF5File(opening:)`. Files that grow after they are
-    ///   closed (streaming datasets) pass `false`.
+    /// - Parameter sealed: write a CRC-32 of the file into its user block at `close()`, checked
+    ///   by every later `HDF5File(opening:)`. Files that grow after they are closed (streaming
+    ///   datasets) pass `false`, and may be sealed once they are final (`sealAtClose()`). Every
+    ///   new file reserves the user block.
     public init(creating path: String, sealed: Bool = true) throws {
         _ = hdf5Initialized
         self.path = path
@@ -39,9 +40,7 @@ public final class HDF5File {
         self.sealsOnClose = sealed
         let creationPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_create()), "H5Pcreate(file create)", path: path)
         defer { H5Pclose(creationPlist) }
-        if sealed {
-            try hdf5Check(H5Pset_userblock(creationPlist, hsize_t(HDF5FileSeal.userBlockSize)), "H5Pset_userblock", path: path)
-        }
+        try hdf5Check(H5Pset_userblock(creationPlist, hsize_t(HDF5FileSeal.userBlockSize)), "H5Pset_userblock", path: path)
         // Unsealed files (which grow after they are closed) get HDF5's own checksums on every
         // metadata block instead: the 1.8+ object and index formats, which h5py reads as well.
         let accessPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_access()), "H5Pcreate(file access)", path: path)
@@ -88,6 +87,14 @@ public final class HDF5File {
     }
 
     public var isOpen: Bool { fileID >= 0 }
+
+    /// Makes `close()` seal the file (HDF5File+Checksum.swift): for a streaming file once it is
+    /// final, such as a finished dataset. Opening it for writing later removes the seal until
+    /// that writer closes it.
+    public func sealAtClose() throws {
+        try requireWritable("seal the file")
+        sealsOnClose = true
+    }
 
     /// Flushes and closes the file. Closing twice is allowed (the second call does nothing).
     public func close() throws {

@@ -77,10 +77,19 @@ final class HDF5SealTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try HDF5File(opening: path).read(Float.self, from: "extra").values, [1])
     }
 
-    func testUnsealedFilesHaveNoUserBlockAndOpenAsBefore() throws {
+    func testUnsealedFilesHaveAnEmptyUserBlockAndCanBeSealedWhenFinal() throws {
         let path = try writeSample("plain.h5", sealed: false)
-        let header = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(8)
-        XCTAssertEqual(Array(header), [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A])  // HDF5's signature at 0
-        XCTAssertEqual(try HDF5File(opening: path).read(Float.self, from: "model/weight").shape, [64, 64])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(Array(bytes.prefix(512)), [UInt8](repeating: 0, count: 512))
+        XCTAssertEqual(Array(bytes[512..<520]), [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A])  // HDF5's signature
+        let file = try HDF5File(opening: path, mode: .readWrite)
+        XCTAssertEqual(try file.read(Float.self, from: "model/weight").shape, [64, 64])
+        try file.sealAtClose()
+        try file.close()
+        let sealed = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(String(decoding: sealed.prefix(16), as: UTF8.self), "SPLATKIT-CRC32\n\0")
+        try flipBit(at: 2000, in: path)
+        XCTAssertNotNil(assertThrowsFileError(try HDF5File(opening: path)))
+        XCTAssertNotNil(assertThrowsFileError(try HDF5File(opening: writeSample("read-only.h5")).sealAtClose()))
     }
 }
