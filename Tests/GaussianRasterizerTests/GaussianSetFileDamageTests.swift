@@ -15,9 +15,9 @@ final class GaussianSetFileDamageTests: TemporaryDirectoryTestCase {
         try GaussianSet(gaussians: Tensor(shape: [64, 8], scalars: rows), width: 32, height: 32, psnr: 20).write(to: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         XCTAssertEqual(try GaussianSet(contentsOf: path).gaussians.scalars, rows)
-        // Every 97th byte past the seal's magic: its length, CRC and padding, the superblock,
+        // Every 97th byte: the seal (magic, length, CRC, padding), the superblock,
         // object headers, heaps and raw data.
-        for offset in stride(from: 16, to: bytes.count, by: 97) {
+        for offset in stride(from: 0, to: bytes.count, by: 97) {
             var damaged = bytes
             damaged[offset] ^= 0x04
             let copy = temporaryPath("damaged.h5")

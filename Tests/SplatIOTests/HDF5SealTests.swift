@@ -32,14 +32,15 @@ final class HDF5SealTests: TemporaryDirectoryTestCase {
     func testEveryFlippedBitInDataOrMetadataIsAFileError() throws {
         let path = try writeSample("sealed.h5")
         let size = try Data(contentsOf: URL(fileURLWithPath: path)).count
-        // The superblock (512), metadata just after it, raw data in the middle, the last byte.
-        for offset in [512, 600, 1200, size / 2, size - 1] {
+        // The seal's magic, the superblock (512), metadata after it, raw data, the last byte.
+        for offset in [0, 15, 512, 600, 1200, size / 2, size - 1] {
             let copy = temporaryPath("flipped-\(offset).h5")
             try FileManager.default.copyItem(atPath: path, toPath: copy)
             try flipBit(at: offset, in: copy)
             let error = assertThrowsFileError(try HDF5File(opening: copy))
             XCTAssertEqual(error?.path, copy)
-            XCTAssertEqual(error?.reason.hasPrefix("damaged: its CRC-32 is"), true, "\(String(describing: error))")
+            XCTAssertEqual(error?.reason.hasPrefix(offset < 16 ? "damaged: the checksum's header" : "damaged: its CRC-32 is"), true,
+                           "\(String(describing: error))")
         }
     }
 
