@@ -128,7 +128,15 @@ public final class GaussianDatasetFile {
         try file.checkFormat(Self.format, newestVersion: Self.formatVersion, kind: "Gaussian dataset")
         settings = try DatasetSettings(reading: file)
         try validateLayout()
+        if forWriting && !isComplete {
+            // A build killed mid-append can leave a torn last chunk; drop it so the rerun refits
+            // those items instead of failing on it (`itemCount` is the shortest dataset).
+            for dataset in Self.itemDatasets { try file.dropUnreadableTailRows(of: dataset) }
+        }
     }
+
+    /// The datasets that hold one row per item.
+    static let itemDatasets = ["gaussians", "psnr", "ssim", "source_size", "names"]
 
     public func close() throws { try file.close() }
 
@@ -139,7 +147,7 @@ public final class GaussianDatasetFile {
     /// every append, so a torn append shows up as extra rows elsewhere, which `append`
     /// overwrites).
     public func itemCount() throws -> Int {
-        try ["gaussians", "psnr", "ssim", "source_size", "names"].map { try file.rowCount(of: $0) }.min() ?? 0
+        try Self.itemDatasets.map { try file.rowCount(of: $0) }.min() ?? 0
     }
 
     /// Writes `item` as item number `index` (= `itemCount()`), overwriting rows a torn earlier

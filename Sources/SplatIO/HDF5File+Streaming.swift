@@ -134,6 +134,42 @@ extension HDF5File {
         }
     }
 
+    /// Drops the rows of an extendable dataset's last chunks that cannot be read back — a chunk
+    /// a killed writer left torn (its checksum or compressed stream broken) — and returns the
+    /// rows kept. Whole chunks go: rows `start..<rows` of the first unreadable tail chunk and
+    /// after, so the caller rewrites them. A dataset that reads back whole is left as it is.
+    @discardableResult
+    public func dropUnreadableTailRows(of datasetPath: String) throws -> Int {
+        try requireWritable("repair dataset '\(datasetPath)'")
+        let normalized = HDF5Path.normalize(datasetPath)
+        let info = try datasetInfo(normalized)
+        guard var rows = info.shape.first, let chunkRows = info.chunkShape?.first, chunkRows > 0 else {
+            return info.shape.first ?? 0
+        }
+        while rows > 0 {
+            let start = (rows - 1) / chunkRows * chunkRows
+            if (try? readRowsDiscarding(info.elementType, from: normalized, range: start..<rows)) != nil { break }
+            rows = start
+            try withDataset(normalized) { dataset in
+                let extent = ([rows] + Array(info.shape.dropFirst())).map { hsize_t($0) }
+                try hdf5Check(H5Dset_extent(dataset, extent), "H5Dset_extent(\(normalized), \(rows) rows)", path: path)
+            }
+        }
+        return rows
+    }
+
+    /// Reads rows `range` as their stored element type, for `dropUnreadableTailRows`.
+    private func readRowsDiscarding(_ type: HDF5ElementType, from normalized: String, range: Range<Int>) throws {
+        switch type {
+        case .float32: _ = try readRows(Float.self, from: normalized, range: range)
+        case .float64: _ = try readRows(Double.self, from: normalized, range: range)
+        case .int32: _ = try readRows(Int32.self, from: normalized, range: range)
+        case .int64: _ = try readRows(Int64.self, from: normalized, range: range)
+        case .uint8: _ = try readRows(UInt8.self, from: normalized, range: range)
+        default: throw FileError(path, "dataset '\(normalized)' holds \(type) elements, which streaming files do not use")
+        }
+    }
+
     // MARK: - Helpers
 
     /// The row structure of a dataset: rows along axis 0, each of `rowShape`.
