@@ -9,14 +9,19 @@ SWIFT_TEST_FLAGS ?=
 RELEASE_FLAGS ?= $(shell scripts/release-flags)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test demo bench fixtures clean
+# Cases for `make fuzz` (scripts/fuzz); `make test` runs a short fixed subset.
+FUZZ_CASES ?= 3000
+FUZZ_SEED ?= 1
+
+.PHONY: help deps build test fuzz demo bench fixtures clean
 
 help:
 	@echo "SplatKit make targets:"
 	@echo "  help      show this list (default)"
 	@echo "  deps      install the Debian build dependencies (scripts/install-deps)"
 	@echo "  build     release build of the splatkit executable, for this CPU"
-	@echo "  test      debug build of the tests, then swift test (SWIFT_TEST_FLAGS=...)"
+	@echo "  test      debug build of the tests, then swift test (SWIFT_TEST_FLAGS=...) and 48 fuzz cases"
+	@echo "  fuzz      release build, then scripts/fuzz: damaged inputs under 4 GiB and a timeout (FUZZ_CASES, FUZZ_SEED)"
 	@echo "  demo      build, then run .build/release/splatkit demo"
 	@echo "  bench     build, then tensor benchmarks vs. PyTorch (THREADS=N, BENCH_DIR=dir)"
 	@echo "  fixtures  regenerate the tensor test fixtures with PyTorch"
@@ -41,6 +46,11 @@ test: deps
 	fi
 	scripts/test-reports
 	$(SWIFT) test --skip-build --disable-swift-testing $(SWIFT_TEST_FLAGS)
+	scripts/fuzz --cases 48 --seed 7 --splatkit .build/debug/splatkit
+
+# Every input kind damaged FUZZ_CASES times; fails on any crash or hang (inputs kept in fuzz-failures/).
+fuzz: build
+	scripts/fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --splatkit .build/release/splatkit
 
 demo: build
 	.build/release/splatkit demo

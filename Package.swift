@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "SplatIO",
-            dependencies: ["CHDF5", "CPNG", "CZlib", "TensorCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CHDF5", "CPNG", "CZlib", "TensorCore", "EntropyCoding", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "NeuralNetwork",

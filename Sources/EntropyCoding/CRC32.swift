@@ -7,9 +7,10 @@ private let crc32Table: [UInt32] = (0..<256).map { index -> UInt32 in
     return value
 }
 
-/// The CRC-32 of `bytes`.
-public func crc32<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-    var crc: UInt32 = 0xFFFF_FFFF
+/// The CRC-32 of `bytes`; with `previous` (the CRC-32 of the bytes before them, as zlib's
+/// `crc32(crc, buf, len)`), the CRC-32 of both, so a large file can be checked in pieces.
+public func crc32<Bytes: Sequence>(_ bytes: Bytes, continuing previous: UInt32 = 0) -> UInt32 where Bytes.Element == UInt8 {
+    var crc: UInt32 = ~previous
     for byte in bytes { crc = crc32Table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-    return crc ^ 0xFFFF_FFFF
+    return ~crc
 }

@@ -30,6 +30,9 @@ public enum GaussVAEInterop {
             guard gaussians.shape.count == 2, gaussians.shape[1] == 8 else {
                 throw FileError(path, "'gaussians' has shape \(gaussians.shape), expected (N, 8)")
             }
+            guard (1...GaussianDatasetFile.maximumSetSize).contains(gaussians.shape[0]) else {
+                throw FileError(path, "'gaussians' has shape \(gaussians.shape): a set holds 1...\(GaussianDatasetFile.maximumSetSize) Gaussians")
+            }
             let rows: [Float]
             do { rows = try gaussians.floats() } catch { throw FileError(path, "'gaussians': \(error)") }
             guard rows.allSatisfy({ $0.isFinite }) else { throw FileError(path, "'gaussians' holds NaN or infinite values") }
@@ -40,25 +43,30 @@ public enum GaussVAEInterop {
         let setSize = try readSet(first).rows.count / 8
         let settings = DatasetSettings(setSize: setSize, imageSize: 0, steps: 0, recipe: "gaussvae-import",
                                        order: order.rawValue, seed: seed, splits: splits)
-        let dataset = try GaussianDatasetFile(creating: output, settings: settings)
-        defer { try? dataset.close() }
-        for (index, name) in files.enumerated() {
-            let set = try readSet(name)
-            guard set.rows.count == setSize * 8 else {
-                throw FileError((folder as NSString).appendingPathComponent(name),
-                                "holds \(set.rows.count / 8) Gaussians; the first file (\(first)) holds \(setSize)")
+        guard !FileManager.default.fileExists(atPath: output) else { throw FileError(output, "already exists") }
+        // Written whole or not at all: a file that fails to import leaves no partial dataset.
+        try writeAtomically(to: output) { temporary in
+            let dataset = try GaussianDatasetFile(creating: temporary, settings: settings)
+            defer { try? dataset.close() }
+            for (index, name) in files.enumerated() {
+                let set = try readSet(name)
+                guard set.rows.count == setSize * 8 else {
+                    throw FileError((folder as NSString).appendingPathComponent(name),
+                                    "holds \(set.rows.count / 8) Gaussians; the first file (\(first)) holds \(setSize)")
+                }
+                let permutation = order.permutation(for: set.rows, count: setSize)
+                let ordered = permutation.flatMap { set.rows[($0 * 8)..<($0 * 8 + 8)] }
+                let item = DatasetItem(name: String(name.dropLast(4)), gaussians: ordered, psnr: set.psnr, ssim: set.ssim,
+                                       sourceWidth: 0, sourceHeight: 0)
+                try dataset.append(item, at: index)
             }
-            let permutation = order.permutation(for: set.rows, count: setSize)
-            let ordered = permutation.flatMap { set.rows[($0 * 8)..<($0 * 8 + 8)] }
-            let item = DatasetItem(name: String(name.dropLast(4)), gaussians: ordered, psnr: set.psnr, ssim: set.ssim,
-                                   sourceWidth: 0, sourceHeight: 0)
-            try dataset.append(item, at: index)
+            if let imported {
+                try dataset.file.write(imported.mean, shape: [8], to: "imported_statistics/mean")
+                try dataset.file.write(imported.standardDeviation, shape: [8], to: "imported_statistics/std")
+            }
+            try dataset.finish()
+            try dataset.close()
         }
-        if let imported {
-            try dataset.file.write(imported.mean, shape: [8], to: "imported_statistics/mean")
-            try dataset.file.write(imported.standardDeviation, shape: [8], to: "imported_statistics/std")
-        }
-        try dataset.finish()
         return files.count
     }
 

@@ -108,7 +108,7 @@ public final class GaussianDatasetFile {
         }
         self.path = path
         self.settings = settings
-        file = try HDF5File(creating: path)
+        file = try HDF5File(creating: path, sealed: false)  // it grows while a build runs
         let N = settings.setSize
         try file.createExtendableDataset("gaussians", of: Float.self, rowShape: [N, 8], chunkShape: [1, N, 8])
         try file.createExtendableDataset("names", of: UInt8.self, rowShape: [Self.nameLength], chunkShape: [64, Self.nameLength])
@@ -127,7 +127,16 @@ public final class GaussianDatasetFile {
         file = try HDF5File(opening: path, mode: forWriting ? .readWrite : .readOnly)
         try file.checkFormat(Self.format, newestVersion: Self.formatVersion, kind: "Gaussian dataset")
         settings = try DatasetSettings(reading: file)
+        try validateLayout()
+        if forWriting && !isComplete {
+            // A build killed mid-append can leave a torn last chunk; drop it so the rerun refits
+            // those items instead of failing on it (`itemCount` is the shortest dataset).
+            for dataset in Self.itemDatasets { try file.dropUnreadableTailRows(of: dataset) }
+        }
     }
+
+    /// The datasets that hold one row per item.
+    static let itemDatasets = ["gaussians", "psnr", "ssim", "source_size", "names"]
 
     public func close() throws { try file.close() }
 
@@ -138,7 +147,7 @@ public final class GaussianDatasetFile {
     /// every append, so a torn append shows up as extra rows elsewhere, which `append`
     /// overwrites).
     public func itemCount() throws -> Int {
-        try ["gaussians", "psnr", "ssim", "source_size", "names"].map { try file.rowCount(of: $0) }.min() ?? 0
+        try Self.itemDatasets.map { try file.rowCount(of: $0) }.min() ?? 0
     }
 
     /// Writes `item` as item number `index` (= `itemCount()`), overwriting rows a torn earlier
@@ -190,20 +199,25 @@ public final class GaussianDatasetFile {
         try file.readRows(Float.self, from: metric, range: range).values
     }
 
-    /// The split index lists (train, validation, test), when complete.
+    /// The split index lists (train, validation, test), when complete, each index checked.
     public func splitIndices() throws -> (train: [Int], validation: [Int], test: [Int]) {
-        func read(_ name: String) throws -> [Int] { try file.read(Int64.self, from: "splits/\(name)").values.map(Int.init) }
+        let count = try itemCount()
+        func read(_ name: String) throws -> [Int] {
+            try checkedSplit(try file.read(Int64.self, from: "splits/\(name)").values, name: name, itemCount: count)
+        }
         return (try read("train"), try read("validation"), try read("test"))
     }
 
-    /// Per-parameter mean and std over the train split, when complete.
+    /// Per-parameter mean and std over the train split, when complete (8 finite values each).
     public func statistics() throws -> (mean: [Float], std: [Float]) {
-        (try file.read(Float.self, from: "statistics/mean").values, try file.read(Float.self, from: "statistics/std").values)
+        try checkedStatistics(mean: try file.read(Float.self, from: "statistics/mean").values,
+                              std: try file.read(Float.self, from: "statistics/std").values)
     }
 
     /// Splits items into train/validation/test by a seeded shuffle of their source images
     /// (DatasetSplits.swift: crops of one photo stay in one split), computes the train
-    /// statistics in a streaming pass, writes both and marks the dataset complete.
+    /// statistics in a streaming pass, writes both and marks the dataset complete; `close()`
+    /// then seals the file (a CRC-32 of all of it, checked at every open).
     public func finish() throws {
         let count = try itemCount()
         guard count >= 1 else { throw FileError(path, "cannot finish an empty dataset") }
@@ -220,6 +234,7 @@ public final class GaussianDatasetFile {
         try file.write(normalization.standardDeviation, shape: [8], to: "statistics/std")
         try file.setAttribute("complete", to: Int64(1))
         try file.flush()
+        try file.sealAtClose()  // final now: `close()` writes the file's CRC-32
     }
 }
 

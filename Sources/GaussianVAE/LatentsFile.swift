@@ -118,14 +118,17 @@ public struct LatentsFile {
             throw FileError(path, "unknown order '\(orderName)' (morton, hilbert or none)")
         }
         let setSize = Int(try file.int64Attribute("set_size"))
-        guard setSize >= 1 else { throw FileError(path, "set_size \(setSize) must be positive") }
+        guard (1...GaussianDatasetFile.maximumSetSize).contains(setSize) else {
+            throw FileError(path, "set_size \(setSize) is invalid (a set holds 1...\(GaussianDatasetFile.maximumSetSize) Gaussians)")
+        }
         let sampled = try file.int64Attribute("sampled") != 0
         func optionalInt(_ name: String) throws -> Int? {
             try file.hasAttribute(name) ? Int(try file.int64Attribute(name)) : nil
         }
         let width = try optionalInt("width"), height = try optionalInt("height")
-        if let width, let height, width < 1 || height < 1 {
-            throw FileError(path, "image size \(width)×\(height) is invalid")
+        for side in [width, height].compactMap({ $0 }) where !(1...GaussianSet.maximumSide).contains(side) {
+            throw FileError(path, "image size \(width.map(String.init) ?? "?")×\(height.map(String.init) ?? "?") is invalid "
+                            + "(sides must be 1...\(GaussianSet.maximumSide))")
         }
         self.init(latents: latents, names: names, checkpoint: try file.stringAttribute("model"),
                   representation: representation, sampled: sampled,

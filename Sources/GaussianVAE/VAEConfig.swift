@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetwork
 import SplatIO
 
 // The VAE configuration file, with GaussVAE's YAML key names and defaults so that its
@@ -69,6 +70,10 @@ public struct VAEConfig: Codable, Equatable {
             seed: try c.decodeIfPresent(Int.self, forKey: .seed))
         try requireValid(!training.initSkipBiasToMeanSet || model.decoderLinearSkip, .training, in: c,
                          "init_skip_bias_to_mean_set needs the decoder's linear skip (model.decoder_linear_skip: true)")
+        let scalars = makeModel(allocating: false).summary().parameterCount
+        try requireValid(scalars <= ParameterStore.maximumScalars, .model, in: c,
+                         "describes a model of \(groupedDigits(scalars)) parameters; at most "
+                         + "\(groupedDigits(ParameterStore.maximumScalars)) fit in memory")
     }
 
     /// Reads and validates the YAML file at `path`; errors are `FileError`s naming the file and key.

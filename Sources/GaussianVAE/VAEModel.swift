@@ -72,9 +72,11 @@ extension VAEModel {
 extension VAEConfig {
     /// The model this configuration describes, for sets in `data.representation` (8 or 9
     /// columns), its parameters initialised from `seed` (default: the file's `seed`, or 0) in
-    /// a new store.
-    public func makeModel(seed: UInt64? = nil) -> GaussianSetVAE {
-        makeVAE(model, columns: data.representation.columns, store: ParameterStore(seed: seed ?? initializationSeed))
+    /// a new store. With `allocating: false` the store only counts (`ParameterStore`): the
+    /// model's `summary()` is exact, and it must not be run.
+    public func makeModel(seed: UInt64? = nil, allocating: Bool = true) -> GaussianSetVAE {
+        makeVAE(model, columns: data.representation.columns,
+                store: ParameterStore(seed: seed ?? initializationSeed, allocating: allocating))
     }
 }
 

@@ -1,4 +1,6 @@
 import Foundation
+import GaussianData
+import NeuralNetwork
 
 // The `model` group of a VAE configuration: GaussVAE's architecture keys, resolved to one value
 // per block at decoding time so that the model builder never guesses.
@@ -184,10 +186,15 @@ public struct VAEModelConfig: Codable, Equatable {
     /// What is inconsistent, as "key: reason" lines (empty when the configuration can be built).
     public var validationProblems: [String] { problems().map { "\($0.key.stringValue): \($0.message)" } }
 
+    /// The largest width (latent_dim, filters, dense units, reshape channels) a config may ask for.
+    public static let maximumWidth = ParameterStore.maximumWidth
+    /// The largest kernel size.
+    public static let maximumKernelSize = 1025
+
     /// The per-sample sequence length after the encoder's max pools (floor division, as Keras's
-    /// 'valid' pooling), before the global pool.
+    /// 'valid' pooling), before the global pool; pools below 1 count as 1 (they are invalid).
     public var encodedLength: Int {
-        encoderPoolSizes.reduce(numGaussians) { length, pool in pool.map { length / $0 } ?? length }
+        encoderPoolSizes.reduce(numGaussians) { length, pool in pool.map { length / Swift.max($0, 1) } ?? length }
     }
 
     /// The width of the encoder's features after the global pool, the dense bridge's input:
@@ -200,9 +207,15 @@ public struct VAEModelConfig: Codable, Equatable {
         }
     }
 
-    /// The decoder's output length: reshape steps times every upsampling factor.
-    public var decodedLength: Int {
-        decoderUpsampleSizes.reduce(decoderReshapeTarget.first ?? 0) { length, scale in length * (scale ?? 1) }
+    /// The decoder's output length: reshape steps times every upsampling factor (nil when the
+    /// product overflows).
+    public var decodedLength: Int? {
+        decoderUpsampleSizes.reduce(decoderReshapeTarget.first ?? 0) { length, scale in
+            length.flatMap { value in
+                let (product, overflow) = value.multipliedReportingOverflow(by: scale ?? 1)
+                return overflow ? nil : product
+            }
+        }
     }
 
     private func problems() -> [(key: CodingKeys, message: String)] {
@@ -215,55 +228,64 @@ public struct VAEModelConfig: Codable, Equatable {
                   "has \(values.count) entries but \(filtersKey.stringValue) has \(filters.count); give one per block")
             return values.count == filters.count
         }
+        func listed(_ sizes: [Int?]) -> String { "[" + sizes.map { $0.map(String.init) ?? "null" }.joined(separator: ", ") + "]" }
         let oddKernel = "must be odd (Keras 'same' padding is symmetric only for odd kernels)"
 
-        check(latentDim >= 1, .latentDim, "must be at least 1, got \(latentDim)")
-        check(numGaussians >= 1, .numGaussians, "must be at least 1, got \(numGaussians)")
+        let widths = 1...Self.maximumWidth, setSizes = 1...GaussianDatasetFile.maximumSetSize
+        let kernels = 1...Self.maximumKernelSize
+        check(widths.contains(latentDim), .latentDim, "must be in 1...\(Self.maximumWidth), got \(latentDim)")
+        check(setSizes.contains(numGaussians), .numGaussians,
+              "must be in 1...\(GaussianDatasetFile.maximumSetSize), got \(numGaussians)")
 
-        check(!encoderFilters.isEmpty && encoderFilters.allSatisfy { $0 >= 1 }, .encoderFilters,
-              "must list at least one positive width, got \(encoderFilters)")
+        check(!encoderFilters.isEmpty && encoderFilters.allSatisfy { widths.contains($0) }, .encoderFilters,
+              "must list at least one width in 1...\(Self.maximumWidth), got \(encoderFilters)")
         if perBlock(encoderKernelSizes, .encoderKernelSizes, filters: encoderFilters, filtersKey: .encoderFilters) {
-            check(encoderKernelSizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, .encoderKernelSizes,
-                  "\(oddKernel), got \(encoderKernelSizes)")
+            check(encoderKernelSizes.allSatisfy { kernels.contains($0) && $0 % 2 == 1 }, .encoderKernelSizes,
+                  "\(oddKernel) and at most \(Self.maximumKernelSize), got \(encoderKernelSizes)")
         }
         if perBlock(encoderPoolSizes, .encoderPoolSizes, filters: encoderFilters, filtersKey: .encoderFilters) {
             let pools = encoderPoolSizes
-            check(pools.last.map { $0 == nil } ?? true && pools.dropLast().allSatisfy { ($0 ?? 0) >= 1 },
-                  .encoderPoolSizes, "must be positive sizes with null (the global pool) last and only last, "
-                  + "got \(pools.map { $0.map(String.init) ?? "null" })")
-            check(encodedLength >= 1, .encoderPoolSizes,
-                  "pools \(numGaussians) Gaussians down to nothing (length \(encodedLength))")
+            let wellFormed = pools.last.map { $0 == nil } ?? true && pools.dropLast().allSatisfy { setSizes.contains($0 ?? 0) }
+            check(wellFormed, .encoderPoolSizes, "must be sizes in 1...\(GaussianDatasetFile.maximumSetSize) with null "
+                  + "(the global pool) last and only last, got \(listed(pools))")
+            if wellFormed {
+                check(encodedLength >= 1, .encoderPoolSizes,
+                      "pools \(numGaussians) Gaussians down to nothing (length \(encodedLength))")
+            }
         }
         if perBlock(encoderDropoutRates, .encoderDropoutRates, filters: encoderFilters, filtersKey: .encoderFilters) {
             check(encoderDropoutRates.allSatisfy { $0 >= 0 && $0 < 1 }, .encoderDropoutRates,
                   "rates must lie in [0, 1), got \(encoderDropoutRates)")
         }
-        check(encoderDenseUnits >= 1, .encoderDenseUnits, "must be at least 1, got \(encoderDenseUnits)")
+        check(widths.contains(encoderDenseUnits), .encoderDenseUnits,
+              "must be in 1...\(Self.maximumWidth), got \(encoderDenseUnits)")
         check(encoderDenseDropout >= 0 && encoderDenseDropout < 1, .encoderDenseDropout,
               "must lie in [0, 1), got \(encoderDenseDropout)")
 
-        check(!decoderDenseUnits.isEmpty && decoderDenseUnits.allSatisfy { $0 >= 1 }, .decoderDenseUnits,
-              "must list at least one positive width, got \(decoderDenseUnits)")
+        check(!decoderDenseUnits.isEmpty && decoderDenseUnits.allSatisfy { widths.contains($0) }, .decoderDenseUnits,
+              "must list at least one width in 1...\(Self.maximumWidth), got \(decoderDenseUnits)")
         let target = decoderReshapeTarget
-        check(target.count == 2 && target.allSatisfy { $0 >= 1 }, .decoderReshapeTarget,
-              "must be [steps, channels], two positive integers, got \(target)")
-        if target.count == 2, let last = decoderDenseUnits.last {
+        let targetValid = target.count == 2 && setSizes.contains(target[0]) && widths.contains(target[1])
+        check(targetValid, .decoderReshapeTarget, "must be [steps, channels], steps in 1..."
+              + "\(GaussianDatasetFile.maximumSetSize) and channels in 1...\(Self.maximumWidth), got \(target)")
+        if targetValid, let last = decoderDenseUnits.last {
             check(target[0] * target[1] == last, .decoderReshapeTarget,
                   "\(target[0]) × \(target[1]) = \(target[0] * target[1]) must equal the last decoder_dense_units \(last)")
         }
-        check(!decoderFilters.isEmpty && decoderFilters.allSatisfy { $0 >= 1 }, .decoderFilters,
-              "must list at least one positive width, got \(decoderFilters)")
+        check(!decoderFilters.isEmpty && decoderFilters.allSatisfy { widths.contains($0) }, .decoderFilters,
+              "must list at least one width in 1...\(Self.maximumWidth), got \(decoderFilters)")
         if perBlock(decoderKernelSizes, .decoderKernelSizes, filters: decoderFilters, filtersKey: .decoderFilters) {
-            check(decoderKernelSizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, .decoderKernelSizes,
-                  "\(oddKernel), got \(decoderKernelSizes)")
+            check(decoderKernelSizes.allSatisfy { kernels.contains($0) && $0 % 2 == 1 }, .decoderKernelSizes,
+                  "\(oddKernel) and at most \(Self.maximumKernelSize), got \(decoderKernelSizes)")
         }
         if perBlock(decoderUpsampleSizes, .decoderUpsampleSizes, filters: decoderFilters, filtersKey: .decoderFilters) {
-            check(decoderUpsampleSizes.allSatisfy { ($0 ?? 1) >= 1 }, .decoderUpsampleSizes,
-                  "sizes must be positive or null, got \(decoderUpsampleSizes.map { $0.map(String.init) ?? "null" })")
-            if target.count == 2 {
+            let upsamplingValid = decoderUpsampleSizes.allSatisfy { setSizes.contains($0 ?? 1) }
+            check(upsamplingValid, .decoderUpsampleSizes, "sizes must be in 1...\(GaussianDatasetFile.maximumSetSize) "
+                  + "or null, got \(listed(decoderUpsampleSizes))")
+            if targetValid && upsamplingValid {
                 check(decodedLength == numGaussians, .decoderUpsampleSizes,
-                      "upsample \(target[0]) steps to \(decodedLength), but the model outputs num_gaussians = "
-                      + "\(numGaussians); change decoder_reshape_target or the upsample sizes")
+                      "upsample \(target[0]) steps to \(decodedLength.map(String.init) ?? "more than \(Int.max)"), but the "
+                      + "model outputs num_gaussians = \(numGaussians); change decoder_reshape_target or the upsample sizes")
             }
         }
         if perBlock(decoderDropoutRates, .decoderDropoutRates, filters: decoderFilters, filtersKey: .decoderFilters) {

@@ -83,6 +83,8 @@ public final class VAETrainer {
     private var sums = VAELossAccumulator()
     private var metricsLog: MetricsLog?
     private var tensorBoard: TensorBoardWriter?
+    /// The run folder's flock, held from `prepareOutput` until `run` returns.
+    private var folderLock: RunFolder.Lock?
 
     public static let lastCheckpointName = "last.h5"
     public static let bestCheckpointName = "best.h5"
@@ -196,6 +198,7 @@ public final class VAETrainer {
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }, onEvent: (VAETrainingEvent) -> Void = { _ in }) throws -> VAETrainingResult {
         try prepareOutput()
+        defer { folderLock = nil }  // the folder is free again when run returns or throws
         let epochs = config.training.epochs
         var history: [VAEEpochMetrics] = []
         var remainingEstimate = RateEstimate()
@@ -313,6 +316,9 @@ public final class VAETrainer {
     private func endEpoch(beta: Float, learningRate: Float, seconds trainingSeconds: Double) throws -> VAEEpochMetrics {
         let validationStart = monotonicSeconds()
         let validation = try validate(beta: beta)
+        guard validation.total.isFinite else {
+            throw VAETrainingError.nonFiniteValidationLoss(epoch: epoch + 1, value: validation.total, lastCheckpoint: lastCheckpointPath)
+        }
         let index = epoch
         let train = sums.mean
         earlyStopping.update(Float(validation.total), parameters: model.store.parameters + model.store.buffers)
@@ -368,6 +374,7 @@ public final class VAETrainer {
         } catch {
             throw FileError(outputDirectory, "cannot create the output folder: \(error.localizedDescription)")
         }
+        folderLock = try RunFolder.Lock(folder: outputDirectory)  // held while this trainer lives
         let text = configText
         try writeAtomically(to: path("config.yaml")) { temporary in
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)

@@ -127,6 +127,8 @@ public enum VAETrainingEvent {
 /// Problems a run finds itself in; user-facing messages.
 public enum VAETrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+    /// The validation loss of `epoch` was NaN or infinite; `lastCheckpoint` is left as it was.
+    case nonFiniteValidationLoss(epoch: Int, value: Double, lastCheckpoint: String)
     case invalidCheckpoint(String)
     case mismatch(String)
 
@@ -135,6 +137,9 @@ public enum VAETrainingError: Error, CustomStringConvertible {
         case let .nonFiniteLoss(epoch, batch, value):
             return "the training loss became \(value) at epoch \(epoch), batch \(batch); lower training.learning_rate or set "
                 + "training.gradient_clip_norm, then start again or resume from an earlier checkpoint"
+        case let .nonFiniteValidationLoss(epoch, value, lastCheckpoint):
+            return "the validation loss became \(value) at epoch \(epoch) (a validation set holds NaN or infinite values, "
+                + "or the model diverged); no checkpoint of epoch \(epoch) was written, \(lastCheckpoint) keeps the last finite one"
         case .invalidCheckpoint(let message):
             return "invalid VAE training checkpoint: \(message)"
         case .mismatch(let message):

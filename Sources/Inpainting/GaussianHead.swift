@@ -95,8 +95,10 @@ public struct GaussianHead: Layer {
                                      scope: scope.scope("covariance"))
         // Start near one-pixel Gaussians (the grid's spacing): the entry closest to L = I gets
         // 90 % of the weight, the rest share 10 %.
-        let bias = covariance.output.bias!
-        bias.scalars[dictionary.nearestIdentity] = Foundation.log(9 * Float(Swift.max(dictionary.count - 1, 1)))
+        if scope.store.allocates {  // a counting store's tensors are empty placeholders
+            let bias = covariance.output.bias!
+            bias.scalars[dictionary.nearestIdentity] = Foundation.log(9 * Float(Swift.max(dictionary.count - 1, 1)))
+        }
     }
 
     /// The head a model configuration describes.

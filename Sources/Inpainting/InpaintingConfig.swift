@@ -1,5 +1,6 @@
 import Foundation
 import GaussianRasterizer
+import NeuralNetwork
 import SplatIO
 
 // The inpainting configuration file ("2D Gaussian Splatting with Semantic Alignment for Image
@@ -74,6 +75,11 @@ public struct InpaintingConfig: Codable, Equatable {
                   training: try c.decodeIfPresent(InpaintingTrainingConfig.self, forKey: .training)
                       ?? InpaintingTrainingConfig(),
                   seed: try c.decodeIfPresent(Int.self, forKey: .seed) ?? 0)
+        let counting = ParameterStore(allocating: false)
+        _ = InpaintingModel(config: model, store: counting)
+        let scalars = counting.parameterCount + counting.bufferCount
+        try ensure(scalars <= ParameterStore.maximumScalars, .model, in: c, "describes a model of \(groupedDigits(scalars)) "
+                   + "parameters; at most \(groupedDigits(ParameterStore.maximumScalars)) fit in memory")
     }
 
     /// Reads and validates the YAML file at `path`; errors are `FileError`s naming the file and key.
@@ -183,26 +189,33 @@ public struct InpaintingModelConfig: Codable, Equatable {
         semanticFeatures = try value(.semanticFeatures, semanticFeatures)
         globalChannels = try value(.globalChannels, globalChannels)
 
-        try ensure(baseChannels >= 1, .baseChannels, in: c, "must be at least 1, got \(baseChannels)")
-        try ensure(residualBlocks >= 0, .residualBlocks, in: c, "must not be negative, got \(residualBlocks)")
-        try ensure(featureChannels >= 1, .featureChannels, in: c, "must be at least 1, got \(featureChannels)")
+        // Every width in 1...maximumWidth, so no product of sizes below overflows; the model's
+        // parameter count is checked by `InpaintingConfig` on a counting store.
+        let widths = 1...ParameterStore.maximumWidth
+        for (key, width) in [(CodingKeys.baseChannels, baseChannels), (.featureChannels, featureChannels),
+                             (.patchEmbeddingChannels, patchEmbeddingChannels), (.mlpHidden, mlpHidden),
+                             (.semanticFeatures, semanticFeatures), (.globalChannels, globalChannels)] {
+            try ensure(widths.contains(width), key, in: c, "must be in 1...\(ParameterStore.maximumWidth), got \(width)")
+        }
+        try ensure((0...Self.maximumResidualBlocks).contains(residualBlocks), .residualBlocks, in: c,
+                   "must be in 0...\(Self.maximumResidualBlocks), got \(residualBlocks)")
         try ensure(groupNormGroups >= 1 && baseChannels % groupNormGroups == 0, .groupNormGroups, in: c,
                    "must divide base_channels (\(baseChannels)), got \(groupNormGroups)")
-        try ensure(patchSize >= 1, .patchSize, in: c, "must be at least 1, got \(patchSize)")
+        try ensure((1...Self.maximumPatchSize).contains(patchSize), .patchSize, in: c,
+                   "must be in 1...\(Self.maximumPatchSize), got \(patchSize)")
         try ensure(patchPadding >= 0 && 2 * patchPadding <= patchSize, .patchPadding, in: c,
                    "must lie in 0…patch_size/2 (\(patchSize / 2)), got \(patchPadding)")
-        try ensure(patchEmbeddingChannels >= 1, .patchEmbeddingChannels, in: c,
-                   "must be at least 1, got \(patchEmbeddingChannels)")
-        try ensure(mlpHidden >= 1, .mlpHidden, in: c, "must be at least 1, got \(mlpHidden)")
-        try ensure(choleskyValues >= 1, .choleskyValues, in: c, "must be at least 1, got \(choleskyValues)")
+        try ensure((1...Self.maximumCholeskyValues).contains(choleskyValues), .choleskyValues, in: c,
+                   "must be in 1...\(Self.maximumCholeskyValues) (values³ + 1 logits per Gaussian), got \(choleskyValues)")
         try ensure(choleskyScaleRange.count == 2 && choleskyScaleRange[0] > 0 && choleskyScaleRange[0] <= choleskyScaleRange[1],
                    .choleskyScaleRange, in: c, "must be [low, high] with 0 < low ≤ high, got \(choleskyScaleRange)")
         try ensure(choleskyShearLimit >= 0, .choleskyShearLimit, in: c, "must not be negative, got \(choleskyShearLimit)")
         try ensure(covarianceEpsilon > 0, .covarianceEpsilon, in: c, "must be positive, got \(covarianceEpsilon)")
         try ensure(offsetRange >= 0, .offsetRange, in: c, "must not be negative, got \(offsetRange)")
-        try ensure(semanticFeatures >= 1, .semanticFeatures, in: c, "must be at least 1, got \(semanticFeatures)")
-        try ensure(globalChannels >= 1, .globalChannels, in: c, "must be at least 1, got \(globalChannels)")
     }
+
+    /// Upper bounds of the depth and patch keys (the widths share `ParameterStore.maximumWidth`).
+    public static let maximumResidualBlocks = 256, maximumPatchSize = 1024, maximumCholeskyValues = 32
 
     /// Input channels of the U-Net: RGB, plus the mask when `maskChannel`.
     public var inputChannels: Int { maskChannel ? 4 : 3 }
@@ -299,9 +312,13 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         try ensure(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")
         try ensure(weightDecay >= 0, .weightDecay, in: c, "must not be negative, got \(weightDecay)")
         try ensure(gradientClip >= 0, .gradientClip, in: c, "must not be negative, got \(gradientClip)")
-        try ensure(batchSize >= 1, .batchSize, in: c, "must be at least 1, got \(batchSize)")
+        try ensure((1...Self.maximumBatchSize).contains(batchSize), .batchSize, in: c,
+                   "must be in 1...\(Self.maximumBatchSize), got \(batchSize)")
         try ensure(steps >= 1, .steps, in: c, "must be at least 1, got \(steps)")
-        try ensure(cropSize >= 16, .cropSize, in: c, "must be at least 16, got \(cropSize)")
+        try ensure((16...Self.maximumSide).contains(cropSize), .cropSize, in: c, "must be in 16...\(Self.maximumSide), got \(cropSize)")
+        try ensure(batchSize * cropSize * cropSize <= InpaintingModel.maximumPixels, .batchSize, in: c,
+                   "\(batchSize) crops of \(cropSize)² are \(batchSize * cropSize * cropSize) pixels a step; at most "
+                   + "\(InpaintingModel.maximumPixels) fit (lower batch_size or crop_size)")
         try ensure(ssimWeight >= 0, .ssimWeight, in: c, "must not be negative, got \(ssimWeight)")
         try ensure(holeL1Weight >= 0, .holeL1Weight, in: c, "must not be negative, got \(holeL1Weight)")
         try ensure(maskRatioStart > 0 && maskRatioStart < 1, .maskRatioStart, in: c,
@@ -311,8 +328,12 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         try ensure(checkpointEvery >= 1, .checkpointEvery, in: c, "must be at least 1, got \(checkpointEvery)")
         try ensure(validationEvery >= 1, .validationEvery, in: c, "must be at least 1, got \(validationEvery)")
         try ensure(validationImages >= 0, .validationImages, in: c, "must not be negative, got \(validationImages)")
-        try ensure(validationSize >= 16, .validationSize, in: c, "must be at least 16, got \(validationSize)")
+        try ensure((16...Self.maximumSide).contains(validationSize), .validationSize, in: c,
+                   "must be in 16...\(Self.maximumSide), got \(validationSize)")
     }
+
+    /// The largest batch, and the largest crop or validation side (the model's image limit).
+    public static let maximumBatchSize = 4096, maximumSide = 4096
 
     /// The hole-ratio curriculum these keys describe.
     public var maskCurriculum: MaskCurriculum {

@@ -75,6 +75,8 @@ public final class InpaintingTrainer {
     private var trainLog: CSVLog?
     private var validationLog: CSVLog?
     private var tensorBoard: TensorBoardWriter?
+    /// The run folder's flock, held from `prepareOutput` until `run` returns.
+    private var folderLock: RunFolder.Lock?
 
     /// A run from scratch.
     public init(config: InpaintingConfig, configText: String, images: InpaintingImageSet, outputDirectory: String) throws {
@@ -133,6 +135,7 @@ public final class InpaintingTrainer {
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }, onEvent: (InpaintingTrainingEvent) -> Void = { _ in }) throws -> Bool {
         try prepareOutput()
+        defer { folderLock = nil }  // the folder is free again when run returns or throws
         let training = config.training
         var window = (start: monotonicSeconds(), steps: 0, loss: 0.0, l1: 0.0, ssim: 0.0)
         var totalSeconds = 0.0, timedSteps = 0
@@ -233,6 +236,7 @@ public final class InpaintingTrainer {
         } catch {
             throw FileError(outputDirectory, "cannot create the output folder: \(error.localizedDescription)")
         }
+        folderLock = try RunFolder.Lock(folder: outputDirectory)  // held while this trainer lives
         for (name, text) in [("config.yaml", configText), ("validation.txt", sampler.images.validationNames.map { $0 + "\n" }.joined())] {
             try writeAtomically(to: path(name)) { temporary in try text.write(toFile: temporary, atomically: false, encoding: .utf8) }
         }

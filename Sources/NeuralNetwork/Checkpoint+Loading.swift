@@ -12,7 +12,8 @@ import TensorCore
 //      model's shape (in the model's creation order), then no name in the file is missing from
 //      the model — "parameter encoder.conv1.weight: shape [32, 8, 5] in checkpoint,
 //      [32, 16, 5] in model";
-//   5. optimizer state (when an optimizer is given), the random stream, schedules, extras.
+//   5. optimizer state (when an optimizer is given), the random stream, schedules, extras;
+//   6. every tensor read (parameters, buffers, optimizer state, extras) is finite.
 // Only then are values assigned. The optimizer goes first because `Optimizer.loadState` does
 // its own path and shape checks and changes nothing when it throws; after it nothing can fail.
 
@@ -87,6 +88,8 @@ extension Checkpoint {
         for (name, datasetPath) in try storedNames(under: "extra", in: file) {
             state.extras[name] = try file.readTensor(from: datasetPath)
         }
+        try Checkpoint.requireFinite(state.extras.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) },
+                                     kind: "extra tensor", path: file.path, saving: false)
     }
 
     /// Checks that `/<group>` holds exactly the names of `tensors`, each float32 with the same
@@ -111,7 +114,13 @@ extension Checkpoint {
         if let unknown = stored.keys.sorted().first(where: { !modelNames.contains($0) }) {
             throw FileError(path, "\(kind) \(unknown): in checkpoint but not in model")
         }
-        return try tensors.map { ($0.tensor, try file.read(Float.self, from: stored[$0.name]!).values) }
+        return try tensors.map { name, tensor in
+            let values = try file.read(Float.self, from: stored[name]!).values
+            guard values.allSatisfy(\.isFinite) else {
+                throw FileError(path, "\(kind) \(name) holds NaN or infinite values (a diverged run or a damaged file)")
+            }
+            return (tensor, values)
+        }
     }
 
     /// The optimizer's state tensors ("<name>/<slot>", ordered as the store's parameters), its
@@ -139,6 +148,8 @@ extension Checkpoint {
             let statePath = slot.isEmpty ? parameterPath : "\(name(forDatasetPath: parameterPath))/\(slot)"
             tensors.append((statePath, try file.readTensor(from: datasetPath)))
         }
+        try Checkpoint.requireFinite(tensors.map { (name: $0.path, tensor: $0.tensor) }, kind: "optimizer state", path: path,
+                                     saving: false)
         // Unknown names sort last; `Optimizer.loadState` reports them.
         tensors.sort { a, b in
             let nameA = splitStatePath(a.path).name, nameB = splitStatePath(b.path).name

@@ -77,6 +77,12 @@ public enum Checkpoint {
     public static func save(to path: String, store: ParameterStore, optimizer: Optimizer?, state: TrainingState) throws {
         precondition(state.step >= 0 && state.epoch >= 0,
                      "Checkpoint.save: negative step \(state.step) or epoch \(state.epoch)")
+        // A diverged run must not replace a good checkpoint: check before anything is written.
+        let optimizerState = optimizer?.stateTensors() ?? []
+        try requireFinite(store.parameters, kind: "parameter", path: path, saving: true)
+        try requireFinite(store.buffers, kind: "buffer", path: path, saving: true)
+        try requireFinite(optimizerState.map { (name: $0.path, tensor: $0.tensor) }, kind: "optimizer state", path: path, saving: true)
+        try requireFinite(state.extras.map { (name: $0.key, tensor: $0.value) }, kind: "extra tensor", path: path, saving: true)
         try writeAtomically(to: path) { temporary in
             let file = try HDF5File(creating: temporary)
             try writeHeader(state, to: file)
@@ -89,6 +95,16 @@ public enum Checkpoint {
             try writeTensors(extras, under: "extra", kind: "extra tensor", to: file, reportingAs: path)
             try file.close()
         }
+    }
+
+    /// Throws a `FileError` naming `path` and the first tensor holding NaN or ±∞: at save
+    /// ("not saved: …"), or at load ("… holds NaN or infinite values").
+    static func requireFinite(_ tensors: [(name: String, tensor: Tensor)], kind: String, path: String, saving: Bool) throws {
+        guard let bad = tensors.first(where: { !$0.tensor.scalars.allSatisfy(\.isFinite) }) else { return }
+        throw FileError(path, saving
+                        ? "not saved: \(kind) \(bad.name) holds NaN or infinite values (the training diverged; the previous "
+                            + "file, if any, is kept)"
+                        : "\(kind) \(bad.name) holds NaN or infinite values (a diverged run or a damaged file)")
     }
 
     // MARK: - Writing the sections

@@ -37,11 +37,12 @@ public func drawEllipseOutline(on image: inout RGBImage, centerX: Double, center
     for step in 0..<samples {
         let t = 2 * Double.pi * Double(step) / Double(samples)
         let (u, v) = (a * cos(t), b * sin(t))
-        let x = Int((centerX + cosine * u - sine * v).rounded(.down))
-        let y = Int((centerY + sine * u + cosine * v).rounded(.down))
+        let pointX = (centerX + cosine * u - sine * v).rounded(.down), pointY = (centerY + sine * u + cosine * v).rounded(.down)
+        // Clipped before converting: a far-away (or overflowing) point is no Int.
+        guard pointX >= 0, pointX < Double(image.width), pointY >= 0, pointY < Double(image.height) else { continue }
+        let (x, y) = (Int(pointX), Int(pointY))
         guard (x, y) != previous else { continue }
         previous = (x, y)
-        guard (0..<image.width).contains(x), (0..<image.height).contains(y) else { continue }
         let index = (y * image.width + x) * 3
         (image.pixels[index], image.pixels[index + 1], image.pixels[index + 2]) = (colour.red, colour.green, colour.blue)
     }

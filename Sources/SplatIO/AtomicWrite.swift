@@ -13,6 +13,9 @@ import Darwin
 /// and must create the complete file there. Then the temporary file is fsync'ed, renamed over
 /// `path`, and the directory is fsync'ed so the rename itself is durable.
 ///
+/// An existing `path` that is not a regular file, or not writable, is refused before `body` runs
+/// (`requireReplaceable`).
+///
 /// If `body` throws, or any step fails, the temporary file is removed, any existing file at
 /// `path` is left untouched, and the error is rethrown (steps after `body` throw `FileError`).
 /// The new file gets the permissions `body` created it with (the old file's are not copied).
@@ -26,6 +29,7 @@ import Darwin
 /// }
 /// ```
 public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
+    try requireReplaceable(path)  // a folder, a device or a read-only file is never replaced (OutputPath.swift)
     let destination = URL(fileURLWithPath: path)
     let directory = destination.deletingLastPathComponent().path
     let name = destination.lastPathComponent
@@ -51,6 +55,29 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
         throw error
     }
     try synchronizeDirectory(directory, reportingAs: path)
+}
+
+/// The process that owns a temporary file of `writeAtomically`, by its name
+/// (`.<file>.tmp-<pid>-<random>`), or nil for any other name.
+public func temporaryFileOwner(_ name: String) -> Int32? {
+    guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
+    let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+    guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt64(parts[1], radix: 16) != nil else { return nil }
+    return pid
+}
+
+/// Removes the temporary files of `writeAtomically` in `folder` whose writer is no longer
+/// running (a run killed mid-save leaves one), and returns their names. Files of live processes
+/// (another run writing here now) are kept; nothing else is touched.
+@discardableResult
+public func removeStaleTemporaryFiles(in folder: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    var removed: [String] = []
+    for name in names.sorted() {
+        guard let owner = temporaryFileOwner(name), owner != getpid(), kill(owner, 0) != 0, errno == ESRCH else { continue }
+        if unlink((folder as NSString).appendingPathComponent(name)) == 0 { removed.append(name) }
+    }
+    return removed
 }
 
 /// fsync(2) on the file at `target`; failures are reported for `reportedPath`.

@@ -49,7 +49,7 @@ extension HDF5File {
             let shape = try withHDF5Handle(
                 H5Dget_space(dataset), "H5Dget_space(\(normalized))", closedBy: .dataspace, path: path
             ) { space in try extent(of: space, at: normalized).shape }
-            let count = shape.reduce(1, *)
+            let count = try checkedElementCount(shape, at: normalized)
             let datatype = Element.hdf5ElementType.nativeDatatype
             let values = try [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 {
@@ -100,6 +100,24 @@ extension HDF5File {
     }
 
     // MARK: - Shared helpers (also used by streaming datasets)
+
+    /// The most elements one read may return (16 GiB of float32): a larger extent is a damaged
+    /// or forged file, refused before anything is allocated.
+    public static let maximumReadElements = 1 << 32
+
+    /// The element count of `shape`, checked for overflow and against `maximumReadElements`.
+    func checkedElementCount(_ shape: [Int], at normalized: String) throws -> Int {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, product <= Self.maximumReadElements else {
+                throw FileError(path, "dataset '\(normalized)' has shape \(shape): more than \(Self.maximumReadElements) "
+                                + "elements to read (a damaged file?)")
+            }
+            count = product
+        }
+        return count
+    }
 
     /// Opens the dataset at a normalized path, with a readable error if it is missing.
     func withDataset<Result>(_ normalized: String, _ body: (hid_t) throws -> Result) throws -> Result {

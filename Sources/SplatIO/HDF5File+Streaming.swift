@@ -2,8 +2,8 @@ import CHDF5
 
 // Extendable datasets for data too large to write (or read) in one piece, such as 10⁵ sets
 // of Gaussians: shape (rows, rowShape…) with an unlimited first axis, stored in chunks of
-// `chunkShape`, each compressed with the shuffle filter then gzip (both standard; h5py and
-// every HDF5 build read them).
+// `chunkShape`, each compressed with the shuffle filter then gzip and checksummed with
+// Fletcher-32 (all standard; h5py and every HDF5 build read them).
 //
 // Rows are the first axis: row r of a (R, 8) dataset is elements [8r, 8r + 8). Appending
 // grows the first axis; reading and overwriting a row range touch only the chunks that hold
@@ -51,6 +51,9 @@ extension HDF5File {
                 if compressionLevel > 0 {
                     try hdf5Check(H5Pset_deflate(creationPlist, UInt32(compressionLevel)), "H5Pset_deflate", path: path)
                 }
+                // A Fletcher-32 checksum per stored chunk, checked by every read: a damaged chunk is an
+                // error, never data (these files grow after they are closed, so they are not sealed).
+                try hdf5Check(H5Pset_fletcher32(creationPlist), "H5Pset_fletcher32", path: path)
                 try withIntermediateGroupCreation { linkPlist in
                     try withHDF5Handle(
                         H5Dcreate2(openID(), normalized, datatype, space, linkPlist, creationPlist, splatkit_h5p_default()),
@@ -114,7 +117,7 @@ extension HDF5File {
             try requireElementType(Element.self, of: dataset, at: normalized)
             try requireRows(range, within: layout, normalized)
             let shape = [range.count] + layout.rowShape
-            let count = range.count * layout.rowElements
+            let count = try checkedElementCount(shape, at: normalized)
             let values = try [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 {
                     try withRowSelection(of: dataset, start: range.lowerBound, count: range.count, layout, normalized) {
@@ -128,6 +131,42 @@ extension HDF5File {
                 initialized = count
             }
             return (values, shape)
+        }
+    }
+
+    /// Drops the rows of an extendable dataset's last chunks that cannot be read back — a chunk
+    /// a killed writer left torn (its checksum or compressed stream broken) — and returns the
+    /// rows kept. Whole chunks go: rows `start..<rows` of the first unreadable tail chunk and
+    /// after, so the caller rewrites them. A dataset that reads back whole is left as it is.
+    @discardableResult
+    public func dropUnreadableTailRows(of datasetPath: String) throws -> Int {
+        try requireWritable("repair dataset '\(datasetPath)'")
+        let normalized = HDF5Path.normalize(datasetPath)
+        let info = try datasetInfo(normalized)
+        guard var rows = info.shape.first, let chunkRows = info.chunkShape?.first, chunkRows > 0 else {
+            return info.shape.first ?? 0
+        }
+        while rows > 0 {
+            let start = (rows - 1) / chunkRows * chunkRows
+            if (try? readRowsDiscarding(info.elementType, from: normalized, range: start..<rows)) != nil { break }
+            rows = start
+            try withDataset(normalized) { dataset in
+                let extent = ([rows] + Array(info.shape.dropFirst())).map { hsize_t($0) }
+                try hdf5Check(H5Dset_extent(dataset, extent), "H5Dset_extent(\(normalized), \(rows) rows)", path: path)
+            }
+        }
+        return rows
+    }
+
+    /// Reads rows `range` as their stored element type, for `dropUnreadableTailRows`.
+    private func readRowsDiscarding(_ type: HDF5ElementType, from normalized: String, range: Range<Int>) throws {
+        switch type {
+        case .float32: _ = try readRows(Float.self, from: normalized, range: range)
+        case .float64: _ = try readRows(Double.self, from: normalized, range: range)
+        case .int32: _ = try readRows(Int32.self, from: normalized, range: range)
+        case .int64: _ = try readRows(Int64.self, from: normalized, range: range)
+        case .uint8: _ = try readRows(UInt8.self, from: normalized, range: range)
+        default: throw FileError(path, "dataset '\(normalized)' holds \(type) elements, which streaming files do not use")
         }
     }
 

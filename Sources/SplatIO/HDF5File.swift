@@ -24,12 +24,32 @@ public final class HDF5File {
     /// HDF5's file handle; -1 after `close()`.
     private(set) var fileID: hid_t
 
+    /// Whether `close()` seals the file with a CRC-32 (HDF5File+Checksum.swift).
+    private var sealsOnClose: Bool
+
     /// Creates a new file at `path`, replacing any existing file. The file is open read-write.
-    public init(creating path: String) throws {
+    ///
+    /// - Parameter sealed: write a CRC-32 of the file into its user block at `close()`, checked
+    ///   by every later `HDF5File(opening:)`. Files that grow after they are closed (streaming
+    ///   datasets) pass `false`, and may be sealed once they are final (`sealAtClose()`). Every
+    ///   new file reserves the user block.
+    public init(creating path: String, sealed: Bool = true) throws {
         _ = hdf5Initialized
         self.path = path
         self.accessMode = .readWrite
-        let id = H5Fcreate(path, splatkit_h5f_acc_trunc(), splatkit_h5p_default(), splatkit_h5p_default())
+        self.sealsOnClose = sealed
+        let creationPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_create()), "H5Pcreate(file create)", path: path)
+        defer { H5Pclose(creationPlist) }
+        try hdf5Check(H5Pset_userblock(creationPlist, hsize_t(HDF5FileSeal.userBlockSize)), "H5Pset_userblock", path: path)
+        // Unsealed files (which grow after they are closed) get HDF5's own checksums on every
+        // metadata block instead: the 1.8+ object and index formats, which h5py reads as well.
+        let accessPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_access()), "H5Pcreate(file access)", path: path)
+        defer { H5Pclose(accessPlist) }
+        if !sealed {
+            try hdf5Check(H5Pset_libver_bounds(accessPlist, splatkit_h5f_libver_v18(), splatkit_h5f_libver_latest()),
+                          "H5Pset_libver_bounds", path: path)
+        }
+        let id = H5Fcreate(path, splatkit_h5f_acc_trunc(), creationPlist, accessPlist)
         self.fileID = try hdf5Check(id, "H5Fcreate", path: path)
     }
 
@@ -43,11 +63,19 @@ public final class HDF5File {
             throw FileError(path, "no such file")
         }
         guard !isDirectory.boolValue else { throw FileError(path, "is a directory, not an HDF5 file") }
+        let sealed = try HDF5FileSeal.verify(path)
+        if sealed && mode == .readWrite { try HDF5FileSeal.removeSeal(path) }
+        self.sealsOnClose = sealed && mode == .readWrite
         let flags = mode == .readOnly ? splatkit_h5f_acc_rdonly() : splatkit_h5f_acc_rdwr()
         let id = H5Fopen(path, flags, splatkit_h5p_default())
         do {
             self.fileID = try hdf5Check(id, "H5Fopen", path: path)
         } catch let error as FileError {
+            // HDF5 locks every file it opens; another process writing it (a dataset build) holds the lock.
+            if error.reason.contains("unable to lock file") {
+                throw FileError(path, "is in use by another process (a build or run writing it); wait for it to end "
+                                + "(\(error.reason))")
+            }
             throw FileError(path, "not an HDF5 file, or damaged: \(error.reason)")
         }
     }
@@ -60,12 +88,21 @@ public final class HDF5File {
 
     public var isOpen: Bool { fileID >= 0 }
 
+    /// Makes `close()` seal the file (HDF5File+Checksum.swift): for a streaming file once it is
+    /// final, such as a finished dataset. Opening it for writing later removes the seal until
+    /// that writer closes it.
+    public func sealAtClose() throws {
+        try requireWritable("seal the file")
+        sealsOnClose = true
+    }
+
     /// Flushes and closes the file. Closing twice is allowed (the second call does nothing).
     public func close() throws {
         guard fileID >= 0 else { return }
         let id = fileID
         fileID = -1
         try hdf5Check(H5Fclose(id), "H5Fclose", path: path)
+        if sealsOnClose { try HDF5FileSeal.seal(path) }
     }
 
     /// Writes all buffered data of this file to disk (H5Fflush with global scope).

@@ -12,6 +12,8 @@ import Yams
 // - Wrong types name the key path, the expected type and what the file has
 //   ("key 'training.steps' (line 5): expected Int, found 'many'").
 // - Missing keys, invalid enum values and YAML syntax errors are reported the same way.
+// - Documents nested deeper than `maximumYAMLNesting` are refused before parsing
+//   (YAMLNestingLimit.swift): Yams parses by recursion.
 // Every error is a `FileError` whose path is the file (or the given source name).
 
 /// Decodes the YAML file at `path` into `type`. See the notes above for the strictness rules.
@@ -21,6 +23,11 @@ public func decodeYAMLConfig<T: Decodable>(_ type: T.Type, from path: String) th
 
 /// Decodes YAML text into `type`; errors name `sourceName` (a file path or e.g. "--config").
 public func decodeYAMLConfig<T: Decodable>(_ type: T.Type, yaml: String, sourceName: String) throws -> T {
+    let nesting = yamlNestingDepth(yaml)
+    guard nesting.depth <= maximumYAMLNesting else {
+        throw FileError(sourceName, "nested more than \(maximumYAMLNesting) levels deep (line \(nesting.line)); "
+                        + "a configuration needs a few")
+    }
     let recorder = YAMLKeyRecorder()
     let decoded: T
     do {

@@ -94,7 +94,7 @@ struct CompressCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        try refuseToOverwrite(input: image, output: output)
+        try requireOutputs([output, saveFit], notAmong: [image])
         let picture = try RGBImage(contentsOfPNG: image, maximumPixels: Self.maximumPixels)
         guard picture.width >= 11 && picture.height >= 11 else {
             throw FileError(image, "image is \(picture.width)×\(picture.height); the codec needs at least 11×11 pixels")
@@ -265,7 +265,7 @@ struct DecompressCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        try refuseToOverwrite(input: input, output: output)
+        try requireOutputs([output], notAmong: [input])
         let start = monotonicSeconds()
         let compressed = try CompressedGaussianImage(contentsOf: input)
         let outputWidth = width ?? compressed.width
@@ -283,13 +283,6 @@ struct DecompressCommand: ParsableCommand {
 func multiScaleSimilarity(_ x: Tensor, _ y: Tensor) -> String {
     let value = multiScaleSSIM(x, y)
     return value.isNaN ? "n/a" : String(format: "%.4f", value)
-}
-
-/// Refuses an output path that names the input file itself.
-func refuseToOverwrite(input: String, output: String) throws {
-    let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardized.path
-    let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
-    guard a != b else { throw FileError(output, "is the input file; choose another output path") }
 }
 
 extension CodecEffort: ExpressibleByArgument {}

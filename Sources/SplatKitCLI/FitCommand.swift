@@ -60,6 +60,7 @@ struct FitCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        try requireOutputs([output, render], notAmong: [image])
         var picture = try RGBImage(contentsOfPNG: image)
         if let size { picture = picture.preparedSquare(size: size) }
         guard picture.width >= 11 && picture.height >= 11 else {

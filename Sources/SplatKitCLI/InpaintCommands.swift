@@ -71,6 +71,7 @@ struct InpaintCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        try requireOutputs([output, gaussians, render], notAmong: [image, mask, model, features])
         let picture = try RGBImage(contentsOfPNG: image)
         guard picture.width * picture.height <= InpaintingModel.maximumPixels else {
             throw FileError(image, "is \(picture.width)×\(picture.height); inpaint accepts at most \(InpaintingModel.maximumPixels) pixels")

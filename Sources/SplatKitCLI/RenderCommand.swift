@@ -57,6 +57,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        try requireOutputs([output], notAmong: [gaussians])
         let set = try GaussianSet(contentsOf: gaussians)
         let (outputWidth, outputHeight) = resolvedSize(sourceWidth: set.width, sourceHeight: set.height)
         guard (1...65_536).contains(outputWidth), (1...65_536).contains(outputHeight), outputWidth * outputHeight <= 100_000_000 else {

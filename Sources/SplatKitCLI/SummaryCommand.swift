@@ -14,7 +14,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         let vaeConfig = try VAEConfig.load(from: config)
-        let model = vaeConfig.makeModel()
+        let model = vaeConfig.makeModel(allocating: false)  // counts the parameters, allocates none
         print(model.summary())
         let representation = vaeConfig.data.representation
         print("Input and output: (B, \(vaeConfig.model.numGaussians), \(representation.columns)), "

@@ -2,17 +2,15 @@ import Foundation
 import NeuralNetwork
 import SplatIO
 
-// What the training commands (train, train-inpaint) share: the output-folder check.
+// What the training commands (train, train-inpaint) share: the output-folder check, the config source.
 
-/// Refuses to train into a folder that holds files, unless resuming; `output` may be absent.
+/// Checks the run folder (NeuralNetwork/RunFolder.swift) and says what a killed run left that
+/// was removed.
 func checkRunFolder(_ output: String, resuming: Bool) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
-    guard isDirectory.boolValue else { throw FileError(output, "exists and is not a folder") }
-    let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
-    if !resuming && !contents.isEmpty {
-        throw FileError(output, "is not empty (\(contents.count) entries); refusing to overwrite an earlier run: choose another "
-                        + "--output, delete it, or continue it with --resume \((output as NSString).appendingPathComponent("last.h5"))")
+    let removed = try RunFolder.prepare(output, resuming: resuming)
+    if !removed.isEmpty {
+        print("\(output) held only what a run killed before its first checkpoint wrote (\(removed.joined(separator: ", "))); "
+              + "removed, starting afresh")
     }
 }
 

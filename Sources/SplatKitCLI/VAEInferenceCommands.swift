@@ -56,6 +56,7 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        try requireOutputs([output], notAmong: [model, input])
         let vae = try VAEInference(checkpoint: model, batchSize: batchSize)
         let latents: LatentsFile
         switch try gaussianFileFormat(input) {
@@ -151,6 +152,9 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        var isFolder: ObjCBool = false
+        let outputIsFolder = FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) && isFolder.boolValue
+        try requireOutputs(outputIsFolder ? [] : [output], notAmong: [model, input])  // a folder takes several sets
         let vae = try VAEInference(checkpoint: model, batchSize: batchSize)
         let file = try LatentsFile(contentsOf: input)
         try file.checkCompatible(with: vae, checkpoint: model, latentsPath: input)
@@ -226,6 +230,7 @@ struct ReconstructCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        try requireOutputs([render], notAmong: [model, data])
         let vae = try VAEInference(checkpoint: model)
         let dataset = try GaussianDatasetFile(opening: data)
         defer { try? dataset.close() }

@@ -36,6 +36,13 @@ final class EntropyCodingTests: XCTestCase {
         XCTAssertEqual(crc32([0]), 0xD202_EF8D)  // zlib.crc32(b"\0")
     }
 
+    func testCRC32ContinuesAcrossPieces() {
+        let bytes = Array("123456789".utf8)
+        for split in 0...bytes.count {
+            XCTAssertEqual(crc32(bytes[split...], continuing: crc32(bytes[..<split])), 0xCBF4_3926, "split at \(split)")
+        }
+    }
+
     func testStaticIntervalsRoundTripExactly() {
         var random = TestRandom(state: 1)
         // Random tables (totals up to 2¹⁶), symbols drawn from them, interleaved with raw bits.

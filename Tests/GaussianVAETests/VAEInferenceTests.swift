@@ -251,6 +251,18 @@ final class VAEInferenceTests: XCTestCase {
         XCTAssertNil(minimal.width)
         XCTAssertNil(minimal.split)
 
+        // Forged sizes (issue 23): a set size or image side no set can have is refused on read.
+        for (name, value, reason) in [("set_size", 0, "set_size 0 is invalid (a set holds 1...1048576 Gaussians)"),
+                                      ("set_size", 1 << 62, "set_size \(1 << 62) is invalid (a set holds 1...1048576 Gaussians)"),
+                                      ("width", 1 << 62, "image size \(1 << 62)×48 is invalid (sides must be 1...65536)")] {
+            let forged = path("forged.h5")
+            try latents.write(to: forged)
+            let raw = try HDF5File(opening: forged, mode: .readWrite)
+            try raw.setAttribute(name, to: value)
+            try raw.close()
+            XCTAssertThrowsError(try LatentsFile(contentsOf: forged)) { XCTAssertEqual($0 as? FileError, FileError(forged, reason)) }
+        }
+
         // A model with another latent size, another representation, another set size.
         var config = try VAEConfig.decode(yaml: tinyConfigText(), sourceName: "tiny")
         config.model.latentDim = 6

@@ -220,6 +220,31 @@ final class VAETrainerTests: VAETrainerTestCase {
         XCTAssertEqual(try longer.run().history.map(\.epoch), [2])
     }
 
+    /// A validation set holding NaN stops training with a clear error at the epoch it is met;
+    /// last.h5 and best.h5 keep the last finite epoch (issue 23).
+    func testNonFiniteValidationLossStopsTrainingAndKeepsTheLastFiniteCheckpoint() throws {
+        let dataset = try makeDataset()
+        try makeTrainer(yaml: tinyYAML(epochs: 1), dataset: dataset, output: path("run")).run()
+        let last = path("run/last.h5"), best = path("run/best.h5")
+        let (lastBytes, bestBytes) = (try Data(contentsOf: URL(fileURLWithPath: last)), try Data(contentsOf: URL(fileURLWithPath: best)))
+
+        let file = try GaussianDatasetFile(opening: dataset, forWriting: true)
+        let item = try file.splitIndices().validation[0]
+        try file.close()
+        let raw = try HDF5File(opening: dataset, mode: .readWrite)
+        try raw.overwriteRows([Float](repeating: .nan, count: 16 * 8), in: "gaussians", startingAt: item)
+        try raw.close()
+
+        let resumed = try makeTrainer(yaml: tinyYAML(epochs: 2), dataset: dataset, output: path("run"), resumingFrom: last)
+        XCTAssertThrowsError(try resumed.run()) { error in
+            XCTAssertEqual("\(error)", "the validation loss became nan at epoch 2 (a validation set holds NaN or infinite values, "
+                           + "or the model diverged); no checkpoint of epoch 2 was written, \(last) keeps the last finite one")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: last)), lastBytes)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: best)), bestBytes)
+        XCTAssertEqual(try Checkpoint.readTrainingState(from: last).epoch, 1)
+    }
+
     // MARK: - The inference commands' loader
 
     func testLoadVAERoundTrip() throws {

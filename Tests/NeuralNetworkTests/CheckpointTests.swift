@@ -361,12 +361,17 @@ final class CheckpointTests: XCTestCase {
 
     /// A save that fails part-way (after the parameters are written to the temporary file)
     /// leaves the previous checkpoint byte-for-byte intact and no temporary file behind.
-    func testFailedSaveLeavesPreviousCheckpointIntact() throws {
+    /// A trainer after 2 steps, saved to last.h5, and the bytes saved.
+    private func savedTrainer() throws -> (trainer: TinyTrainer, path: String, original: Data) {
         let trainer = TinyTrainer(seed: 1)
         trainer.train(steps: 2)
         let path = temporaryPath("last.h5")
         try trainer.save(to: path)
-        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        return (trainer, path, try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    func testFailedSaveLeavesPreviousCheckpointIntact() throws {
+        let (trainer, path, original) = try savedTrainer()
         trainer.train(steps: 1)
 
         let badExtras: [([String: Tensor], String)] = [
@@ -392,6 +397,47 @@ final class CheckpointTests: XCTestCase {
         // A successful save replaces the file.
         try trainer.save(to: path)
         XCTAssertEqual(try Checkpoint.readTrainingState(from: path).step, 3)
+    }
+
+    // MARK: Non-finite values (issue 23)
+
+    /// A diverged run (NaN or ±∞ in a parameter, optimizer state or extra) is never saved: the
+    /// save throws, naming the file and the tensor, and the previous checkpoint stays as it was.
+    func testNonFiniteValuesAreNeverSavedAndThePreviousFileIsKept() throws {
+        let (trainer, path, original) = try savedTrainer()
+        let weight = try XCTUnwrap(trainer.model.store.parameter(named: "encoder.conv1.weight"))
+        let moment = try XCTUnwrap(trainer.optimizer.stateTensors().first { $0.path == "encoder.conv1.weight/v" }).tensor
+        for (tensor, value, name) in [(weight, Float.nan, "parameter encoder.conv1.weight"),
+                                      (moment, Float.infinity, "optimizer state encoder.conv1.weight/v")] {
+            let kept = tensor.scalars[0]
+            tensor.scalars[0] = value
+            XCTAssertThrowsError(try trainer.save(to: path)) { error in
+                XCTAssertEqual(error as? FileError, FileError(path, "not saved: \(name) holds NaN or infinite values (the "
+                                                              + "training diverged; the previous file, if any, is kept)"))
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), original)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["last.h5"])
+            tensor.scalars[0] = kept
+        }
+        var state = trainer.state
+        state.extras["data.order"] = Tensor([1, -.infinity])
+        XCTAssertThrowsError(try Checkpoint.save(to: path, store: trainer.model.store, optimizer: trainer.optimizer, state: state))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), original)
+    }
+
+    /// A checkpoint holding NaN or ±∞ (written by another tool, or an older SplatKit) is refused
+    /// at load, naming the file and the tensor, and nothing is loaded.
+    func testNonFiniteValuesAreRefusedAtLoad() throws {
+        for (dataset, name) in [("parameters/encoder/conv1/weight", "parameter encoder.conv1.weight"),
+                                ("optimizer/encoder/conv1/weight/m", "optimizer state encoder.conv1.weight/m")] {
+            let path = try savedCheckpoint("nan.h5")
+            let file = try HDF5File(opening: path, mode: .readWrite)
+            let stored = try file.read(Float.self, from: dataset)
+            try file.write([.nan] + stored.values.dropFirst(), shape: stored.shape, to: dataset)
+            try file.close()
+            assertLoadFails(path, reasonContains: ["\(name) holds NaN or infinite values"])
+            try FileManager.default.removeItem(atPath: path)
+        }
     }
 
     // MARK: (e) h5py as a client

@@ -79,6 +79,12 @@ final class GaussianVisualizationTests: XCTestCase {
         var outside = blank
         drawEllipseOutline(on: &outside, centerX: 50, centerY: 50, radiusX: 3, radiusY: 3, rotation: 0, colour: red)
         XCTAssertEqual(outside, blank)
+        // Finite but far beyond Int's range (a damaged set's centre or scale): clipped, no trap.
+        for (centerX, radius) in [(1e30, 3.0), (3.4e38, 3), (3, 1e300), (-1e300, 1e300)] {
+            var far = blank
+            drawEllipseOutline(on: &far, centerX: centerX, centerY: 3, radiusX: radius, radiusY: radius, rotation: 0.2, colour: red)
+            XCTAssertEqual(far, blank, "centre \(centerX), radius \(radius)")
+        }
     }
 
     func testEllipseOutlinesLightenTheRenderAndDrawEachGaussianInBlack() {

@@ -47,11 +47,12 @@ final class AtomicWriteTests: TemporaryDirectoryTestCase {
     }
 
     func testFailedRenameRemovesTheTemporary() throws {
-        // The destination is a non-empty directory, so rename(2) fails after the body succeeds.
+        // The destination becomes a non-empty directory while the body runs (a folder there from
+        // the start is refused before the body: OutputPathTests), so rename(2) fails after it.
         let path = temporaryPath("occupied")
-        try FileManager.default.createDirectory(atPath: path + "/inside", withIntermediateDirectories: true)
         let error = assertThrowsFileError(try writeAtomically(to: path) { temporary in
             try "new".write(toFile: temporary, atomically: false, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: path + "/inside", withIntermediateDirectories: true)
         })
         XCTAssertEqual(error?.path, path)
         XCTAssertEqual(error?.reason.hasPrefix("cannot replace the file with"), true, "\(String(describing: error))")

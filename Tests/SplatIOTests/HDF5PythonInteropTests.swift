@@ -160,6 +160,54 @@ final class HDF5PythonInteropTests: TemporaryDirectoryTestCase {
     print(json.dumps({"weight": bits(weight, np.uint32), "doubles": bits(doubles, np.uint64)}))
     """#
 
+    /// A chunked dataset may declare any extent without storing it: reads of more than
+    /// `maximumReadElements` are refused before anything is allocated.
+    func testHugeDeclaredExtentsAreRefusedBeforeAllocating() throws {
+        let path = temporaryPath("huge.h5")
+        let script = """
+            import h5py, sys
+            with h5py.File(sys.argv[1], "w") as f:
+                f.create_dataset("huge", shape=(4, 1 << 22, 1 << 11), dtype="f4", chunks=(1, 1, 1 << 11))
+            """
+        let result = try runPython(script, arguments: [path])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let file = try HDF5File(opening: path)
+        let expected = FileError(path, "dataset '/huge' has shape [%@]: more than 4294967296 elements to read (a damaged file?)")
+        for (shape, read) in [("4, 4194304, 2048", { _ = try file.read(Float.self, from: "huge") }),
+                              ("1, 4194304, 2048", { _ = try file.readRows(Float.self, from: "huge", range: 0..<1) })] {
+            XCTAssertThrowsError(try read()) { error in
+                XCTAssertEqual(error as? FileError, FileError(path, expected.reason.replacingOccurrences(of: "%@", with: shape)))
+            }
+        }
+    }
+
+    /// A file another process has open for writing (HDF5 locks it) is "in use", not "damaged".
+    func testAFileAnotherProcessWritesIsInUse() throws {
+        let path = temporaryPath("busy.h5")
+        let file = try HDF5File(creating: path, sealed: false)
+        try file.write([1, 2] as [Float], shape: [2], to: "x")
+        try file.close()
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", "import h5py, sys, time\nf = h5py.File(sys.argv[1], 'a')\nprint('open', flush=True)\n"
+                            + "time.sleep(30)", path]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        var said = Data()
+        while !said.contains(UInt8(ascii: "\n")) {  // wait until the holder has the file open
+            let more = output.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            said += more
+        }
+        XCTAssertEqual(String(decoding: said, as: UTF8.self), "open\n")
+        XCTAssertThrowsError(try HDF5File(opening: path, mode: .readWrite)) { error in
+            let reason = (error as? FileError)?.reason ?? "\(error)"
+            XCTAssertTrue(reason.hasPrefix("is in use by another process (a build or run writing it); wait for it to end"), reason)
+        }
+    }
+
     func testSplatKitReadsWhatH5pyWrote() throws {
         let path = temporaryPath("h5py-written.h5")
         let result = try runPython(Self.writeScript, arguments: [path])

@@ -106,4 +106,46 @@ final class HDF5StreamingTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(exists?.reason, "cannot create dataset '/stream': a dataset exists there")
         XCTAssertEqual(try file.rowCount(of: "stream"), 3, "failed calls must not change the dataset")
     }
+
+    /// A streaming file of 4 rows in 2 uncompressed chunks, with one byte of chunk `chunk` flipped.
+    private func streamWithDamagedChunk(_ chunk: Int) throws -> (path: String, rows: [Float]) {
+        let path = temporaryPath("stream.h5")
+        let file = try HDF5File(creating: path, sealed: false)
+        try file.createExtendableDataset("stream", of: Float.self, rowShape: [4], chunkShape: [2, 4], compressionLevel: 0)
+        let rows = (0..<16).map { Float(bitPattern: 0x3F80_0000 + UInt32($0 * 37 + 11)) }  // distinct low bytes
+        try file.appendRows(rows, to: "stream")
+        try file.close()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Uncompressed but shuffled: a chunk's 8 values begin with their 8 low bytes.
+        let lowBytes = rows[(8 * chunk)..<(8 * chunk + 8)].map { UInt8(truncatingIfNeeded: $0.bitPattern) }
+        let offset = try XCTUnwrap(bytes.firstRange(of: Data(lowBytes))?.lowerBound)
+        bytes[offset] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return (path, rows)
+    }
+
+    /// A build killed mid-append leaves a torn last chunk: the rows from that chunk on are
+    /// dropped, so a rerun rewrites them instead of failing on the chunk.
+    func testATornTailChunkIsDroppedAndRewritten() throws {
+        let (path, rows) = try streamWithDamagedChunk(1)
+        let file = try HDF5File(opening: path, mode: .readWrite)
+        XCTAssertThrowsError(try file.readRows(Float.self, from: "stream", range: 2..<4))
+        XCTAssertEqual(try file.dropUnreadableTailRows(of: "stream"), 2)
+        XCTAssertEqual(try file.rowCount(of: "stream"), 2)
+        try file.appendRows(Array(rows[8...]), to: "stream")
+        XCTAssertEqual(try file.readRows(Float.self, from: "stream", range: 0..<4).values, rows)
+        XCTAssertEqual(try file.dropUnreadableTailRows(of: "stream"), 4, "a whole dataset is left as it is")
+    }
+
+    /// Streaming files are not sealed (they grow); each stored chunk carries a Fletcher-32
+    /// checksum instead, so a damaged chunk is an error naming the file, never data.
+    func testADamagedChunkIsAnErrorNotData() throws {
+        let (path, rows) = try streamWithDamagedChunk(0)
+        let reopened = try HDF5File(opening: path)
+        XCTAssertEqual(try reopened.readRows(Float.self, from: "stream", range: 2..<4).values, Array(rows[8..<16]))
+        XCTAssertThrowsError(try reopened.readRows(Float.self, from: "stream", range: 0..<2)) { error in
+            XCTAssertEqual((error as? FileError)?.path, path)
+            XCTAssertTrue("\(error)".contains("H5Dread(/stream, rows 0..<2) failed"), "\(error)")
+        }
+    }
 }

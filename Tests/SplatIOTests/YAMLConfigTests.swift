@@ -1,5 +1,5 @@
 import Foundation
-import SplatIO
+@testable import SplatIO
 import TestSupport
 import XCTest
 
@@ -144,5 +144,26 @@ final class YAMLConfigTests: TemporaryDirectoryTestCase {
         let missing = temporaryPath("missing.yaml")
         XCTAssertEqual(
             assertThrowsFileError(try decodeYAMLConfig(TrainingConfig.self, from: missing)), FileError(missing, "no such file"))
+    }
+
+    /// Yams parses by recursion: documents nested 5,000 levels deep must be an error, not a stack overflow.
+    func testDeepNestingIsRefusedBeforeParsing() throws {
+        let deepCases = [
+            ("flow", "seed: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n", 1),
+            ("entries", "seed: 1\nmodel:\n" + String(repeating: "- ", count: 5000) + "x\n", 3),
+            ("indents", (0..<5000).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1\n", 65),
+            ("flow across lines", "seed: " + String(repeating: "{a: [\n", count: 2500) + "1" + String(repeating: "]}", count: 2500), 32),
+        ]
+        for (name, yaml, line) in deepCases {
+            let error = assertThrowsFileError(try decodeYAMLConfig(TrainingConfig.self, yaml: yaml, sourceName: "deep.yaml"))
+            XCTAssertEqual(error, FileError("deep.yaml", "nested more than 64 levels deep (line \(line)); a configuration needs a few"), name)
+        }
+        // What a config needs, brackets in quotes and comments, and 64 levels still decode or fail as before.
+        XCTAssertEqual(yamlNestingDepth(validYAML).depth, 5, "4 levels, and the flow entry's marker counted again")
+        XCTAssertEqual(yamlNestingDepth("a: '[[[['  # {{{{\nb: \"]]{{\"\n").depth, 1)
+        let sixtyFour = "seed: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63) + "\n"
+        XCTAssertEqual(yamlNestingDepth(sixtyFour).depth, 64)
+        let error = assertThrowsFileError(try decodeYAMLConfig(TrainingConfig.self, yaml: sixtyFour, sourceName: "x.yaml"))
+        XCTAssertEqual(error?.reason.hasPrefix("key 'seed' (line 1): expected a single value, found a list"), true, "\(String(describing: error))")
     }
 }
