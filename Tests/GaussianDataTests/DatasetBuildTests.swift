@@ -58,7 +58,7 @@ final class DatasetBuildTests: XCTestCase {
         XCTAssertEqual(try partial.itemCount(), 4, "one window of 2 × workers")
         try partial.close()
         var fitted = 0
-        XCTAssertTrue(try builder(path("part.h5")).run { fitted = $0.fittedThisRun })
+        XCTAssertTrue(try builder(path("part.h5")).run(progress: { fitted = $0.fittedThisRun }))
         XCTAssertEqual(fitted, 1, "the resumed run fits only what was missing")
         let whole = try GaussianDatasetFile(opening: path("whole.h5")), resumed = try GaussianDatasetFile(opening: path("part.h5"))
         XCTAssertEqual(try whole.gaussians(0..<5), try resumed.gaussians(0..<5))
