@@ -50,7 +50,7 @@ test: deps
 
 # Every input kind damaged FUZZ_CASES times; fails on any crash or hang (inputs kept in fuzz-failures/).
 fuzz: build
-	scripts/fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --splatkit .build/release/splatkit
+	scripts/fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --kill-resume 20 --splatkit .build/release/splatkit
 
 demo: build
 	.build/release/splatkit demo
