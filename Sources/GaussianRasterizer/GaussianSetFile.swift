@@ -40,6 +40,9 @@ public struct GaussianSet {
 
     /// Writes the set atomically (temporary file, then rename).
     public func write(to path: String) throws {
+        guard gaussians.scalars.allSatisfy({ $0.isFinite }) else {
+            throw FileError(path, "not written: the set holds NaN or infinite values (a diverged fit?)")
+        }
         try writeAtomically(to: path) { temporary in
             let file = try HDF5File(creating: temporary)
             try file.write(gaussians.detached(), to: "gaussians")

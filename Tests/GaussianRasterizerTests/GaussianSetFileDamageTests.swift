@@ -27,4 +27,20 @@ final class GaussianSetFileDamageTests: TemporaryDirectoryTestCase {
             }
         }
     }
+
+    /// A set with a NaN or an infinity is never written (issue 23): a clear error naming the
+    /// file, and a file already there stays as it was.
+    func testNonFiniteSetsAreNotWritten() throws {
+        let path = temporaryPath("set.h5")
+        let good = GaussianSet(gaussians: Tensor(shape: [2, 8], scalars: [Float](repeating: 0.5, count: 16)), width: 8, height: 8)
+        try good.write(to: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        for bad in [Float.nan, .infinity] {
+            var rows = [Float](repeating: 0.5, count: 16)
+            rows[11] = bad
+            let set = GaussianSet(gaussians: Tensor(shape: [2, 8], scalars: rows), width: 8, height: 8)
+            XCTAssertThrowsError(try set.write(to: path)) { error in XCTAssertEqual((error as? FileError)?.path, path) }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        }
+    }
 }
