@@ -61,6 +61,37 @@ public enum VAECheckpoint {
         return (state, try VAEConfig.decode(yaml: state.config, sourceName: "\(path) (saved config)"))
     }
 
+    /// Metadata names of what the training data was: its spatial order, the side of the images
+    /// it was fitted to, and the fitting recipe.
+    public static let dataOrder = "data.order", dataFittedImageSize = "data.fitted_image_size", dataRecipe = "data.recipe"
+
+    /// The metadata a checkpoint records about its training data (what is known of it).
+    static func metadata(for data: VAETrainingData) -> [String: String] {
+        var metadata: [String: String] = [:]
+        if let order = data.order { metadata[dataOrder] = order.rawValue }
+        if let size = data.fittedImageSize { metadata[dataFittedImageSize] = String(size) }
+        if let recipe = data.recipe { metadata[dataRecipe] = recipe }
+        return metadata
+    }
+
+    /// The training data a checkpoint's metadata describes, each part validated (nil when absent,
+    /// as in checkpoints from before it was recorded).
+    static func trainingData(in metadata: [String: String], path: String) throws -> VAETrainedOn {
+        let order = try metadata[dataOrder].map { value -> SpatialOrder in
+            guard let order = SpatialOrder(rawValue: value) else {
+                throw FileError(path, "metadata \(dataOrder) is '\(value)', not one of \(SpatialOrder.allCases.map(\.rawValue))")
+            }
+            return order
+        }
+        let size = try metadata[dataFittedImageSize].map { value -> Int in
+            guard let size = Int(value), (1...65_536).contains(size) else {
+                throw FileError(path, "metadata \(dataFittedImageSize) is '\(value)', not a side of 1...65536 pixels")
+            }
+            return size
+        }
+        return VAETrainedOn(order: order, fittedImageSize: size, recipe: metadata[dataRecipe])
+    }
+
     /// The extras that carry `normalization`.
     static func extras(for normalization: ColumnNormalization) -> [String: Tensor] {
         let columns = normalization.mean.count
@@ -82,11 +113,26 @@ public enum VAECheckpoint {
 ///   config that no longer decodes, missing or malformed normalisation, tensors that do not
 ///   fit the config's model.
 public func loadVAE(from checkpoint: String) throws
-    -> (model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization, representation: SetRepresentation) {
+    -> (model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization, representation: SetRepresentation,
+        trainedOn: VAETrainedOn) {
     let (state, config) = try VAECheckpoint.readState(of: checkpoint)
     let representation = config.data.representation
     let normalization = try VAECheckpoint.normalization(in: state.extras, columns: representation.columns, path: checkpoint)
+    let trainedOn = try VAECheckpoint.trainingData(in: state.metadata, path: checkpoint)
     let model = config.makeModel()
     try Checkpoint.load(from: checkpoint, into: model.store, optimizer: nil, model: VAECheckpoint.modelKind)
-    return (model, config, normalization, representation)
+    return (model, config, normalization, representation, trainedOn)
+}
+
+/// What a checkpoint records of its training data (each nil when unknown: imported sets, or a
+/// checkpoint from before SplatKit recorded it).
+public struct VAETrainedOn: Equatable, Sendable {
+    /// The spatial order of the sets' Gaussians.
+    public let order: SpatialOrder?
+    /// The side in pixels of the images the sets were fitted to.
+    public let fittedImageSize: Int?
+    /// The recipe (FitRecipe raw value) that fitted them.
+    public let recipe: String?
+
+    public static let unknown = VAETrainedOn(order: nil, fittedImageSize: nil, recipe: nil)
 }

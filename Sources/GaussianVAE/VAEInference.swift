@@ -47,11 +47,13 @@ public struct VAEInference {
     public let config: VAEConfig
     public let normalization: ColumnNormalization
     public let representation: SetRepresentation
+    /// What the model was trained on (order, fitted size, recipe), as far as known.
+    public let trainedOn: VAETrainedOn
     /// Sets per forward pass.
     public var batchSize: Int
 
     public init(model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization,
-                representation: SetRepresentation, batchSize: Int = 64) {
+                representation: SetRepresentation, trainedOn: VAETrainedOn = .unknown, batchSize: Int = 64) {
         precondition(batchSize >= 1, "VAEInference: batch size \(batchSize) must be positive")
         precondition(model.columnCount == representation.columns && normalization.mean.count == representation.columns,
                      "VAEInference: model of \(model.columnCount) columns, normalisation of \(normalization.mean.count), "
@@ -60,6 +62,7 @@ public struct VAEInference {
         self.config = config
         self.normalization = normalization
         self.representation = representation
+        self.trainedOn = trainedOn
         self.batchSize = batchSize
     }
 
@@ -67,7 +70,7 @@ public struct VAEInference {
     public init(checkpoint path: String, batchSize: Int = 64) throws {
         let vae = try loadVAE(from: path)
         self.init(model: vae.model, config: vae.config, normalization: vae.normalization,
-                  representation: vae.representation, batchSize: batchSize)
+                  representation: vae.representation, trainedOn: vae.trainedOn, batchSize: batchSize)
     }
 
     /// N, the Gaussians per set the model takes and returns.

@@ -395,7 +395,7 @@ public final class VAETrainer {
                         "data": ["train_count": Double(data.train.count), "validation_count": Double(data.validation.count),
                                  "set_size": Double(data.setSize)],
                         "epoch_sums": sums.stateValues],
-            extras: extras)
+            extras: extras, metadata: VAECheckpoint.metadata(for: data))
     }
 
     private func saveCheckpoint(to path: String) throws {

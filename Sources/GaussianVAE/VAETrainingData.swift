@@ -25,6 +25,10 @@ public struct VAETrainingData {
     /// The side in pixels of the images the sets were fitted to (the render loss shows them at
     /// that footprint); nil when unknown (imported sets), taken as the render loss's own size.
     public var fittedImageSize: Int?
+    /// The spatial order of the sets' Gaussians and the recipe that fitted them, when known
+    /// (recorded in checkpoints, so inference orders and renders single sets as trained).
+    public var order: SpatialOrder?
+    public var recipe: String?
 
     public init(train: any GaussianSetSource, validation: any GaussianSetSource, name: String) {
         self.train = train
@@ -51,6 +55,8 @@ public struct VAETrainingData {
                                    validation: try DatasetSplit(file, split: "validation"), name: path)
         data.flips = SetFlips(settings: file.settings)
         data.fittedImageSize = file.settings.imageSize > 0 ? file.settings.imageSize : nil
+        data.order = SpatialOrder(rawValue: file.settings.order)
+        data.recipe = file.settings.recipe.isEmpty ? nil : file.settings.recipe
         try data.checkNotEmpty()
         return data
     }

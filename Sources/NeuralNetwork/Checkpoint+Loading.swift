@@ -75,8 +75,11 @@ extension Checkpoint {
                              step: Int(step), epoch: Int(epoch))
     }
 
-    /// Reads `/schedule` and `/extra` into `state`.
+    /// Reads `/schedule`, `/metadata` and `/extra` into `state`.
     private static func readProgress(_ file: HDF5File, into state: inout TrainingState) throws {
+        if try file.kind(of: "metadata") != nil {
+            for key in try file.attributeNames(at: "metadata") { state.metadata[key] = try file.stringAttribute(key, at: "metadata") }
+        }
         if try file.kind(of: "schedule") != nil {
             for child in try file.children(of: "schedule") where child.kind == .group {
                 let group = "schedule/\(child.name)"

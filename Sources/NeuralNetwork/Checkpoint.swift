@@ -17,6 +17,8 @@ import TensorCore
 //   /random/state                      int64 (4): the generator's xoshiro256** words, as bit patterns
 //   /random                            attributes: has_spare_normal (int64 0/1), spare_normal (float64)
 //   /schedule/<group>                  one float64 attribute per value of `TrainingState.schedules`
+//   /metadata                          one string attribute per entry of `TrainingState.metadata`
+//                                      (optional: checkpoints from before it have none)
 //   /extra/<name as path>              float32: the caller's extra tensors
 //
 // Saving goes through `writeAtomically`: the file is built under a temporary name in the same
@@ -41,15 +43,19 @@ public struct TrainingState {
     /// Extra float tensors by dotted name (e.g. early stopping's best parameters, or the
     /// current epoch's shuffling order).
     public var extras: [String: Tensor]
+    /// Named strings that describe the run (e.g. the spatial order and recipe of its training
+    /// data, for inference); empty in checkpoints written before they existed.
+    public var metadata: [String: String]
 
     public init(model: String, config: String = "", step: Int = 0, epoch: Int = 0,
-                schedules: [String: [String: Double]] = [:], extras: [String: Tensor] = [:]) {
+                schedules: [String: [String: Double]] = [:], extras: [String: Tensor] = [:], metadata: [String: String] = [:]) {
         self.model = model
         self.config = config
         self.step = step
         self.epoch = epoch
         self.schedules = schedules
         self.extras = extras
+        self.metadata = metadata
     }
 }
 
@@ -91,6 +97,11 @@ public enum Checkpoint {
             if let optimizer { try writeOptimizer(optimizer, to: file, reportingAs: path) }
             try writeRandom(store.random.generator, to: file)
             try writeSchedules(state.schedules, to: file, reportingAs: path)
+            try file.createGroup("metadata")
+            for (key, value) in state.metadata.sorted(by: { $0.key < $1.key }) {
+                guard !key.isEmpty, !key.contains("/") else { throw FileError(path, "metadata name \"\(key)\" cannot be saved") }
+                try file.setAttribute(key, to: value, at: "metadata")
+            }
             let extras = state.extras.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
             try writeTensors(extras, under: "extra", kind: "extra tensor", to: file, reportingAs: path)
             try file.close()

@@ -42,7 +42,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Seed of ε for --sample.")
     var seed: UInt64 = 0
 
-    @Option(help: "For a single set: the spatial order to put it in (the model's dataset order; default morton).")
+    @Option(help: "For a single set: the spatial order to put it in (default: the order the model was trained in, as its checkpoint records; morton when it records none).")
     var order: SpatialOrder?
 
     @Option(help: "Sets per forward pass.")
@@ -63,7 +63,7 @@ struct EncodeCommand: ParsableCommand {
         case GaussianSet.format:
             let set = try GaussianSet(contentsOf: input)
             try vae.checkSetSize(set.gaussians.shape[0], in: input)
-            let setOrder = order ?? .morton
+            let setOrder = order ?? vae.trainedOn.order ?? .morton
             let sets = set.gaussians.unsqueezed(0)  // (1, N, 8)
             let codes = vae.latents(of: sets, order: setOrder, sampleSeed: sample ? seed : nil)
             let name = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -124,8 +124,9 @@ struct DecodeCommand: ParsableCommand {
             One latent (or --index I) is written as a Gaussian set file at --output. Several are written \
             into the folder --output, one `<name>.h5` per latent (names from the latents file, made safe \
             as file names, unique). Sets are de-normalised, in the Image-GS convention, in the model's \
-            spatial order; their width and height are the size the encoded sets were fitted at, or 256 \
-            when the latents file does not record it. Render them with `splatkit render`.
+            spatial order; their width and height are the size the encoded sets were fitted at (from the \
+            latents file, else the model's training data, else 256), and they record the recipe of the \
+            model's training sets. Render them with `splatkit render`.
             """)
 
     @Option(help: "The VAE checkpoint that encoded the latents.")
@@ -166,10 +167,13 @@ struct DecodeCommand: ParsableCommand {
             latents = latents.sliced(index..<(index + 1), alongAxis: 0)
             names = [names[index]]
         }
-        let width = file.width ?? defaultFittedImageSize, height = file.height ?? defaultFittedImageSize
+        let trainedSize = vae.trainedOn.fittedImageSize ?? defaultFittedImageSize
+        let width = file.width ?? trainedSize, height = file.height ?? trainedSize
         let sets = vae.decode(latents)  // (k, N, 8)
+        // The recipe the training sets were fitted with, so `render` picks their rasterizer.
         func set(_ i: Int) -> GaussianSet {
-            GaussianSet(gaussians: sets.sliced(i..<(i + 1), alongAxis: 0).squeezed(0), width: width, height: height)
+            GaussianSet(gaussians: sets.sliced(i..<(i + 1), alongAxis: 0).squeezed(0), width: width, height: height,
+                        recipe: vae.trainedOn.recipe)
         }
         if names.count == 1 {
             try set(0).write(to: output)

@@ -88,6 +88,14 @@ final class VAETrainerTests: VAETrainerTestCase {
         // At the end the model holds the best epoch's parameters, which best.h5 holds too.
         let best = try loadVAE(from: (output as NSString).appendingPathComponent("best.h5"))
         XCTAssertEqual(tensors(best.model.store), tensors(trainer.model.store))
+        // What the data was, for inference: its order, fitted size and recipe (issue 24).
+        let settings = try GaussianDatasetFile(opening: dataset).settings
+        XCTAssertEqual(best.trainedOn, VAETrainedOn(order: SpatialOrder(rawValue: settings.order),
+                                                   fittedImageSize: settings.imageSize, recipe: settings.recipe))
+        XCTAssertNotNil(best.trainedOn.order)
+        assertFileError(try VAECheckpoint.trainingData(in: ["data.order": "zigzag"], path: "x.h5"), mentions: ["x.h5", "zigzag"])
+        assertFileError(try VAECheckpoint.trainingData(in: ["data.fitted_image_size": "-3"], path: "x.h5"), mentions: ["x.h5", "-3"])
+        XCTAssertEqual(try VAECheckpoint.trainingData(in: [:], path: "x.h5"), .unknown)
     }
 
     // MARK: - Resuming bit for bit

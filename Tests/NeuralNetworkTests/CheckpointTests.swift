@@ -190,6 +190,7 @@ final class CheckpointTests: XCTestCase {
         state.schedules["edge_cases"] = ["no_best": -.infinity, "tenth": 0.1, "negative_zero": -0.0, "huge": 1e300]
         for (name, tensor) in stopping.bestParameterTensors() { state.extras["best.\(name)"] = tensor }
         state.extras["scalar"] = Tensor(-0.0)
+        state.metadata = ["data.order": "hilbert", "note": "σ and unicode survive"]
         let path = temporaryPath("round-trip.h5")
         try Checkpoint.save(to: path, store: source.model.store, optimizer: source.optimizer, state: state)
 
@@ -216,6 +217,8 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(header.model, TinyModel.kind)
         XCTAssertEqual(header.config, state.config)
         XCTAssertEqual(header.schedules, state.schedules)
+        XCTAssertEqual(header.metadata, state.metadata)
+        XCTAssertEqual(loaded.metadata, state.metadata)
         let modelOnly = TinyTrainer(seed: 3)
         try Checkpoint.load(from: path, into: modelOnly.model.store, optimizer: nil, model: TinyModel.kind)
         XCTAssertEqual(modelOnly.model.snapshot.tensors, source.model.snapshot.tensors)
