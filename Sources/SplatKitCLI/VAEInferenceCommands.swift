@@ -61,20 +61,16 @@ struct EncodeCommand: ParsableCommand {
         let latents: LatentsFile
         switch try gaussianFileFormat(input) {
         case GaussianSet.format:
-            let set = try GaussianSet(contentsOf: input)
-            try vae.checkSetSize(set.gaussians.shape[0], in: input)
-            let setOrder = order ?? vae.trainedOn.order ?? .morton
-            let sets = set.gaussians.unsqueezed(0)  // (1, N, 8)
-            let codes = vae.latents(of: sets, order: setOrder, sampleSeed: sample ? seed : nil)
             let name = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-            latents = LatentsFile(latents: codes, names: [name], checkpoint: model, representation: vae.representation,
-                                  sampled: sample, seed: sample ? seed : nil, setSize: vae.setSize, order: setOrder,
-                                  width: set.width, height: set.height, source: input)
+            latents = try vae.latentsFile(of: try GaussianSet(contentsOf: input), name: name, order: order,
+                                          sampleSeed: sample ? seed : nil, checkpoint: model, source: input)
         case GaussianDatasetFile.format:
             guard order == nil else {
                 throw ValidationError("--order applies to a single set; a dataset's sets are already in its order")
             }
-            latents = try encodeDataset(vae)
+            latents = try vae.latentsFile(ofDataset: input, split: split, sampleSeed: sample ? seed : nil, checkpoint: model) {
+                print("  \($0)/\($1) sets")
+            }
         case let other:
             let hint = other == LatentsFile.format ? "; it holds latents already: decode them with `splatkit decode`" : ""
             throw FileError(input, "not a Gaussian set or dataset (format attribute is '\(other)', expected "
@@ -83,36 +79,6 @@ struct EncodeCommand: ParsableCommand {
         try latents.write(to: output)
         print("encoded \(latents.count) set\(latents.count == 1 ? "" : "s") → \(latents.count) × \(latents.latentDimensions) "
               + "\(sample ? "samples z (seed \(seed))" : "means μ") → \(output)")
-    }
-
-    /// Every set of the split, read and encoded 1024 at a time.
-    private func encodeDataset(_ vae: VAEInference) throws -> LatentsFile {
-        let dataset = try GaussianDatasetFile(opening: input)
-        defer { try? dataset.close() }
-        let source = try DatasetSplit(dataset, split: split)
-        try vae.checkSetSize(source.setSize, in: input)
-        guard source.count > 0 else { throw FileError(input, "the '\(split)' split holds no sets") }
-        guard let order = SpatialOrder(rawValue: dataset.settings.order) else {
-            throw FileError(input, "unknown order '\(dataset.settings.order)' (morton, hilbert or none)")
-        }
-        var means: [Tensor] = [], logVariances: [Tensor] = [], names: [String] = []
-        var start = 0
-        while start < source.count {
-            let indices = Array(start..<Swift.min(start + 1024, source.count))
-            let sets = Tensor(shape: [indices.count, vae.setSize, 8], scalars: try source.read(indices: indices))
-            let (mean, logVariance) = vae.posterior(normalized: vae.normalizedInput(sets))
-            means.append(mean)
-            logVariances.append(logVariance)
-            names += try indices.map { try dataset.names(source.items[$0]..<(source.items[$0] + 1))[0] }
-            start += indices.count
-            print("  \(start)/\(source.count) sets")
-        }
-        let mean = Tensor.concatenated(means, alongAxis: 0), logVariance = Tensor.concatenated(logVariances, alongAxis: 0)
-        let codes = sample ? vae.sample(mean: mean, logVariance: logVariance, seed: seed) : mean
-        let size = dataset.settings.imageSize >= 1 ? dataset.settings.imageSize : nil
-        return LatentsFile(latents: codes, names: names, checkpoint: model, representation: vae.representation,
-                           sampled: sample, seed: sample ? seed : nil, setSize: vae.setSize, order: order,
-                           width: size, height: size, source: input, split: split)
     }
 }
 

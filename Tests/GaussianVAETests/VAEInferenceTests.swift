@@ -136,6 +136,36 @@ final class VAEInferenceTests: XCTestCase {
         XCTAssertEqual(vae.latents(of: sets, order: .none).scalars, vae.latents(of: sets).scalars)
     }
 
+    /// The library's encoding of a dataset split (the `encode` command's) equals encoding the
+    /// same sets directly, chunk size aside, with names, order and size from the dataset; a
+    /// single set goes in the model's training order unless told otherwise.
+    func testLatentsFilesOfADatasetAndOfOneSet() throws {
+        let file = path("data.h5")
+        let sets = try writeDataset(count: 8, at: file)
+        let vae = try tinyVAE(fittedTo: sets)
+        var reports: [Int] = []
+        let all = try vae.latentsFile(ofDataset: file, split: "all", checkpoint: "model.h5", chunk: 3) { done, total in
+            XCTAssertEqual(total, 8)
+            reports.append(done)
+        }
+        XCTAssertEqual(reports, [3, 6, 8])
+        assertClose(all.latents.scalars, vae.latents(of: sets, order: .none).scalars, accuracy: 1e-5)
+        XCTAssertEqual(all.names, (0..<8).map { String(format: "art_%05d", $0) })
+        XCTAssertEqual(all.order, .morton)
+        XCTAssertEqual([all.width, all.height], [32, 32])
+        XCTAssertEqual(all.split, "all")
+        XCTAssertThrowsError(try vae.latentsFile(ofDataset: path("missing.h5"), split: "all", checkpoint: "model.h5"))
+
+        let set = GaussianSet(gaussians: sets.sliced(0..<1, alongAxis: 0).squeezed(0), width: 32, height: 32)
+        let hilbertTrained = VAEInference(model: vae.model, config: vae.config, normalization: vae.normalization,
+                                          representation: vae.representation,
+                                          trainedOn: VAETrainedOn(order: .hilbert, fittedImageSize: 32, recipe: "imagegs"))
+        XCTAssertEqual(try hilbertTrained.latentsFile(of: set, name: "one", checkpoint: "m.h5", source: "one.h5").order, .hilbert)
+        XCTAssertEqual(try vae.latentsFile(of: set, name: "one", checkpoint: "m.h5", source: "one.h5").order, .morton)
+        XCTAssertEqual(try vae.latentsFile(of: set, name: "one", order: .none, checkpoint: "m.h5", source: "one.h5").latents.scalars,
+                       vae.latents(of: set.gaussians.unsqueezed(0), order: .none).scalars)
+    }
+
     /// normalised → Image-GS (de-normalise, representation decode) → normalised is the identity.
     func testDenormalizationRoundTrip() throws {
         let sets = syntheticSets(count: 4)
