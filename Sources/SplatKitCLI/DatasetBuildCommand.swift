@@ -78,10 +78,9 @@ struct DatasetBuildCommand: ParsableCommand {
 
     func run() throws {
         let source: DatasetSource = images.map { .images(folder: $0) } ?? .procedural(count: procedural!, seed: seed)
-        let steps = recipe.takesSteps ? steps : 0  // what the file records and the banner says
-        let settings = DatasetSettings(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe.rawValue,
-                                       order: (order ?? (recipe.placesOnGrid ? SpatialOrder.none : .morton)).rawValue, seed: seed, splits: try splitFractions(splits),
-                                       crops: crops, flipCrops: flip)
+        let settings = DatasetSettings.forBuild(setSize: gaussians, imageSize: size, steps: steps, recipe: recipe, order: order,
+                                                seed: seed, splits: try splitFractions(splits), crops: crops, flipCrops: flip)
+        let steps = settings.steps  // what the file records and the banner says
         let workerCount = workers ?? ComputeThreads.defaultCount()
         var builder = DatasetBuilder(source: source, output: output, settings: settings, workers: workerCount)
         builder.keepAspect = keepAspect
@@ -104,11 +103,7 @@ struct DatasetBuildCommand: ParsableCommand {
 
 extension SpatialOrder: ExpressibleByArgument {}
 
-/// Parses `--splits` ("0.9,0.05,0.05"): three non-negative train/validation/test fractions summing to 1.
+/// `--splits` parsed by GaussianData's `SplitFractions`, as a usage error.
 func splitFractions(_ text: String) throws -> [Double] {
-    let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-    guard parts.count == 3, parts.allSatisfy({ $0 != nil && $0! >= 0 }), abs(parts.reduce(0) { $0 + $1! } - 1) < 1e-6 else {
-        throw ValidationError("--splits must be three non-negative fractions that sum to 1, e.g. 0.9,0.05,0.05")
-    }
-    return parts.map { $0! }
+    do { return try SplitFractions.parse(text) } catch { throw ValidationError("--splits: \(error)") }
 }

@@ -1,0 +1,29 @@
+import GaussianFitting
+import XCTest
+@testable import GaussianData
+
+// What a build records: the default order per recipe, the steps of stepless recipes, and the
+// split fractions as written on a command line.
+final class DatasetPolicyTests: XCTestCase {
+    func testBuildSettingsFollowTheRecipe() {
+        func settings(_ recipe: FitRecipe, order: SpatialOrder? = nil) -> DatasetSettings {
+            DatasetSettings.forBuild(setSize: 64, imageSize: 32, steps: 500, recipe: recipe, order: order, seed: 1, splits: [0.8, 0.1, 0.1])
+        }
+        XCTAssertEqual(settings(.imagegs).order, "morton")
+        XCTAssertEqual(settings(.imagegsGrid).order, "none", "grid sets keep the grid's Morton order of cells")
+        XCTAssertEqual(settings(.imagegsGrid, order: .hilbert).order, "hilbert", "an asked order wins")
+        XCTAssertEqual(settings(.imagegs).steps, 500)
+        XCTAssertEqual(settings(.imagegsGridLayoutRidge).steps, 0, "colours solved: no steps recorded")
+        XCTAssertEqual(settings(.gaussianimage).recipe, "gaussianimage")
+    }
+
+    func testSplitFractions() throws {
+        XCTAssertEqual(try SplitFractions.parse("0.9,0.05,0.05"), [0.9, 0.05, 0.05])
+        XCTAssertEqual(try SplitFractions.parse(" 1, 0 ,0"), [1, 0, 0])
+        for bad in ["0.9,0.1", "0.5,0.5,0.5", "-0.1,0.6,0.5", "a,b,c", "0.9,,0.1", "nan,0,1", "1,0,0,0"] {
+            XCTAssertThrowsError(try SplitFractions.parse(bad), bad) { error in
+                XCTAssertTrue("\(error)".contains(bad), "\(error)")
+            }
+        }
+    }
+}
