@@ -57,3 +57,46 @@ public func loadInpaintingModel(from path: String) throws -> (model: InpaintingM
     try Checkpoint.load(from: path, into: store, optimizer: nil, model: InpaintingCheckpoint.modelKind)
     return (model, config, store)
 }
+
+/// A trained inpainting model ready to run, with the image features it reads.
+public struct ResolvedInpaintingModel {
+    public let model: InpaintingModel
+    public let config: InpaintingConfig
+    /// The checkpoint it was loaded from.
+    public let path: String
+    /// The precomputed features table, for a model with semantic_source: precomputed.
+    public let features: ImageFeatures?
+}
+
+extension InpaintingCheckpoint {
+    /// The model at `path`, else the shipped one (`shippedModelCandidates`), with the features
+    /// file it needs: required for a model with semantic_source: precomputed (and checked
+    /// against its feature size), refused for one that learns its own.
+    public static func resolve(model path: String?, features: String? = nil) throws -> ResolvedInpaintingModel {
+        let modelPath: String
+        if let path {
+            modelPath = path
+        } else {
+            let candidates = shippedModelCandidates()
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw FileError(shippedModelPath, "the shipped model was not found (looked in \(candidates.joined(separator: ", "))); "
+                                + "pass a model file")
+            }
+            modelPath = found
+        }
+        let loaded = try loadInpaintingModel(from: modelPath)
+        let settings = loaded.config.model
+        switch (settings.semanticSource, features) {
+        case (.precomputed, nil):
+            throw FileError(modelPath, "reads precomputed image features (semantic_source: precomputed); give a features file")
+        case (.learned, .some(let file)):
+            throw FileError(file, "features given, but \(modelPath) computes its own global features (semantic_source: learned)")
+        case (.precomputed, .some(let file)):
+            let table = try ImageFeatures(contentsOf: file)
+            try table.check(dimensions: settings.semanticFeatures)
+            return ResolvedInpaintingModel(model: loaded.model, config: loaded.config, path: modelPath, features: table)
+        case (.learned, nil):
+            return ResolvedInpaintingModel(model: loaded.model, config: loaded.config, path: modelPath, features: nil)
+        }
+    }
+}

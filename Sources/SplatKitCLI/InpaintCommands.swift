@@ -5,37 +5,6 @@ import Inpainting
 import SplatIO
 import TensorCore
 
-/// The model of `--model`, else the shipped models/inpaint_cpu.h5, and the features file it
-/// needs: `features` is required for models with semantic_source: precomputed and refused otherwise.
-func resolvedInpaintingModel(_ path: String?, features: String? = nil)
-    throws -> (model: InpaintingModel, config: InpaintingConfig, path: String, features: ImageFeatures?) {
-    let modelPath: String
-    if let path {
-        modelPath = path
-    } else {
-        let candidates = InpaintingCheckpoint.shippedModelCandidates()
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw FileError(InpaintingCheckpoint.shippedModelPath,
-                            "the shipped model was not found (looked in \(candidates.joined(separator: ", "))); pass --model M.h5")
-        }
-        modelPath = found
-    }
-    let loaded = try loadInpaintingModel(from: modelPath)
-    let model = loaded.config.model
-    switch (model.semanticSource, features) {
-    case (.precomputed, nil):
-        throw FileError(modelPath, "reads precomputed image features (semantic_source: precomputed); pass --features FILE.h5")
-    case (.learned, .some(let file)):
-        throw FileError(file, "--features given, but \(modelPath) computes its own global features (semantic_source: learned)")
-    case (.precomputed, .some(let file)):
-        let table = try ImageFeatures(contentsOf: file)
-        try table.check(dimensions: model.semanticFeatures)
-        return (loaded.model, loaded.config, modelPath, table)
-    case (.learned, nil):
-        return (loaded.model, loaded.config, modelPath, nil)
-    }
-}
-
 /// `splatkit inpaint`: fills the holes of one image with the Gaussians a trained model predicts.
 struct InpaintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -77,7 +46,8 @@ struct InpaintCommand: ParsableCommand {
             throw FileError(image, "is \(picture.width)×\(picture.height); inpaint accepts at most \(InpaintingModel.maximumPixels) pixels")
         }
         let holes = try HoleMask.read(from: mask, width: picture.width, height: picture.height, imageName: image)
-        let (network, _, modelPath, table) = try resolvedInpaintingModel(model, features: features)
+        let resolved = try InpaintingCheckpoint.resolve(model: model, features: features)
+        let (network, modelPath, table) = (resolved.model, resolved.path, resolved.features)
         let start = monotonicSeconds()
         let result = network.inpaint(picture.tensor(), mask: holes, features: try table?.vector(for: image))
         let seconds = monotonicSeconds() - start
@@ -125,7 +95,7 @@ struct InpaintingItemOptions: ParsableArguments {
 
     /// The model of `--model` (nil: the shipped one) with the features this selection names.
     func model(_ path: String?) throws -> (model: InpaintingModel, path: String, features: ImageFeatures?) {
-        let resolved = try resolvedInpaintingModel(path, features: features)
+        let resolved = try InpaintingCheckpoint.resolve(model: path, features: features)
         return (resolved.model, resolved.path, resolved.features)
     }
 

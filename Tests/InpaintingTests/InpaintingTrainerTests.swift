@@ -169,6 +169,20 @@ final class InpaintingTrainerTests: XCTestCase {
                                             outputDirectory: folder + "/precomputed")
         XCTAssertTrue(try trainer.run())
         let loaded = try loadInpaintingModel(from: folder + "/precomputed/model.h5")
+        // The model/features rules: a precomputed-features model needs the file; one that
+        // learns its own refuses it.
+        let modelPath = folder + "/precomputed/model.h5"
+        XCTAssertEqual(try InpaintingCheckpoint.resolve(model: modelPath, features: featuresPath).features?.names, names)
+        XCTAssertThrowsError(try InpaintingCheckpoint.resolve(model: modelPath)) { error in
+            XCTAssertTrue("\(error)".contains(modelPath) && "\(error)".contains("precomputed"), "\(error)")
+        }
+        let learned = try InpaintingTrainer(config: tinyTrainingConfig(steps: 1), configText: try yamlText(tinyTrainingConfig(steps: 1)),
+                                            images: try images(config: tinyTrainingConfig(steps: 1)), outputDirectory: folder + "/learned")
+        XCTAssertTrue(try learned.run())
+        XCTAssertNil(try InpaintingCheckpoint.resolve(model: folder + "/learned/model.h5").features)
+        XCTAssertThrowsError(try InpaintingCheckpoint.resolve(model: folder + "/learned/model.h5", features: featuresPath)) { error in
+            XCTAssertTrue("\(error)".contains(featuresPath), "\(error)")
+        }
         let items = try InpaintingEvaluationSet.items(images: folder + "/images", kinds: [.small], size: 32, limit: 2, features: table)
         XCTAssertEqual(items[1].features, Array(vectors.scalars[8..<16]))
         XCTAssertTrue(loaded.model.evaluate(items[0]).scores.psnr.isFinite)
