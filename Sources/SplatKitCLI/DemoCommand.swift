@@ -3,6 +3,7 @@ import Foundation
 import GaussianCodec
 import GaussianFitting
 import GaussianRasterizer
+import GaussianVAE
 import NeuralNetwork
 import SplatIO
 import TensorCore
@@ -144,8 +145,7 @@ struct DemoCommand: ParsableCommand {
         print("8/11 evaluating on the test split")
         let evaluate = try EvaluateCommand.parse(["--model", path("vae/best.h5"), "--data", path("dataset.h5"), "--split", "test",
                                                   "--json", path("evaluation.json")] + threads)
-        try evaluate.run()
-        try checkVAEQuality(evaluation: path("evaluation.json"))
+        try checkVAEQuality(try evaluate.evaluate())
         print("9/11 writing the dataset report")
         let report = try ReportDatasetCommand.parse([path("dataset.h5"), "--output", path("report"), "--samples", "3"] + threads)
         try report.run()
@@ -160,11 +160,9 @@ extension DemoCommand {
     /// The demo VAE's renders on the test split must resemble the fitted sets' renders: a model
     /// that learnt nothing fails the demo (the train split's mean set renders the test sets at 13.9 dB;
     /// the demo VAE at 19.3 dB, a rank-64 PCA of the sets at 19.7 dB).
-    fileprivate func checkVAEQuality(evaluation file: String) throws {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file)))
-        let comparison = (json as? [String: Any])?["vae_vs_fitted"] as? [String: Any]
-        guard let psnr = comparison?["psnr"] as? Double else {
-            throw ValidationError("demo check failed: \(file) has no VAE-vs-fitted PSNR")
+    fileprivate func checkVAEQuality(_ evaluation: VAEEvaluation) throws {
+        guard let psnr = evaluation.vaeVersusFitted.meanPSNR, psnr.isFinite else {
+            throw ValidationError("demo check failed: the evaluation has no VAE-vs-fitted PSNR")
         }
         guard psnr > Self.minimumVAEPSNR else {
             throw ValidationError(String(format: "demo check failed: VAE renders are %.2f dB from the fitted sets' renders, below %.0f dB",

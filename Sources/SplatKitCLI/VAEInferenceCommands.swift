@@ -292,7 +292,11 @@ struct EvaluateCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
 
-    func run() throws {
+    func run() throws { try evaluate() }
+
+    /// Runs the evaluation, prints it (and writes --json), and returns it (the demo checks it).
+    @discardableResult
+    func evaluate() throws -> VAEEvaluation {
         try compute.apply()
         let vae = try VAEInference(checkpoint: model, batchSize: batchSize)
         let dataset = try GaussianDatasetFile(opening: data)
@@ -325,6 +329,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             print("wrote \(json)")
         }
+        return result
     }
 }
 
