@@ -117,9 +117,7 @@ public struct DatasetBuilder {
     /// - Returns: whether the dataset is complete.
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }, progress: (BuildProgress) -> Void = { _ in }) throws -> Bool {
-        guard let order = SpatialOrder(rawValue: settings.order) else {
-            throw FileError(output, "unknown order '\(settings.order)' (morton, hilbert or none)")
-        }
+        let order = settings.order
         let names = try itemNames()
         let dataset: GaussianDatasetFile
         if FileManager.default.fileExists(atPath: output) {

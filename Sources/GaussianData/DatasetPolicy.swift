@@ -11,7 +11,7 @@ extension DatasetSettings {
     public static func forBuild(setSize: Int, imageSize: Int, steps: Int, recipe: FitRecipe, order: SpatialOrder?,
                                 seed: UInt64, splits: [Double], crops: Int = 1, flipCrops: Bool = false) -> DatasetSettings {
         DatasetSettings(setSize: setSize, imageSize: imageSize, steps: recipe.takesSteps ? steps : 0, recipe: recipe.rawValue,
-                        order: (order ?? defaultOrder(for: recipe)).rawValue, seed: seed, splits: splits,
+                        order: order ?? defaultOrder(for: recipe), seed: seed, splits: splits,
                         crops: crops, flipCrops: flipCrops)
     }
 

@@ -23,7 +23,8 @@ public struct DatasetSettings: Equatable, Sendable {
     public var imageSize: Int
     public var steps: Int
     public var recipe: String
-    public var order: String
+    /// The spatial order of every set's Gaussians (validated when read from a file).
+    public var order: SpatialOrder
     public var seed: UInt64
     public var splits: [Double]
     /// Random square crops per photo (`dataset build --crops`); 1 = one centre crop each.
@@ -31,7 +32,7 @@ public struct DatasetSettings: Equatable, Sendable {
     /// Whether those crops are mirrored at random (`--flip`).
     public var flipCrops: Bool
 
-    public init(setSize: Int, imageSize: Int, steps: Int, recipe: String, order: String, seed: UInt64, splits: [Double],
+    public init(setSize: Int, imageSize: Int, steps: Int, recipe: String, order: SpatialOrder, seed: UInt64, splits: [Double],
                 crops: Int = 1, flipCrops: Bool = false) {
         self.setSize = setSize
         self.imageSize = imageSize
@@ -58,7 +59,7 @@ extension DatasetSettings {
         try file.setAttribute("image_size", to: imageSize, at: objectPath)
         try file.setAttribute("steps", to: steps, at: objectPath)
         try file.setAttribute("recipe", to: recipe, at: objectPath)
-        try file.setAttribute("order", to: order, at: objectPath)
+        try file.setAttribute("order", to: order.rawValue, at: objectPath)
         try file.setAttribute("seed", to: Int64(bitPattern: seed), at: objectPath)
         try file.setAttribute("split_fractions", to: splits, at: objectPath)
         try file.setAttribute("crops", to: crops, at: objectPath)
@@ -68,8 +69,12 @@ extension DatasetSettings {
     /// Reads the settings `write(to:at:)` wrote; files from before crops existed have none (1, off).
     init(reading file: HDF5File, at objectPath: String = "/") throws {
         func integer(_ name: String) throws -> Int { Int(try file.int64Attribute(name, at: objectPath)) }
+        let orderName = try file.stringAttribute("order", at: objectPath)
+        guard let order = SpatialOrder(rawValue: orderName) else {
+            throw FileError(file.path, "attribute 'order' is '\(orderName)', not one of \(SpatialOrder.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         self.init(setSize: try integer("set_size"), imageSize: try integer("image_size"), steps: try integer("steps"),
-                  recipe: try file.stringAttribute("recipe", at: objectPath), order: try file.stringAttribute("order", at: objectPath),
+                  recipe: try file.stringAttribute("recipe", at: objectPath), order: order,
                   seed: UInt64(bitPattern: try file.int64Attribute("seed", at: objectPath)),
                   splits: try file.doubleArrayAttribute("split_fractions", at: objectPath),
                   crops: try file.hasAttribute("crops", at: objectPath) ? try integer("crops") : 1,

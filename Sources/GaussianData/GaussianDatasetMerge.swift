@@ -115,7 +115,7 @@ public enum GaussianDatasetMerge {
                                 + "\(reference.setSize): a dataset has one set size")
             }
             if settings.order != reference.order {
-                throw FileError(source.file, "orders its Gaussians by \(settings.order), but \(first.file) by \(reference.order): "
+                throw FileError(source.file, "orders its Gaussians by \(settings.order.rawValue), but \(first.file) by \(reference.order.rawValue): "
                                 + "a dataset has one spatial order")
             }
             if settings.imageSize != reference.imageSize {

@@ -49,8 +49,7 @@ public struct SetFlips: Sendable {
 
     /// Flips for the sets of a dataset with these settings (square images of `imageSize`).
     public init?(settings: DatasetSettings) {
-        guard let order = SpatialOrder(rawValue: settings.order) else { return nil }
-        self.init(setSize: settings.setSize, order: order, recipe: settings.recipe, width: settings.imageSize, height: settings.imageSize)
+        self.init(setSize: settings.setSize, order: settings.order, recipe: settings.recipe, width: settings.imageSize, height: settings.imageSize)
     }
 
     /// One set's rows (setSize × 8, Image-GS columns) mirrored left–right and/or top–bottom, in

@@ -32,9 +32,7 @@ extension VAEInference {
         let source = try DatasetSplit(dataset, split: split)
         try checkSetSize(source.setSize, in: path)
         guard source.count > 0 else { throw FileError(path, "the '\(split)' split holds no sets") }
-        guard let order = SpatialOrder(rawValue: dataset.settings.order) else {
-            throw FileError(path, "unknown order '\(dataset.settings.order)' (\(SpatialOrder.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let order = dataset.settings.order
         var means: [Tensor] = [], logVariances: [Tensor] = [], names: [String] = []
         var start = 0
         while start < source.count {

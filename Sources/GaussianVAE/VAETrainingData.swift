@@ -55,7 +55,7 @@ public struct VAETrainingData {
                                    validation: try DatasetSplit(file, split: "validation"), name: path)
         data.flips = SetFlips(settings: file.settings)
         data.fittedImageSize = file.settings.imageSize > 0 ? file.settings.imageSize : nil
-        data.order = SpatialOrder(rawValue: file.settings.order)
+        data.order = file.settings.order
         data.recipe = file.settings.recipe.isEmpty ? nil : file.settings.recipe
         try data.checkNotEmpty()
         return data

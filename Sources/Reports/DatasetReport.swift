@@ -71,12 +71,11 @@ public func writeDatasetReport(dataset path: String, output folder: String, samp
 }
 
 /// "Morton (Z-order)", "Hilbert", or the raw name; "stored order (unsorted)" for none.
-func orderTitle(_ order: String) -> String {
+func orderTitle(_ order: SpatialOrder) -> String {
     switch order {
-    case "morton": return "Morton (Z-order)"
-    case "hilbert": return "Hilbert curve order"
-    case "none": return "stored order (unsorted)"
-    default: return "\(order) order"
+    case .morton: return "Morton (Z-order)"
+    case .hilbert: return "Hilbert curve order"
+    case .none: return "stored order (unsorted)"
     }
 }
 

@@ -9,9 +9,9 @@ final class DatasetPolicyTests: XCTestCase {
         func settings(_ recipe: FitRecipe, order: SpatialOrder? = nil) -> DatasetSettings {
             DatasetSettings.forBuild(setSize: 64, imageSize: 32, steps: 500, recipe: recipe, order: order, seed: 1, splits: [0.8, 0.1, 0.1])
         }
-        XCTAssertEqual(settings(.imagegs).order, "morton")
-        XCTAssertEqual(settings(.imagegsGrid).order, "none", "grid sets keep the grid's Morton order of cells")
-        XCTAssertEqual(settings(.imagegsGrid, order: .hilbert).order, "hilbert", "an asked order wins")
+        XCTAssertEqual(settings(.imagegs).order, .morton)
+        XCTAssertEqual(settings(.imagegsGrid).order, SpatialOrder.none, "grid sets keep the grid's Morton order of cells")
+        XCTAssertEqual(settings(.imagegsGrid, order: .hilbert).order, .hilbert, "an asked order wins")
         XCTAssertEqual(settings(.imagegs).steps, 500)
         XCTAssertEqual(settings(.imagegsGridLayoutRidge).steps, 0, "colours solved: no steps recorded")
         XCTAssertEqual(settings(.gaussianimage).recipe, "gaussianimage")

@@ -12,7 +12,7 @@ final class DatasetValidationTests: TemporaryDirectoryTestCase {
     /// A complete dataset of 5 sets of 4 Gaussians.
     func writeDataset(_ name: String = "data.h5") throws -> String {
         let path = temporaryPath(name)
-        let settings = DatasetSettings(setSize: 4, imageSize: 16, steps: 1, recipe: "imagegs", order: "morton", seed: 3,
+        let settings = DatasetSettings(setSize: 4, imageSize: 16, steps: 1, recipe: "imagegs", order: .morton, seed: 3,
                                        splits: [0.6, 0.2, 0.2])
         let file = try GaussianDatasetFile(creating: path, settings: settings)
         for index in 0..<5 {
@@ -99,6 +99,14 @@ final class DatasetValidationTests: TemporaryDirectoryTestCase {
         }
         try damage(path) { try $0.setAttribute("set_size", to: 512) }
         assertFileError(FileError(path, "dataset 'gaussians' has shape [5, 4, 8], expected (M, 512, 8) for set_size 512")) {
+            _ = try GaussianDatasetFile(opening: path)
+        }
+    }
+
+    func testAnUnknownOrderIsAFileError() throws {
+        let path = try writeDataset()
+        try damage(path) { try $0.setAttribute("order", to: "zigzag") }
+        assertFileError(FileError(path, "attribute 'order' is 'zigzag', not one of morton, hilbert, none")) {
             _ = try GaussianDatasetFile(opening: path)
         }
     }

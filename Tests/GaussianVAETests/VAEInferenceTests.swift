@@ -91,7 +91,7 @@ final class VAEInferenceTests: XCTestCase {
     /// of 32 pixels, seed 9.
     private func writeDataset(count: Int, at file: String, names: [String]? = nil) throws -> Tensor {
         let sets = syntheticSets(count: count, seed: 4)
-        let settings = DatasetSettings(setSize: 16, imageSize: 32, steps: 1, recipe: "imagegs", order: "morton", seed: 9,
+        let settings = DatasetSettings(setSize: 16, imageSize: 32, steps: 1, recipe: "imagegs", order: .morton, seed: 9,
                                        splits: [0.5, 0.25, 0.25])
         let dataset = try GaussianDatasetFile(creating: file, settings: settings)
         for index in 0..<count {

@@ -75,7 +75,7 @@ class VAETrainerTestCase: XCTestCase {
                              splits: [Double] = [0.75, 0.25, 0], finish: Bool = true, recipe: String = "synthetic") throws -> String {
         let file = try GaussianDatasetFile(
             creating: path(name),
-            settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: recipe, order: "none", seed: 5,
+            settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: recipe, order: .none, seed: 5,
                                       splits: splits))
         var generator = RandomGenerator(seed: 17)
         for index in 0..<sets {

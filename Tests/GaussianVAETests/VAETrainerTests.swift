@@ -90,7 +90,7 @@ final class VAETrainerTests: VAETrainerTestCase {
         XCTAssertEqual(tensors(best.model.store), tensors(trainer.model.store))
         // What the data was, for inference: its order, fitted size and recipe (issue 24).
         let settings = try GaussianDatasetFile(opening: dataset).settings
-        XCTAssertEqual(best.trainedOn, VAETrainedOn(order: SpatialOrder(rawValue: settings.order),
+        XCTAssertEqual(best.trainedOn, VAETrainedOn(order: settings.order,
                                                    fittedImageSize: settings.imageSize, recipe: settings.recipe))
         XCTAssertNotNil(best.trainedOn.order)
         assertFileError(try VAECheckpoint.trainingData(in: ["data.order": "zigzag"], path: "x.h5"), mentions: ["x.h5", "zigzag"])
