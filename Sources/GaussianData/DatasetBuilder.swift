@@ -102,12 +102,12 @@ public struct DatasetBuilder {
     /// The item names in build order (each photo's crops when `settings.crops` > 1).
     public func itemNames() throws -> [String] { try source.names(crops: settings.crops) }
 
-    /// Fit options for item `index`.
+    /// Fit options for item `index` (a build's settings name a SplatKit recipe: `run` checks).
     func fitOptions(index: Int) -> FitOptions {
         var options = FitOptions()
         options.gaussians = settings.setSize
         options.steps = settings.steps
-        options.recipe = FitRecipe(rawValue: settings.recipe) ?? .imagegs
+        options.recipe = settings.fitRecipe ?? .imagegs
         options.seed = settings.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index)
         return options
     }
@@ -117,6 +117,9 @@ public struct DatasetBuilder {
     /// - Returns: whether the dataset is complete.
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }, progress: (BuildProgress) -> Void = { _ in }) throws -> Bool {
+        guard settings.fitRecipe != nil else {
+            throw FileError(output, "recipe '\(settings.recipe)' is not a fitting recipe (\(FitRecipe.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         let order = settings.order
         let names = try itemNames()
         let dataset: GaussianDatasetFile

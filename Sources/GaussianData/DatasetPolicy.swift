@@ -15,6 +15,11 @@ extension DatasetSettings {
                         crops: crops, flipCrops: flipCrops)
     }
 
+    /// The SplatKit recipe that fitted the sets; nil for sets from elsewhere (a GaussVAE import,
+    /// "gaussvae-import") or a merge of several recipes ("imagegs+imagegs-grid"), which the
+    /// `recipe` string records as provenance.
+    public var fitRecipe: FitRecipe? { FitRecipe(rawValue: recipe) }
+
     /// Morton, except for recipes that place every Gaussian on a grid: their sets keep the grid's
     /// Morton order of cells, so the i-th Gaussian of every set is in the same cell (none).
     public static func defaultOrder(for recipe: FitRecipe) -> SpatialOrder {

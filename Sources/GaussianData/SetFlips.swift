@@ -24,12 +24,12 @@ public struct SetFlips: Sendable {
 
     /// Flips for sets of `setSize` Gaussians stored in `order`, fitted with `recipe` to
     /// width × height images; nil when the order does not follow position.
-    public init?(setSize: Int, order: SpatialOrder, recipe: String, width: Int, height: Int) {
+    public init?(setSize: Int, order: SpatialOrder, recipe: FitRecipe?, width: Int, height: Int) {
         self.setSize = setSize
         self.order = order
         if order != .none {
             gridSources = nil
-        } else if FitRecipe(rawValue: recipe)?.placesOnGrid == true {
+        } else if recipe?.placesOnGrid == true {
             let (columns, rows) = gridShape(count: setSize, width: width, height: height)
             let cells = gridCells(count: setSize, width: width, height: height)
             var indexOfCell = [Int](repeating: 0, count: setSize)
@@ -49,7 +49,7 @@ public struct SetFlips: Sendable {
 
     /// Flips for the sets of a dataset with these settings (square images of `imageSize`).
     public init?(settings: DatasetSettings) {
-        self.init(setSize: settings.setSize, order: settings.order, recipe: settings.recipe, width: settings.imageSize, height: settings.imageSize)
+        self.init(setSize: settings.setSize, order: settings.order, recipe: settings.fitRecipe, width: settings.imageSize, height: settings.imageSize)
     }
 
     /// One set's rows (setSize × 8, Image-GS columns) mirrored left–right and/or top–bottom, in

@@ -20,7 +20,7 @@ struct DatasetInfoCommand: ParsableCommand {
         print("\(dataset)")
         print("  items        \(count)\(file.isComplete ? "" : " (incomplete: the build has not finished)")")
         print("  set          \(s.setSize) Gaussians × 8 parameters, \(s.order.rawValue) order")
-        let steps = FitRecipe(rawValue: s.recipe)?.takesSteps == false ? "colours solved, no steps" : "\(s.steps) steps"
+        let steps = s.fitRecipe?.takesSteps == false ? "colours solved, no steps" : "\(s.steps) steps"
         print("  fitting      \(s.recipe), \(steps), images \(s.imageSize) px, seed \(s.seed)")
         if let crops = s.cropsSummary { print("  crops        \(crops)") }
         if let sources = try file.mergedSources() {

@@ -17,6 +17,19 @@ final class DatasetPolicyTests: XCTestCase {
         XCTAssertEqual(settings(.gaussianimage).recipe, "gaussianimage")
     }
 
+    /// Recorded provenance that is not a SplatKit recipe reads as none, and a build refuses it
+    /// (before creating any file) instead of fitting with another recipe.
+    func testOnlyFittingRecipesBuild() throws {
+        var settings = DatasetSettings.forBuild(setSize: 4, imageSize: 16, steps: 2, recipe: .imagegs, order: nil, seed: 1, splits: [1, 0, 0])
+        XCTAssertEqual(settings.fitRecipe, .imagegs)
+        settings.recipe = "gaussvae-import"
+        XCTAssertNil(settings.fitRecipe)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString).h5").path
+        let builder = DatasetBuilder(source: .procedural(count: 2, seed: 1), output: output, settings: settings, workers: 1)
+        XCTAssertThrowsError(try builder.run()) { error in XCTAssertTrue("\(error)".contains("gaussvae-import"), "\(error)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
     func testSplitFractions() throws {
         XCTAssertEqual(try SplitFractions.parse("0.9,0.05,0.05"), [0.9, 0.05, 0.05])
         XCTAssertEqual(try SplitFractions.parse(" 1, 0 ,0"), [1, 0, 0])

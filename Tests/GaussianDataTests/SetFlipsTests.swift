@@ -16,7 +16,7 @@ final class SetFlipsTests: XCTestCase {
     /// Mirroring a grid set moves each Gaussian to the mirrored cell's index, with x ↦ 1 − x (or
     /// y ↦ 1 − y) and θ ↦ −θ; mirroring twice gives the set back.
     func testGridSetsMoveToTheMirroredCell() throws {
-        let flips = try XCTUnwrap(SetFlips(setSize: 8, order: .none, recipe: "imagegs-grid", width: 24, height: 12))
+        let flips = try XCTUnwrap(SetFlips(setSize: 8, order: .none, recipe: .imagegsGrid, width: 24, height: 12))
         let set = gridSet(), cells = gridCells(count: 8, width: 24, height: 12)
         for (horizontal, vertical) in [(true, false), (false, true), (true, true)] {
             let mirrored = flips.flipped(set[...], horizontal: horizontal, vertical: vertical)
@@ -42,11 +42,11 @@ final class SetFlipsTests: XCTestCase {
         for index in 0..<20 { rows += [generator.nextUniform(), generator.nextUniform(), 0.2, 0.3, 0.1, Float(index), 0, 0] }
         let sorted = Tensor(shape: [20, 8], scalars: rows)
         let set = SpatialOrder.morton.ordered(sorted).scalars
-        let flips = try XCTUnwrap(SetFlips(setSize: 20, order: .morton, recipe: "imagegs", width: 96, height: 96))
+        let flips = try XCTUnwrap(SetFlips(setSize: 20, order: .morton, recipe: .imagegs, width: 96, height: 96))
         let mirrored = flips.flipped(set[...], horizontal: true, vertical: false)
         let codes = (0..<20).map { SpatialOrder.mortonCode(x: mirrored[$0 * 8], y: mirrored[$0 * 8 + 1]) }
         XCTAssertEqual(codes, codes.sorted())
         XCTAssertEqual(Set((0..<20).map { mirrored[$0 * 8 + 5] }), Set((0..<20).map { Float($0) }))
-        XCTAssertNil(SetFlips(setSize: 20, order: .none, recipe: "imagegs", width: 96, height: 96))
+        XCTAssertNil(SetFlips(setSize: 20, order: .none, recipe: .imagegs, width: 96, height: 96))
     }
 }
