@@ -152,6 +152,7 @@ public final class GaussianFitter {
         var groups = ImageGSGroups(xy: initial[0], scale: initial[1], rotation: initial[2], colour: initial[3])
         let rates = [options.learningRateXY, options.learningRateScale, options.learningRateRotation, options.learningRateColour]
         var optimizers = rates.map { Optimizer(Adam(), learningRate: $0) }
+        let names = ["xy", "scale", "rotation", "colour"]  // the optimisers' parameter names, group by group
         let batchSize = growing ? (options.gaussians - initialCount + options.growthBatches - 1) / options.growthBatches : 0
         // Short fits compress the growth schedule so every Gaussian joins before the end.
         let growthInterval = Swift.max(1, Swift.min(options.growthInterval, options.steps / (options.growthBatches + 1)))
@@ -187,7 +188,6 @@ public final class GaussianFitter {
             lastLoss = loss.item  // the fit's loss, without the selection's pressure
             if let pressure = selector?.pressure(at: step) { loss = loss + pressure }
             loss.backward()
-            let names = ["xy", "scale", "rotation", "colour"]
             for (optimizer, (name, tensor)) in zip(optimizers, zip(names, groups.all)) {
                 if tensor.requiresGrad { optimizer.update([(name, tensor)]) }
                 tensor.zeroGrad()

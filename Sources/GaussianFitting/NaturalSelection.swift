@@ -153,9 +153,9 @@ final class NaturalSelector {
     /// holds no logits.
     func survivors(after step: Int, using generator: inout RandomGenerator) -> Survivors? {
         guard let logits, step >= window.lowerBound else { return nil }
-        let alphas = opacities, count = alphas.count
         let finalCut = step >= window.upperBound
         if !finalCut && (step - window.lowerBound) % settings.interval != 0 { return nil }
+        let alphas = opacities, count = alphas.count  // only on adaptation steps: M exponentials
         if !finalCut && lambda > 0 {
             let progress = Float(step - window.lowerBound) / Float(window.count - 1)
             lambda = Self.adaptedLambda(lambda, opacities: alphas, budget: budget, target: startOpacity * (1 - progress))
