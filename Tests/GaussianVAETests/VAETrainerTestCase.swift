@@ -3,6 +3,7 @@
 // built from them (new, resumed or warm-started) and an assertion on error messages.
 
 import Foundation
+import GaussianFitting
 @testable import GaussianData
 @testable import GaussianVAE
 import NeuralNetwork
@@ -70,9 +71,10 @@ class VAETrainerTestCase: XCTestCase {
     }
 
     /// 24 structured sets of 16 Gaussians: a 4 × 4 grid shifted, scaled and coloured by three
-    /// per-set numbers, plus a little noise. Splits 18 train / 6 validation / 0 test.
+    /// per-set numbers, plus a little noise. Splits 18 train / 6 validation / 0 test. Not fitted
+    /// by SplatKit: recorded as imported sets unless `recipe` says otherwise.
     func makeDataset(named name: String = "tiny.h5", sets: Int = 24, setSize: Int = 16,
-                             splits: [Double] = [0.75, 0.25, 0], finish: Bool = true, recipe: String = "synthetic") throws -> String {
+                             splits: [Double] = [0.75, 0.25, 0], finish: Bool = true, recipe: SetRecipe = .gaussVAEImport) throws -> String {
         let file = try GaussianDatasetFile(
             creating: path(name),
             settings: DatasetSettings(setSize: setSize, imageSize: 64, steps: 1, recipe: recipe, order: .none, seed: 5,

@@ -5,6 +5,7 @@
 // messages that say what to do; `loadVAE` restores the model the inference commands use.
 
 import Foundation
+import GaussianFitting
 @testable import GaussianData
 import GaussianRasterizer
 @testable import GaussianVAE
@@ -19,7 +20,7 @@ final class VAETrainerTests: VAETrainerTestCase {
     /// `augment_flips` trains on mirrored grid sets, deterministically; on sets whose order says
     /// nothing about position it is a clear error.
     func testFlipAugmentation() throws {
-        let grid = try makeDataset(named: "grid.h5", recipe: "imagegs-grid")
+        let grid = try makeDataset(named: "grid.h5", recipe: .fit(.imagegsGrid))
         var parameters: [[String: [Float]]] = []
         for run in 0..<2 {
             let trainer = try makeTrainer(yaml: tinyYAML(epochs: 2, augmentFlips: true), dataset: grid, output: path("flips\(run)"))
@@ -95,6 +96,7 @@ final class VAETrainerTests: VAETrainerTestCase {
         XCTAssertNotNil(best.trainedOn.order)
         assertFileError(try VAECheckpoint.trainingData(in: ["data.order": "zigzag"], path: "x.h5"), mentions: ["x.h5", "zigzag"])
         assertFileError(try VAECheckpoint.trainingData(in: ["data.fitted_image_size": "-3"], path: "x.h5"), mentions: ["x.h5", "-3"])
+        assertFileError(try VAECheckpoint.trainingData(in: ["data.recipe": "imagegs-turbo"], path: "x.h5"), mentions: ["x.h5", "imagegs-turbo"])
         XCTAssertEqual(try VAECheckpoint.trainingData(in: [:], path: "x.h5"), .unknown)
     }
 
@@ -103,7 +105,7 @@ final class VAETrainerTests: VAETrainerTestCase {
     /// Runs `yaml` straight through, and again stopped where `stop` says and resumed in a new
     /// trainer from last.h5: both end with identical parameters, buffers, last.h5 and metrics.
     private func assertResumeIsExact(yaml: String, stop: @escaping (VAETrainer) -> Bool, expectedPosition: (epoch: Int, batch: Int),
-                                     recipe: String = "synthetic", file: StaticString = #filePath, line: UInt = #line) throws {
+                                     recipe: SetRecipe = .gaussVAEImport, file: StaticString = #filePath, line: UInt = #line) throws {
         let dataset = try makeDataset(recipe: recipe)
         let straight = try makeTrainer(yaml: yaml, dataset: dataset, output: path("straight"))
         let straightResult = try straight.run()
@@ -148,7 +150,7 @@ final class VAETrainerTests: VAETrainerTestCase {
     /// With mirrored sets the flips of the remaining batches are the straight run's too.
     func testResumeWithFlipAugmentationIsBitExact() throws {
         try assertResumeIsExact(yaml: tinyYAML(augmentFlips: true), stop: { $0.epoch == 1 && $0.batch == 2 },
-                                expectedPosition: (1, 2), recipe: "imagegs-grid")
+                                expectedPosition: (1, 2), recipe: .fit(.imagegsGrid))
     }
 
     /// Stopped after an epoch's last batch, before its validation: resuming validates first.
