@@ -12,6 +12,7 @@
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering (top-K, additive, patch)
 //   GaussianFitting         image → Gaussians: the fitting recipes, their starts, the layout colour solve, set files
 //   EntropyCoding           range coder, adaptive models, CRC-32 (no dependencies)
+//   LatentCoding            latents as bits: learned entropy models, their code tables, the latent stream
 //   GaussianCodec           images as files of quantised, entropy-coded Gaussians (compress / decompress)
 //   GaussianData            Gaussian-set datasets: procedural images, batch fitting, Morton order, npz
 //   GaussianVAE             the VAEs over Gaussian sets: models, objective, training, inference
@@ -29,6 +30,7 @@ let package = Package(
         .library(name: "GaussianRasterizer", targets: ["GaussianRasterizer"]),
         .library(name: "GaussianFitting", targets: ["GaussianFitting"]),
         .library(name: "EntropyCoding", targets: ["EntropyCoding"]),
+        .library(name: "LatentCoding", targets: ["LatentCoding"]),
         .library(name: "GaussianCodec", targets: ["GaussianCodec"]),
         .library(name: "GaussianData", targets: ["GaussianData"]),
         .library(name: "GaussianVAE", targets: ["GaussianVAE"]),
@@ -73,6 +75,7 @@ let package = Package(
         ),
         // Parses untrusted streams: built with Swift's checks in every configuration.
         .target(name: "EntropyCoding"),
+        .target(name: "LatentCoding", dependencies: ["TensorCore", "NeuralNetwork", "EntropyCoding"]),
         // Parses untrusted streams (the decoder): Swift's checks stay on.
         .target(
             name: "GaussianCodec",
@@ -111,6 +114,7 @@ let package = Package(
         .testTarget(name: "GaussianRasterizerTests", dependencies: ["TensorCore", "GaussianRasterizer", "TestSupport"]),
         .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["TensorCore", "EntropyCoding"]),
+        .testTarget(name: "LatentCodingTests", dependencies: ["TensorCore", "NeuralNetwork", "EntropyCoding", "LatentCoding", "TestSupport"]),
         .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "EntropyCoding", "GaussianCodec"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE"]),
