@@ -1,5 +1,6 @@
 // LatentCoding: latents as bits. Learned entropy models over quantised latents (the factorised
-// prior, FactorizedPrior.swift; the scale hyperprior's Gaussian conditional, GaussianConditional.swift), their integer code tables (FactorizedCodeTables.swift) and the
+// prior, FactorizedPrior.swift; the scale hyperprior's Gaussian conditional,
+// GaussianConditional.swift), their integer code tables (FactorizedCodeTables.swift) and the
 // range-coded stream of quantised latents (LatentStream.swift), for the learned codec over
 // Gaussian sets (issue 21).
 //
