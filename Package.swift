@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "GaussianVAE",
-            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData"],
+            dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "LatentCoding"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "LatentCodingTests", dependencies: ["TensorCore", "NeuralNetwork", "EntropyCoding", "LatentCoding", "TestSupport"]),
         .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "EntropyCoding", "GaussianCodec"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
-        .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE"]),
+        .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "LatentCoding"]),
         .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),
         .testTarget(name: "ReportsTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "Inpainting", "Reports"]),
         // Reads docs/ARCHITECTURE.md, Package.swift and every import line; imports no module.

@@ -102,42 +102,6 @@ final class VAETrainerTests: VAETrainerTestCase {
 
     // MARK: - Resuming bit for bit
 
-    /// Runs `yaml` straight through, and again stopped where `stop` says and resumed in a new
-    /// trainer from last.h5: both end with identical parameters, buffers, last.h5 and metrics.
-    private func assertResumeIsExact(yaml: String, stop: @escaping (VAETrainer) -> Bool, expectedPosition: (epoch: Int, batch: Int),
-                                     recipe: SetRecipe = .gaussVAEImport, file: StaticString = #filePath, line: UInt = #line) throws {
-        let dataset = try makeDataset(recipe: recipe)
-        let straight = try makeTrainer(yaml: yaml, dataset: dataset, output: path("straight"))
-        let straightResult = try straight.run()
-
-        let output = path("stopped-\(expectedPosition.epoch)-\(expectedPosition.batch)")
-        let first = try makeTrainer(yaml: yaml, dataset: dataset, output: output)
-        let interrupted = try first.run(shouldStop: { [unowned first] in stop(first) })
-        XCTAssertFalse(interrupted.finished, file: file, line: line)
-        XCTAssertEqual(interrupted.epoch, expectedPosition.epoch, file: file, line: line)
-        XCTAssertEqual(interrupted.batch, expectedPosition.batch, file: file, line: line)
-        let last = (output as NSString).appendingPathComponent("last.h5")
-        let second = try makeTrainer(yaml: yaml, dataset: dataset, output: output, resumingFrom: last)
-        XCTAssertEqual(second.epoch, expectedPosition.epoch, file: file, line: line)
-        XCTAssertEqual(second.batch, expectedPosition.batch, file: file, line: line)
-        let resumedResult = try second.run()
-        XCTAssertTrue(resumedResult.finished, file: file, line: line)
-
-        XCTAssertEqual(tensors(second.model.store), tensors(straight.model.store), "final (best-restored) parameters",
-                       file: file, line: line)
-        let straightLast = try loadVAE(from: (path("straight") as NSString).appendingPathComponent("last.h5"))
-        let resumedLast = try loadVAE(from: last)
-        XCTAssertEqual(tensors(resumedLast.model.store), tensors(straightLast.model.store), "last.h5", file: file, line: line)
-        XCTAssertEqual(second.optimizer.learningRate, straight.optimizer.learningRate, file: file, line: line)
-        XCTAssertEqual(second.optimizer.step, straight.optimizer.step, file: file, line: line)
-        let ended = interrupted.history + resumedResult.history
-        XCTAssertEqual(ended.map(\.train), straightResult.history.map(\.train), "training means, even of a split epoch",
-                       file: file, line: line)
-        XCTAssertEqual(ended.map(\.validation), straightResult.history.map(\.validation), file: file, line: line)
-        let csv = try String(contentsOfFile: (output as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)
-        XCTAssertEqual(csv.split(separator: "\n").count, 1 + straightResult.history.count, "header and one row per epoch, none twice",
-                       file: file, line: line)
-    }
 
     func testResumeAfterAnEpochIsBitExact() throws {
         try assertResumeIsExact(yaml: tinyYAML(), stop: { $0.epoch == 1 && $0.batch == 0 }, expectedPosition: (1, 0))
