@@ -34,7 +34,8 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
         let latents = inference.latents(of: sets, order: .none)  // (k, 4), round(μ)
         XCTAssertTrue(latents.scalars.allSatisfy { $0 == $0.rounded() }, "point latents are integers")
         let values = try XCTUnwrap(quantizedLatents(latents))
-        let tables = FactorizedCodeTables(prior: prior)
+        let tables = try XCTUnwrap(vae.codeTables, "the checkpoint carries the prior's code tables")
+        XCTAssertEqual(tables, FactorizedCodeTables(prior: prior), "made from the saved prior")
         let bytes = LatentStream.encode(values, tables: tables)
         XCTAssertEqual(try LatentStream.decode(bytes, items: sets.shape[0], tables: tables), values)
     }

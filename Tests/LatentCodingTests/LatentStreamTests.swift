@@ -54,6 +54,13 @@ final class LatentStreamTests: XCTestCase {
         let tables = FactorizedCodeTables(prior: prior)
         XCTAssertEqual(tables, FactorizedCodeTables(prior: prior))
         XCTAssertEqual(try FactorizedCodeTables(offsets: tables.offsets, frequencies: tables.frequencies), tables)
+        XCTAssertEqual(try FactorizedCodeTables(tensors: tables.tensors), tables, "through a model file's tensors")
+        var damaged = tables.tensors
+        damaged["counts"] = Tensor(shape: [5], scalars: [1, 3, 3, 3, 3])
+        XCTAssertThrowsError(try FactorizedCodeTables(tensors: damaged))
+        damaged = tables.tensors
+        damaged["offsets"] = Tensor(shape: [5], scalars: [0.5, 0, 0, 0, 0])
+        XCTAssertThrowsError(try FactorizedCodeTables(tensors: damaged))
         for table in tables.frequencies {
             XCTAssertEqual(table.reduce(0, +), FactorizedCodeTables.total)
             XCTAssertTrue(table.allSatisfy { $0 >= 1 })
