@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
+                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "LatentCoding", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

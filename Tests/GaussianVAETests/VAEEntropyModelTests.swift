@@ -2,6 +2,7 @@ import Foundation
 import GaussianData
 import LatentCoding
 import NeuralNetwork
+import GaussianFitting
 import TensorCore
 import XCTest
 @testable import GaussianVAE
@@ -38,6 +39,27 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
         XCTAssertEqual(tables, FactorizedCodeTables(prior: prior), "made from the saved prior")
         let bytes = LatentStream.encode(values, tables: tables)
         XCTAssertEqual(try LatentStream.decode(bytes, items: sets.shape[0], tables: tables), values)
+
+        // The set codec: a set → .sgi (learned kind) → the set the decoder makes of round(μ).
+        let codec = try VAESetCodec(checkpoint: (output as NSString).appendingPathComponent("best.h5"))
+        let set = GaussianSet(gaussians: sets.sliced(0..<1, alongAxis: 0).squeezed(0), width: 64, height: 48, recipe: .gaussVAEImport)
+        let code = try codec.compress(set, source: "set0.h5")
+        let codePath = path("set0.sgi")
+        try code.write(to: codePath)
+        let decoded = try codec.decompress(try LatentCodeFile(contentsOf: codePath), source: codePath)
+        XCTAssertEqual(decoded.gaussians.scalars, inference.reconstruct(set.gaussians.unsqueezed(0)).scalars)
+        XCTAssertEqual([decoded.width, decoded.height], [64, 48])
+        XCTAssertEqual(decoded.recipe, .gaussVAEImport, "the model's training recipe")
+        // Another model (the same run two epochs in) refuses the code; a plain VAE is no codec.
+        let other = try VAESetCodec(checkpoint: (output as NSString).appendingPathComponent("epoch_0002.h5"))
+        XCTAssertThrowsError(try other.decompress(code, source: codePath)) { error in
+            XCTAssertTrue("\(error)".contains("another model") && "\(error)".contains(codePath), "\(error)")
+        }
+        let plain = path("plain")
+        _ = try makeTrainer(yaml: tinyYAML(epochs: 1), dataset: dataset, output: plain).run()
+        XCTAssertThrowsError(try VAESetCodec(checkpoint: (plain as NSString).appendingPathComponent("best.h5"))) { error in
+            XCTAssertTrue("\(error)".contains("no entropy model"), "\(error)")
+        }
     }
 
     /// A smaller λ buys fewer bits with more distortion (same data, seed and epochs).
