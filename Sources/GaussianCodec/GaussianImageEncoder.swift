@@ -141,6 +141,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
 
     var tuning = QuantizationAwareTuning(steps: options.tuningSteps ?? options.effort.tuningSteps, method: options.tuningMethod)
     tuning.topK = options.topK
+    tuning.mseWeight = options.mseWeight
     func tune(_ rows: Tensor, steps: Int, ranges: QuantizationRanges?) -> (rows: Tensor, quantizer: GaussianQuantizer) {
         var run = tuning
         run.steps = steps
