@@ -1,6 +1,7 @@
 import Foundation
 import GaussianData
 import GaussianFitting
+import GaussianRasterizer
 import LatentCoding
 import SplatIO
 import TensorCore
@@ -9,8 +10,13 @@ import TensorCore
 // (model.entropy_model) codes a fitted set as its quantised latent, range-coded with the code
 // tables its checkpoint carries, in an .sgi file of payload kind 2 (LatentCodeFile):
 //
-//   compress     set (N, 8) → the model's spatial order → ŷ = round(μ) (L integers) → stream
-//   decompress   stream → ŷ → decoder → set (N, 8), drawn at the recorded width × height
+//   compress     set (N, 8) → σ rescaled to the model's image size S × S (the size its data was
+//                fitted at) → the model's spatial order → ŷ = round(μ) (L integers) → stream
+//   decompress   stream → ŷ → decoder → set (N, 8) at S × S → σ rescaled to the recorded width ×
+//                height (the source's), which it is drawn at by default
+//   image        an image is resized to S × S (the triangle filter of dataset builds, aspect not
+//                kept), fitted with the model's recipe and N Gaussians, and compressed as above
+//                with its own width × height recorded, so the decoder's rescaling undoes the squeeze
 //
 // The file records the model's fingerprint (code tables and parameters), so decoding with any
 // other model is a clear error instead of a wrong picture.
@@ -34,11 +40,17 @@ public struct VAESetCodec {
         fingerprint = latentModelFingerprint(tables: tables, parameters: vae.model.store.parameters.map(\.tensor))
     }
 
+    /// The side of the images the model's sets were fitted at (nil: unknown, sets taken as they are).
+    public var modelImageSize: Int? { inference.trainedOn.fittedImageSize }
+
     /// The code of `set`, drawn by default at its source size. `source` names the set in errors.
     public func compress(_ set: GaussianSet, source: String) throws -> LatentCodeFile {
         try inference.checkSetSize(set.gaussians.shape[0], in: source)
         let order = inference.trainedOn.order ?? .morton
-        let latent = inference.latents(of: set.gaussians.unsqueezed(0), order: order)  // (1, L), round(μ)
+        let side = modelImageSize
+        let rows = side.map { scaledForOutput(set.gaussians, fittedWidth: set.width, fittedHeight: set.height, width: $0, height: $0) }
+            ?? set.gaussians
+        let latent = inference.latents(of: rows.unsqueezed(0), order: order)  // (1, L), round(μ)
         guard let values = quantizedLatents(latent) else {
             throw FileError(source, "its latent is not finite or outside the 32-bit range (a set far from the model's data?)")
         }
@@ -57,8 +69,36 @@ public struct VAESetCodec {
         let values: [Int32]
         do { values = try code.latents(tables: tables) } catch { throw FileError(source, "\(error)") }
         let latent = Tensor(shape: [1, tables.channels], scalars: values.map { Float($0) })
-        let set = inference.decode(latent).squeezed(0)  // (N, 8)
-        return GaussianSet(gaussians: set, width: code.width, height: code.height, recipe: inference.trainedOn.recipe)
+        var rows = inference.decode(latent).squeezed(0)  // (N, 8), at the model's size
+        if let side = modelImageSize {
+            rows = scaledForOutput(rows, fittedWidth: side, fittedHeight: side, width: code.width, height: code.height)
+        }
+        return GaussianSet(gaussians: rows, width: code.width, height: code.height, recipe: inference.trainedOn.recipe)
+    }
+
+    /// Fits `image` as the model's training data was fitted (its recipe, N Gaussians, at S × S)
+    /// and codes the fit; `fitSteps` and `seed` are the fit's. Returns the code and the fit.
+    public func compress(image: RGBImage, fitSteps: Int, seed: UInt64, source: String,
+                         progress: (FitProgress) -> Void = { _ in }) throws -> (code: LatentCodeFile, fitted: GaussianSet) {
+        guard let side = modelImageSize else {
+            throw FileError(source, "cannot be compressed with this model: it does not record the image size its sets were "
+                            + "fitted at (imported data); fit the image yourself and use compress-set")
+        }
+        guard let recipe = inference.trainedOn.recipe?.fitRecipe else {
+            throw FileError(source, "cannot be compressed with this model: its sets were not made by one SplatKit fitting recipe "
+                            + "(\(inference.trainedOn.recipe.map { "\($0)" } ?? "unknown")); fit the image yourself and use compress-set")
+        }
+        var options = FitOptions()
+        options.gaussians = inference.setSize
+        options.steps = fitSteps
+        options.recipe = recipe
+        options.seed = seed
+        let square = image.resized(width: side, height: side)
+        let fit = GaussianFitter(image: square.tensor(), options: options).run(progressInterval: 100, progress: progress)
+        let native = GaussianSet(gaussians: scaledForOutput(fit.gaussians, fittedWidth: side, fittedHeight: side,
+                                                            width: image.width, height: image.height),
+                                 width: image.width, height: image.height, psnr: Double(fit.psnr), recipe: .fit(recipe), steps: fit.steps)
+        return (try compress(native, source: source), native)
     }
 }
 

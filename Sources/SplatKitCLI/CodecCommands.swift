@@ -66,6 +66,9 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Also save the unquantised fit as a Gaussian set (.h5), for --start-from.")
     var saveFit: String?
 
+    @Option(help: "Code with this VAE (trained with model.entropy_model) instead: the image is fitted as its data was and coded as the quantised latent (no --bpp or --gaussians; the rate is the model's).")
+    var model: String?
+
     @OptionGroup var compute: ComputeOptions
 
     /// `--bits` parsed and checked.
@@ -93,13 +96,18 @@ struct CompressCommand: ParsableCommand {
                 throw ValidationError("--gaussians must be in 1...\(CompressedGaussianImage.maximumCount), got \(gaussians)")
             }
         }
-        guard (bpp == nil) != (gaussians == nil) else { throw ValidationError("give exactly one of --bpp and --gaussians") }
+        if model != nil {
+            guard bpp == nil && gaussians == nil else { throw ValidationError("--model codes at the model's rate: drop --bpp and --gaussians") }
+        } else {
+            guard (bpp == nil) != (gaussians == nil) else { throw ValidationError("give exactly one of --bpp and --gaussians") }
+        }
     }
 
     func run() throws {
         try compute.apply()
         try requireOutputs([output, saveFit], notAmong: [image])
         let picture = try RGBImage(contentsOfPNG: image, maximumPixels: Self.maximumPixels)
+        if let model { return try compressLearned(picture, model: model) }
         guard picture.width >= 11 && picture.height >= 11 else {
             throw FileError(image, "image is \(picture.width)×\(picture.height); the codec needs at least 11×11 pixels")
         }

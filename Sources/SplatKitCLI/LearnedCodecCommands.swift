@@ -3,6 +3,7 @@ import Foundation
 import GaussianFitting
 import GaussianVAE
 import LatentCoding
+import NeuralNetwork
 import SplatIO
 import TensorCore
 
@@ -80,5 +81,30 @@ extension DecompressCommand {
         try RGBImage(tensor: image).writePNG(to: output)
         print("decoded \(input) (learned code, \(set.gaussians.shape[0]) Gaussians for \(set.width)×\(set.height)) → \(output) "
               + "at \(outputWidth)×\(outputHeight) in \(String(format: "%.1f", milliseconds)) ms")
+    }
+}
+
+extension CompressCommand {
+    /// `compress --model`: fit as the model's data was, code the latent, report the decoded image.
+    func compressLearned(_ picture: RGBImage, model: String) throws {
+        guard picture.width <= LatentCodeFile.maximumSide && picture.height <= LatentCodeFile.maximumSide else {
+            throw FileError(image, "image is \(picture.width)×\(picture.height); sides of at most \(LatentCodeFile.maximumSide) can be coded")
+        }
+        let start = monotonicSeconds()
+        let codec = try VAESetCodec(checkpoint: model)
+        let side = codec.modelImageSize.map(String.init) ?? "?"
+        print("compressing \(image) (\(picture.width)×\(picture.height)) with \(model): \(codec.inference.setSize) Gaussians "
+              + "fitted at \(side)×\(side), \(ComputeThreads.count) threads")
+        let steps = fitSteps ?? FitOptions().steps
+        let (code, _) = try codec.compress(image: picture, fitSteps: steps, seed: seed, source: image) { report in
+            guard report.step % 500 == 0 || report.step == report.totalSteps else { return }
+            print(String(format: "  fit %5d/%-5d PSNR %.2f dB  %.1f steps/s", report.step, report.totalSteps, report.psnr, report.stepsPerSecond))
+        }
+        try code.write(to: output)
+        let decoded = try codec.decompress(code, source: output).render()
+        let target = picture.tensor(), bytes = code.bytes.count
+        print(String(format: "wrote %@: %d bytes, %.4f bpp, PSNR %.2f dB, MS-SSIM %@ (learned code, model %08x), %.1f s",
+                     output as NSString, bytes, Double(bytes * 8) / Double(picture.width * picture.height), psnr(decoded, target),
+                     multiScaleSimilarity(decoded, target) as NSString, code.fingerprint, monotonicSeconds() - start))
     }
 }

@@ -3,6 +3,7 @@ import GaussianData
 import LatentCoding
 import NeuralNetwork
 import GaussianFitting
+import GaussianRasterizer
 import TensorCore
 import XCTest
 @testable import GaussianVAE
@@ -42,13 +43,19 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
 
         // The set codec: a set → .sgi (learned kind) → the set the decoder makes of round(μ).
         let codec = try VAESetCodec(checkpoint: (output as NSString).appendingPathComponent("best.h5"))
-        let set = GaussianSet(gaussians: sets.sliced(0..<1, alongAxis: 0).squeezed(0), width: 64, height: 48, recipe: .gaussVAEImport)
+        // A set of another size is coded at the model's (its σ rescaled to 64 × 64, the dataset's
+        // image size) and decoded back to its own.
+        let rows = sets.sliced(0..<1, alongAxis: 0).squeezed(0)
+        let set = GaussianSet(gaussians: scaledForOutput(rows, fittedWidth: 64, fittedHeight: 64, width: 128, height: 96),
+                              width: 128, height: 96, recipe: .gaussVAEImport)
         let code = try codec.compress(set, source: "set0.h5")
         let codePath = path("set0.sgi")
         try code.write(to: codePath)
         let decoded = try codec.decompress(try LatentCodeFile(contentsOf: codePath), source: codePath)
-        XCTAssertEqual(decoded.gaussians.scalars, inference.reconstruct(set.gaussians.unsqueezed(0)).scalars)
-        XCTAssertEqual([decoded.width, decoded.height], [64, 48])
+        let expected = scaledForOutput(inference.reconstruct(rows.unsqueezed(0)).squeezed(0), fittedWidth: 64, fittedHeight: 64,
+                                       width: 128, height: 96)
+        for (mine, theirs) in zip(decoded.gaussians.scalars, expected.scalars) { XCTAssertEqual(mine, theirs, accuracy: 1e-6 * max(1, abs(theirs))) }
+        XCTAssertEqual([decoded.width, decoded.height], [128, 96])
         XCTAssertEqual(decoded.recipe, .gaussVAEImport, "the model's training recipe")
         // Another model (the same run two epochs in) refuses the code; a plain VAE is no codec.
         let other = try VAESetCodec(checkpoint: (output as NSString).appendingPathComponent("epoch_0002.h5"))
