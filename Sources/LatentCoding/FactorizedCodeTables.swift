@@ -73,7 +73,8 @@ public struct FactorizedCodeTables: Equatable, Sendable {
         var frequencies: [[UInt32]] = []
         for channel in 0..<channels {
             let row = cumulative[channel]
-            var masses = (0..<counts[channel]).map { Swift.max(0, row[$0 + 1] - row[$0]) }
+            // A diverged density (NaN) gets masses of 0: its symbols keep frequency 1 each.
+            var masses = (0..<counts[channel]).map { index in (row[index + 1] - row[index]).isFinite ? Swift.max(0, row[index + 1] - row[index]) : 0 }
             masses.append(Swift.max(0, 1 - masses.reduce(0, +)))
             frequencies.append(FactorizedCodeTables.quantized(masses))
         }
@@ -84,8 +85,9 @@ public struct FactorizedCodeTables: Equatable, Sendable {
     /// Frequencies of `masses` (each ≥ 0) summing to `total`, each at least 1 (file's comment).
     static func quantized(_ masses: [Double]) -> [UInt32] {
         let free = Double(total) - Double(masses.count)
-        let sum = Swift.max(masses.reduce(0, +), .leastNormalMagnitude)
-        let scaled = masses.map { $0 / sum * free }
+        let sum = masses.reduce(0, +)
+        // No mass at all (a degenerate density): everything left to the last symbol (the escape).
+        let scaled = sum > 0 ? masses.map { $0 / sum * free } : masses.indices.map { $0 == masses.count - 1 ? free : 0 }
         var frequencies = scaled.map { 1 + UInt32($0.rounded(.down)) }
         let left = Int(total) - frequencies.reduce(0) { $0 + Int($1) }
         let byRemainder = scaled.indices.sorted { a, b in
@@ -111,8 +113,12 @@ public struct FactorizedCodeTables: Equatable, Sendable {
             }
             return high
         }
-        let lower = solve(lowTarget).map { Int(($0 + 0.5).rounded(.down)) }
-        let upper = solve(highTarget).map { Int(($0 + 0.5).rounded(.up)) - 1 }
+        // Bisection stays within ±65,536 (a NaN density leaves the bounds where they started).
+        func integer(_ value: Float, _ rule: FloatingPointRoundingRule) -> Int {
+            value.isFinite ? Int((value + 0.5).rounded(rule)) : 0
+        }
+        let lower = solve(lowTarget).map { integer($0, .down) }
+        let upper = solve(highTarget).map { integer($0, .up) - 1 }
         return (lower, zip(lower, upper).map { Swift.max($0, $1) })
     }
 

@@ -70,7 +70,7 @@ final class LatentStreamTests: XCTestCase {
     }
 
     func testQuantisedFrequenciesKeepEverySymbolAndSumExactly() {
-        for masses: [Double] in [[1, 0, 0], [0.5, 0.5], [1e-12, 0.3, 0.7 - 1e-12], Array(repeating: 1.0 / 4095, count: 4095) + [0]] {
+        for masses: [Double] in [[1, 0, 0], [0, 0, 0], [0.5, 0.5], [1e-12, 0.3, 0.7 - 1e-12], Array(repeating: 1.0 / 4095, count: 4095) + [0]] {
             let frequencies = FactorizedCodeTables.quantized(masses)
             XCTAssertEqual(frequencies.reduce(0, +), FactorizedCodeTables.total)
             XCTAssertTrue(frequencies.allSatisfy { $0 >= 1 })
@@ -144,5 +144,17 @@ final class LatentCodeFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("9 dimensions"), "\(error)")
         }
         XCTAssertFalse(LatentCodeFile.isLatentCode(Array("SKGC\u{1}\u{1}".utf8)))
+    }
+}
+
+extension LatentStreamTests {
+    /// A diverged prior (NaN parameters) still gives valid tables instead of a trap (its
+    /// checkpoint is refused later, for its non-finite parameters).
+    func testADivergedPriorGivesValidTables() throws {
+        let prior = perturbedPrior(channels: 2, seed: 1)
+        prior.biases[0].scalars = prior.biases[0].scalars.map { _ in Float.nan }
+        let tables = FactorizedCodeTables(prior: prior)
+        XCTAssertEqual(tables.channels, 2)
+        XCTAssertTrue(tables.frequencies.allSatisfy { $0.reduce(0, +) == FactorizedCodeTables.total })
     }
 }
