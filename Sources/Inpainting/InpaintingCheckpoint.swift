@@ -62,6 +62,8 @@ public func loadInpaintingModel(from path: String) throws -> (model: InpaintingM
 public struct ResolvedInpaintingModel {
     public let model: InpaintingModel
     public let config: InpaintingConfig
+    /// The model's parameters.
+    public let store: ParameterStore
     /// The checkpoint it was loaded from.
     public let path: String
     /// The precomputed features table, for a model with semantic_source: precomputed.
@@ -94,9 +96,9 @@ extension InpaintingCheckpoint {
         case (.precomputed, .some(let file)):
             let table = try ImageFeatures(contentsOf: file)
             try table.check(dimensions: settings.semanticFeatures)
-            return ResolvedInpaintingModel(model: loaded.model, config: loaded.config, path: modelPath, features: table)
+            return ResolvedInpaintingModel(model: loaded.model, config: loaded.config, store: loaded.store, path: modelPath, features: table)
         case (.learned, nil):
-            return ResolvedInpaintingModel(model: loaded.model, config: loaded.config, path: modelPath, features: nil)
+            return ResolvedInpaintingModel(model: loaded.model, config: loaded.config, store: loaded.store, path: modelPath, features: nil)
         }
     }
 }

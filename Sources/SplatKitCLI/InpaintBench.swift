@@ -2,20 +2,36 @@ import ArgumentParser
 import Foundation
 import Inpainting
 import NeuralNetwork
+import SplatIO
 import TensorCore
 
-/// `splatkit bench inpaint`: median milliseconds of inpainting one image (inference) and of one
-/// training step (forward, backward, clipping, AdamW) for an inpainting config, on a seeded
-/// picture and mask; compare with scripts/reference/bench_inpaint.py (the same network in PyTorch).
+/// `splatkit bench inpaint`: median milliseconds of inpainting one image with a model (default:
+/// the shipped one, its real inference path: push-pull prefill, network, covariances, render)
+/// and of one training step (forward, backward, clipping, AdamW) of its config. With `--untrained`
+/// instead, the network alone (no prefill, no render) of the default config or `--config`,
+/// untrained, on a seeded picture and mask: what scripts/reference/bench_inpaint.py (the same
+/// network in PyTorch) times.
 struct InpaintBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inpaint",
-        abstract: "Time inpainting inference (one image) and a training step for an inpainting config.")
+        abstract: "Time inpainting one image with a model (default: the shipped one) and a training step of its config.")
 
-    @Option(help: "The inpainting config (YAML); default: configs/inpaint_unet.yaml's defaults.")
+    @Option(help: "The inpainting model (default: the shipped models/inpaint_cpu.h5).")
+    var model: String?
+
+    @Flag(help: "Time the network alone, untrained, as scripts/reference/bench_inpaint.py times PyTorch's.")
+    var untrained = false
+
+    @Option(help: "With --untrained: the inpainting config (YAML; default: the built-in defaults).")
     var config: String?
 
-    @Option(help: "Side of the inference image.")
+    @Option(help: "The image to inpaint (PNG; default: a seeded picture of --size).")
+    var image: String?
+
+    @Option(help: "Its mask (PNG, white = hole; default: a generated 'large' mask).")
+    var mask: String?
+
+    @Option(help: "Side of the seeded picture (without --image).")
     var size: Int = 256
 
     @Option(help: "Training batch (default: the config's training.batch_size).")
@@ -43,24 +59,39 @@ struct InpaintBench: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let settings = try config.map { try InpaintingConfig.load(from: $0) } ?? InpaintingConfig()
+        guard !untrained || model == nil else { throw ValidationError("--untrained times a new model: drop --model") }
+        guard untrained || config == nil else { throw ValidationError("--config goes with --untrained (a model carries its config)") }
+        let network: InpaintingModel, settings: InpaintingConfig, store: ParameterStore, name: String
+        if untrained {
+            settings = try config.map { try InpaintingConfig.load(from: $0) } ?? InpaintingConfig()
+            store = ParameterStore(seed: 0)
+            network = InpaintingModel(config: settings.model, store: store)
+            name = "an untrained model of \(config ?? "the default config")"
+        } else {
+            let resolved = try InpaintingCheckpoint.resolve(model: model)
+            (network, settings, store, name) = (resolved.model, resolved.config, resolved.store, resolved.path)
+        }
         let (batchSize, cropSize) = (batch ?? settings.training.batchSize, crop ?? settings.training.cropSize)
-        let store = ParameterStore(seed: 0)
-        let model = InpaintingModel(config: settings.model, store: store)
-        print("splatkit \(SplatKit.version) inpainting: \(groupedDigits(store.parameterCount)) parameters, "
-              + "\(ComputeThreads.count) threads")
+        let (picture, holes) = try inferenceInput()
+        let (H, W) = (picture.shape[1], picture.shape[2])
+        print("splatkit \(SplatKit.version) inpainting with \(name): \(groupedDigits(store.parameterCount)) parameters, "
+              + "\(W)×\(H) image, \(String(format: "%.1f", 100 * Double(holeRatio(holes)))) % hole, \(ComputeThreads.count) threads")
 
-        let (image, mask) = benchmarkInput(batch: 1, size: size, seed: 1)
         var cases: [BenchmarkResult] = []
-        cases.append(runBenchmark("inference", shape: "(1,3,\(size),\(size))", warmup: warmup, repeats: repeats) {
-            _ = withoutGradients { model.predict(image, mask: mask, training: false) }
+        let batched = picture.unsqueezed(0), holeTensor = Tensor(shape: [1, 1, H, W], scalars: holes)
+        cases.append(runBenchmark("inference", shape: "(1,3,\(H),\(W))", warmup: warmup, repeats: repeats) {
+            if untrained {
+                _ = withoutGradients { network.predict(batched, mask: holeTensor, training: false) }
+            } else {
+                _ = network.inpaint(picture, mask: holes)
+            }
         })
         let (crops, masks) = benchmarkInput(batch: batchSize, size: cropSize, seed: 2)
         let optimizer = Optimizer(AdamW(weightDecay: Float(settings.training.weightDecay)),
                                   learningRate: Float(settings.training.learningRate))
         let step = runBenchmark("training_step", shape: "(\(batchSize),3,\(cropSize),\(cropSize))", warmup: warmup,
                                 repeats: repeats) {
-            let prediction = model.predict(crops, mask: masks, training: true)
+            let prediction = network.predict(crops, mask: masks, training: true)
             let (loss, _) = l1SSIMLoss(prediction.render, crops, ssimWeight: Float(settings.training.ssimWeight))
             loss.backward()
             _ = clipGradientsByGlobalNorm(store, maxNorm: Float(settings.training.gradientClip))
@@ -79,6 +110,21 @@ struct InpaintBench: ParsableCommand {
 }
 
 /// A seeded random picture (B, 3, S, S) in [0, 1] and large-class masks (B, 1, S, S).
+extension InpaintBench {
+    /// The image (3, H, W) and mask (H·W) to inpaint: the given files, or a seeded picture of
+    /// --size and a generated 'large' mask.
+    func inferenceInput() throws -> (image: Tensor, mask: [Float]) {
+        let picture = try image.map { try RGBImage(contentsOfPNG: $0).tensor() }
+            ?? benchmarkInput(batch: 1, size: size, seed: 1).image.squeezed(0)
+        let (H, W) = (picture.shape[1], picture.shape[2])
+        guard H * W <= InpaintingModel.maximumPixels else {
+            throw FileError(image ?? "", "is \(W)×\(H); inpaint accepts at most \(InpaintingModel.maximumPixels) pixels")
+        }
+        if let mask { return (picture, try HoleMask.read(from: mask, width: W, height: H, imageName: image ?? "the picture")) }
+        return (picture, MaskGenerator(width: W, height: H, seed: 1).mask(index: 0, kind: .large))
+    }
+}
+
 private func benchmarkInput(batch: Int, size: Int, seed: UInt64) -> (image: Tensor, mask: Tensor) {
     var generator = RandomGenerator(seed: seed)
     let image = Tensor.uniform([batch, 3, size, size], using: &generator)  // the work does not depend on the content

@@ -179,7 +179,13 @@ final class InpaintingTrainerTests: XCTestCase {
         let learned = try InpaintingTrainer(config: tinyTrainingConfig(steps: 1), configText: try yamlText(tinyTrainingConfig(steps: 1)),
                                             images: try images(config: tinyTrainingConfig(steps: 1)), outputDirectory: folder + "/learned")
         XCTAssertTrue(try learned.run())
-        XCTAssertNil(try InpaintingCheckpoint.resolve(model: folder + "/learned/model.h5").features)
+        let resolved = try InpaintingCheckpoint.resolve(model: folder + "/learned/model.h5")
+        XCTAssertNil(resolved.features)
+        // The resolved store is the given model's (what `bench inpaint --model` times and trains).
+        let direct = try loadInpaintingModel(from: folder + "/learned/model.h5")
+        XCTAssertEqual(resolved.store.parameters.map(\.name), direct.store.parameters.map(\.name))
+        XCTAssertEqual(resolved.store.parameters.map(\.tensor.scalars), direct.store.parameters.map(\.tensor.scalars))
+        XCTAssertEqual(resolved.path, folder + "/learned/model.h5")
         XCTAssertThrowsError(try InpaintingCheckpoint.resolve(model: folder + "/learned/model.h5", features: featuresPath)) { error in
             XCTAssertTrue("\(error)".contains(featuresPath), "\(error)")
         }

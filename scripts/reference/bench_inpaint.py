@@ -6,7 +6,7 @@ Run from the repository root:
 
 and compare with the SplatKit side at the same thread count (Sources/SplatKitCLI/InpaintBench.swift):
 
-    .build/release/splatkit bench inpaint --threads 2 --json .build/bench/splatkit-inpaint.json
+    .build/release/splatkit bench inpaint --untrained --threads 2 --json .build/bench/splatkit-inpaint.json
 
 Needs only `torch` (`scripts/install-deps --torch`). float32 throughout.
 
