@@ -71,9 +71,9 @@ public enum InpaintingEvaluationSet {
     public static func items(images: String, list: String? = nil, masks: String? = nil, kinds: [MaskKind] = [.small, .large],
                              size: Int = 256, seed: UInt64 = 0, limit: Int? = nil,
                              features: ImageFeatures? = nil) throws -> [InpaintingEvaluationItem] {
-        var names = try InpaintingImageSet.pngNames(in: images)
+        var names = try pngNames(in: images)
         if let list {
-            let wanted = try listedNames(in: list)
+            let wanted = try readNameList(at: list)
             let missing = wanted.filter { !names.contains($0) }
             guard missing.isEmpty else { throw FileError(list, "names images not in \(images): \(missing.prefix(3).joined(separator: ", "))") }
             names = wanted
@@ -82,7 +82,7 @@ public enum InpaintingEvaluationSet {
         guard !names.isEmpty else { throw FileError(images, "has no PNG images to evaluate") }
         let path = { (folder: String, name: String) in (folder as NSString).appendingPathComponent(name) }
         if let masks {
-            let maskNames = try InpaintingImageSet.pngNames(in: masks)
+            let maskNames = try pngNames(in: masks)
             guard !maskNames.isEmpty else { throw FileError(masks, "has no PNG masks") }
             return try names.enumerated().map { index, name in
                 let maskName = maskNames[index % maskNames.count]
@@ -103,12 +103,6 @@ public enum InpaintingEvaluationSet {
         }
     }
 
-    /// Names listed in `path`, one per line.
-    static func listedNames(in path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw FileError(path, "cannot read the image list") }
-        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-    }
 }
 
 extension InpaintingModel {

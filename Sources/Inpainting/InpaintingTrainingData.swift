@@ -43,7 +43,7 @@ public struct InpaintingImageSet {
     /// - Throws: `FileError` naming the folder (missing, too few images), a file that does not
     ///   decode, or the features file when it lacks an image.
     public init(folder: String, validationCount: Int, features: ImageFeatures? = nil) throws {
-        let names = try Self.pngNames(in: folder)
+        let names = try pngNames(in: folder)
         guard names.count > validationCount else {
             throw FileError(folder, "has \(names.count) PNG images; need more than the \(validationCount) held out for validation")
         }
@@ -57,16 +57,6 @@ public struct InpaintingImageSet {
         let (trainNames, validationNames) = (trainNames, validationNames)
         trainFeatures = try features.map { table in try trainNames.map { try table.vector(for: $0) } }
         validationFeatures = try features.map { table in try validationNames.map { try table.vector(for: $0) } }
-    }
-
-    /// Sorted names of the PNG files in `folder`.
-    public static func pngNames(in folder: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw FileError(folder, "no such folder")
-        }
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        return names.filter { $0.lowercased().hasSuffix(".png") }.sorted()
     }
 
     /// Indices k − 1, 2k − 1, … (k = count / validationCount) of `validationCount` held-out files.

@@ -222,11 +222,9 @@ struct EvaluateCodecCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: images)
         var names: [String]
         if let list {
-            guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw FileError(list, "cannot be read") }
-            names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            names = try readNameList(at: list)
         } else {
-            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: images) else { throw FileError(images, "is not a readable folder") }
-            names = entries.filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            names = try pngNames(in: images)
         }
         guard !names.isEmpty else { throw FileError(list ?? images, "names no PNG image") }
         let paths = names.map { folder.appendingPathComponent($0).path }

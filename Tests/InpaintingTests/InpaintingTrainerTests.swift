@@ -145,7 +145,7 @@ final class InpaintingTrainerTests: XCTestCase {
     func testPrecomputedFeaturesFlowFromTheFeaturesFile() throws {
         var config = tinyTrainingConfig(steps: 3)
         config.model.semanticSource = .precomputed
-        let names = try InpaintingImageSet.pngNames(in: folder + "/images")
+        let names = try pngNames(in: folder + "/images")
         let vectors = Tensor(shape: [names.count, 8], scalars: (0..<(names.count * 8)).map { Float($0 % 8) / 8 + Float($0 / 8) })
         let featuresPath = folder + "/features.h5"
         try ImageFeatures(names: names, features: vectors, source: "test").write(to: featuresPath)
