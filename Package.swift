@@ -123,6 +123,8 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianData", "GaussianVAE", "Inpainting", "Reports"]),
         // Reads docs/ARCHITECTURE.md, Package.swift and every import line; imports no module.
         .testTarget(name: "ArchitectureTests"),
+        // Runs the built splatkit under mpirun; reads the checkpoints it writes with SplatIO.
+        .testTarget(name: "ScalingTests", dependencies: ["SplatIO"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
