@@ -10,15 +10,14 @@ extension DatasetSettings {
     /// and 0 steps for a recipe that takes none (what the file records).
     public static func forBuild(setSize: Int, imageSize: Int, steps: Int, recipe: FitRecipe, order: SpatialOrder?,
                                 seed: UInt64, splits: [Double], crops: Int = 1, flipCrops: Bool = false) -> DatasetSettings {
-        DatasetSettings(setSize: setSize, imageSize: imageSize, steps: recipe.takesSteps ? steps : 0, recipe: recipe.rawValue,
+        DatasetSettings(setSize: setSize, imageSize: imageSize, steps: recipe.takesSteps ? steps : 0, recipe: .fit(recipe),
                         order: order ?? defaultOrder(for: recipe), seed: seed, splits: splits,
                         crops: crops, flipCrops: flipCrops)
     }
 
-    /// The SplatKit recipe that fitted the sets; nil for sets from elsewhere (a GaussVAE import,
-    /// "gaussvae-import") or a merge of several recipes ("imagegs+imagegs-grid"), which the
-    /// `recipe` string records as provenance.
-    public var fitRecipe: FitRecipe? { FitRecipe(rawValue: recipe) }
+    /// The SplatKit recipe that fitted the sets; nil for sets from elsewhere (a GaussVAE import)
+    /// or a merge of several recipes.
+    public var fitRecipe: FitRecipe? { recipe.fitRecipe }
 
     /// Morton, except for recipes that place every Gaussian on a grid: their sets keep the grid's
     /// Morton order of cells, so the i-th Gaussian of every set is in the same cell (none).

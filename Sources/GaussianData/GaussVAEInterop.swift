@@ -1,4 +1,5 @@
 import Foundation
+import GaussianFitting
 import SplatIO
 import TensorCore
 
@@ -41,7 +42,7 @@ public enum GaussVAEInterop {
         }
 
         let setSize = try readSet(first).rows.count / 8
-        let settings = DatasetSettings(setSize: setSize, imageSize: 0, steps: 0, recipe: "gaussvae-import",
+        let settings = DatasetSettings(setSize: setSize, imageSize: 0, steps: 0, recipe: .gaussVAEImport,
                                        order: order, seed: seed, splits: splits)
         guard !FileManager.default.fileExists(atPath: output) else { throw FileError(output, "already exists") }
         // Written whole or not at all: a file that fails to import leaves no partial dataset.

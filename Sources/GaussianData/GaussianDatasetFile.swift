@@ -1,4 +1,5 @@
 import Foundation
+import GaussianFitting
 import SplatIO
 import TensorCore
 
@@ -22,7 +23,8 @@ public struct DatasetSettings: Equatable, Sendable {
     public var setSize: Int
     public var imageSize: Int
     public var steps: Int
-    public var recipe: String
+    /// How the sets were made (validated when read from a file).
+    public var recipe: SetRecipe
     /// The spatial order of every set's Gaussians (validated when read from a file).
     public var order: SpatialOrder
     public var seed: UInt64
@@ -32,7 +34,7 @@ public struct DatasetSettings: Equatable, Sendable {
     /// Whether those crops are mirrored at random (`--flip`).
     public var flipCrops: Bool
 
-    public init(setSize: Int, imageSize: Int, steps: Int, recipe: String, order: SpatialOrder, seed: UInt64, splits: [Double],
+    public init(setSize: Int, imageSize: Int, steps: Int, recipe: SetRecipe, order: SpatialOrder, seed: UInt64, splits: [Double],
                 crops: Int = 1, flipCrops: Bool = false) {
         self.setSize = setSize
         self.imageSize = imageSize
@@ -58,7 +60,7 @@ extension DatasetSettings {
         try file.setAttribute("set_size", to: setSize, at: objectPath)
         try file.setAttribute("image_size", to: imageSize, at: objectPath)
         try file.setAttribute("steps", to: steps, at: objectPath)
-        try file.setAttribute("recipe", to: recipe, at: objectPath)
+        try file.setAttribute("recipe", to: recipe.description, at: objectPath)
         try file.setAttribute("order", to: order.rawValue, at: objectPath)
         try file.setAttribute("seed", to: Int64(bitPattern: seed), at: objectPath)
         try file.setAttribute("split_fractions", to: splits, at: objectPath)
@@ -74,7 +76,8 @@ extension DatasetSettings {
             throw FileError(file.path, "attribute 'order' is '\(orderName)', not one of \(SpatialOrder.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.init(setSize: try integer("set_size"), imageSize: try integer("image_size"), steps: try integer("steps"),
-                  recipe: try file.stringAttribute("recipe", at: objectPath), order: order,
+                  recipe: try SetRecipe.read(file.stringAttribute("recipe", at: objectPath), in: file.path,
+                                              what: "attribute 'recipe'"), order: order,
                   seed: UInt64(bitPattern: try file.int64Attribute("seed", at: objectPath)),
                   splits: try file.doubleArrayAttribute("split_fractions", at: objectPath),
                   crops: try file.hasAttribute("crops", at: objectPath) ? try integer("crops") : 1,

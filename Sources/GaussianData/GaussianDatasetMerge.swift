@@ -105,8 +105,8 @@ public enum GaussianDatasetMerge {
     /// Throws for the first input whose sets cannot live in one dataset with the first input's.
     static func checkCompatible(_ sources: [MergedSource]) throws {
         let first = sources[0], reference = first.settings
-        func rasterizer(_ recipe: String) -> String {
-            SetRenderer(recipe: recipe) == .additive ? "GaussianImage's additive rasterizer" : "the top-K rasterizer"
+        func rasterizer(_ recipe: SetRecipe) -> String {
+            recipe.renderer == .additive ? "GaussianImage's additive rasterizer" : "the top-K rasterizer"
         }
         for source in sources.dropFirst() {
             let settings = source.settings
@@ -146,14 +146,12 @@ public enum GaussianDatasetMerge {
     }
 
     /// The merged file's settings: the inputs' common set size, image size and order; the most
-    /// steps of any input; their recipes joined by "+" (in input order, each once); the merge's
+    /// steps of any input; their recipes merged (SetRecipe.merging: in input order, each once); the merge's
     /// seed and splits; no crops of its own (each input's are in /sources).
     static func mergedSettings(_ sources: [MergedSource], seed: UInt64, splits: [Double]) -> DatasetSettings {
         let first = sources[0].settings
-        var recipes: [String] = []
-        for source in sources where !recipes.contains(source.settings.recipe) { recipes.append(source.settings.recipe) }
         return DatasetSettings(setSize: first.setSize, imageSize: first.imageSize, steps: sources.map(\.settings.steps).max()!,
-                               recipe: recipes.joined(separator: "+"), order: first.order, seed: seed, splits: splits)
+                               recipe: .merging(sources.map(\.settings.recipe)), order: first.order, seed: seed, splits: splits)
     }
 
     /// Items `range` of `input`, unchanged but for the name prefix.

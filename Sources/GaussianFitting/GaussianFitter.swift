@@ -311,11 +311,3 @@ public final class GaussianFitter {
                          seconds: monotonicSeconds() - start, recipe: options.recipe)
     }
 }
-
-extension SetRenderer {
-    /// The renderer of a set or dataset that records `recipe` (a `FitRecipe` raw value): the top-K
-    /// rasterizer when it records none or one SplatKit does not know (imported GaussVAE sets).
-    public init(recipe: String?) {
-        self = recipe.flatMap(FitRecipe.init(rawValue:))?.renderer ?? .topK
-    }
-}

@@ -1,3 +1,4 @@
+import LatentCoding
 import NeuralNetwork
 import TensorCore
 
@@ -38,7 +39,8 @@ import TensorCore
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
 // encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…,
-// decoder.output, decoder.linear_skip.
+// decoder.output, decoder.linear_skip; with an entropy model (entropy_model: factorized), its
+// density's entropy.prior.{matrices,biases,factors}.{k}.
 
 /// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
 public final class GaussianSetVAE: VAEModel {
@@ -54,6 +56,8 @@ public final class GaussianSetVAE: VAEModel {
     let decoderStack: Sequential
     /// (B, L) → (B, N·P), when `decoder_linear_skip` is on.
     let decoderSkip: Linear?
+    /// The density of the quantised latent, with `entropy_model: factorized`.
+    public let latentPrior: FactorizedPrior?
     private let summaryRows: [ModelSummary.Row]
 
     public var latentDimensions: Int { configuration.latentDim }
@@ -163,6 +167,13 @@ public final class GaussianSetVAE: VAEModel {
                             [c.numGaussians, columns])
         } else {
             decoderSkip = nil
+        }
+        switch c.entropyModel {
+        case .none:
+            latentPrior = nil
+        case .factorized:
+            latentPrior = FactorizedPrior(channels: c.latentDim, scope: store.scope("entropy").scope("prior"))
+            recorder.record("entropy.prior", "factorised prior over the quantised latent (\(c.latentDim) densities)", [c.latentDim])
         }
         summaryRows = recorder.rows
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GaussianData
+import GaussianFitting
 import GaussianRasterizer
 import SplatIO
 import TensorCore

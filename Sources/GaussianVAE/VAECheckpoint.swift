@@ -1,5 +1,6 @@
 import Foundation
 import GaussianData
+import GaussianFitting
 import NeuralNetwork
 import SplatIO
 import TensorCore
@@ -70,7 +71,7 @@ public enum VAECheckpoint {
         var metadata: [String: String] = [:]
         if let order = data.order { metadata[dataOrder] = order.rawValue }
         if let size = data.fittedImageSize { metadata[dataFittedImageSize] = String(size) }
-        if let recipe = data.recipe { metadata[dataRecipe] = recipe }
+        if let recipe = data.recipe { metadata[dataRecipe] = recipe.description }
         return metadata
     }
 
@@ -89,7 +90,8 @@ public enum VAECheckpoint {
             }
             return size
         }
-        return VAETrainedOn(order: order, fittedImageSize: size, recipe: metadata[dataRecipe])
+        let recipe = try metadata[dataRecipe].map { try SetRecipe.read($0, in: path, what: "metadata \(dataRecipe)") }
+        return VAETrainedOn(order: order, fittedImageSize: size, recipe: recipe)
     }
 
     /// The extras that carry `normalization`.
@@ -131,8 +133,8 @@ public struct VAETrainedOn: Equatable, Sendable {
     public let order: SpatialOrder?
     /// The side in pixels of the images the sets were fitted to.
     public let fittedImageSize: Int?
-    /// The recipe (FitRecipe raw value) that fitted them.
-    public let recipe: String?
+    /// How they were made.
+    public let recipe: SetRecipe?
 
     public static let unknown = VAETrainedOn(order: nil, fittedImageSize: nil, recipe: nil)
 }

@@ -13,12 +13,13 @@ import SplatIO
 //   callbacks      checkpoint_every, early_stopping_patience, reduce_lr_patience,
 //                  reduce_lr_factor, min_lr
 //   loss_weights   xy_weight, scale_weight, rot_weight, feat_weight; SplatKit's render_loss_weight
+//                  and rate_lambda (with model.entropy_model)
 //   experiment_name, output_dir, seed
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
 // model.num_gaussians, model.encoder_global_pool, model.encoder_linear_skip, model.decoder_linear_skip,
 // training.gradient_clip_norm, training.augment_flips, training.init_skip_bias_to_mean_set,
-// data.representation, loss_weights.render_loss_weight.
+// data.representation, loss_weights.render_loss_weight, model.entropy_model, loss_weights.rate_lambda.
 //
 // Decoding is strict (SplatIO's `decodeYAMLConfig`): unknown keys and wrong types are errors
 // naming the key, line and file. Values are validated while decoding, so an inconsistent
@@ -237,17 +238,20 @@ public struct VAELossWeights: Codable, Equatable {
     /// The weight of the loss between images rendered from the input and the reconstruction
     /// (0 disables rendering in the loss).
     public var render = 0.0
+    /// λ of rate + λ·distortion for a model with an entropy model (`model.entropy_model`): the
+    /// rate in bits per Gaussian, the distortion the weighted terms above. Unused without one.
+    public var rateLambda = 100.0
 
     enum CodingKeys: String, CodingKey {
         case xy = "xy_weight", scale = "scale_weight", rotation = "rot_weight", colour = "feat_weight"
-        case render = "render_loss_weight"
+        case render = "render_loss_weight", rateLambda = "rate_lambda"
     }
 
     public init() {}
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        for key in [CodingKeys.xy, .scale, .rotation, .colour, .render] {
+        for key in [CodingKeys.xy, .scale, .rotation, .colour, .render, .rateLambda] {
             guard let value = try c.decodeIfPresent(Double.self, forKey: key) else { continue }
             try requireValid(value >= 0, key, in: c, "must not be negative, got \(value)")
             self[key] = value
@@ -262,6 +266,7 @@ public struct VAELossWeights: Codable, Equatable {
             case .rotation: return rotation
             case .colour: return colour
             case .render: return render
+            case .rateLambda: return rateLambda
             }
         }
         set {
@@ -271,6 +276,7 @@ public struct VAELossWeights: Codable, Equatable {
             case .rotation: rotation = newValue
             case .colour: colour = newValue
             case .render: render = newValue
+            case .rateLambda: rateLambda = newValue
             }
         }
     }

@@ -111,12 +111,13 @@ public struct VAEInference {
                 concatenatedSets(logVariances, trailing: [latentDimensions]))
     }
 
-    /// Latents (k, L) of Image-GS sets (k, N, 8): μ, or, given `sampleSeed`, a sample z (see
+    /// Latents (k, L) of Image-GS sets (k, N, 8): the point latent (μ, or round(μ) with an entropy
+    /// model: `VAEModel.pointLatent`), or, given `sampleSeed`, a sample z (see
     /// `sample(mean:logVariance:seed:)`). `order` puts each set in the model's spatial order
     /// first (`.none` when it already is, as a dataset's sets are).
     public func latents(of sets: Tensor, order: SpatialOrder = .morton, sampleSeed: UInt64? = nil) -> Tensor {
         let (mean, logVariance) = posterior(normalized: normalizedInput(order.ordered(sets)))
-        guard let sampleSeed else { return mean }
+        guard let sampleSeed else { return model.pointLatent(mean) }
         return sample(mean: mean, logVariance: logVariance, seed: sampleSeed)
     }
 
@@ -156,9 +157,10 @@ public struct VAEInference {
         imageGSSets(normalized: decodeNormalized(latents))
     }
 
-    /// The deterministic reconstruction (decode μ) of normalised inputs: (k, N, C) → (k, N, C).
+    /// The deterministic reconstruction (decode the point latent) of normalised inputs:
+    /// (k, N, C) → (k, N, C).
     public func reconstructNormalized(_ input: Tensor) -> Tensor {
-        decodeNormalized(posterior(normalized: input).mean)
+        decodeNormalized(model.pointLatent(posterior(normalized: input).mean))
     }
 
     /// The deterministic reconstruction of Image-GS sets (k, N, 8) in model order: encode,

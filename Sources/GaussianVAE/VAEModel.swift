@@ -1,3 +1,4 @@
+import LatentCoding
 import NeuralNetwork
 import TensorCore
 
@@ -9,6 +10,10 @@ import TensorCore
 //
 // Reparameterisation (a composition of tensor ops, differentiable in μ and log σ²):
 //   z = μ + exp(½·log σ²) · ε,   ε ~ N(0, I) drawn from a seeded stream, a constant of the graph.
+// With an entropy model (`latentPrior`) the latent is the quantised mean instead (Ballé et al.):
+//   training    ŷ = μ + u,   u ~ U(−½, ½) from the same stream (a differentiable proxy of rounding)
+//   inference   ŷ = round(μ), what the codec writes
+// and the pass also gives the rate of ŷ under the prior, −Σ log2 P(ŷ) (bits of the batch).
 
 /// A variational autoencoder over sets of Gaussians.
 public protocol VAEModel: AnyObject {
@@ -27,6 +32,8 @@ public protocol VAEModel: AnyObject {
     func decode(_ latent: Tensor, training: Bool) -> Tensor
     /// Per-layer output shapes and parameter counts.
     func summary() -> ModelSummary
+    /// The density of the quantised latent, for a model with an entropy model; nil otherwise.
+    var latentPrior: FactorizedPrior? { get }
 }
 
 /// One pass through a VAE: the reconstruction and the posterior it was decoded from.
@@ -37,8 +44,10 @@ public struct VAEOutput {
     public let mean: Tensor
     /// log σ², (B, L)
     public let logVariance: Tensor
-    /// The sampled z, (B, L)
+    /// The sampled z, or with an entropy model the quantised ŷ, (B, L)
     public let latent: Tensor
+    /// With an entropy model: −Σ log2 P(ŷ) over the batch, a scalar; nil otherwise.
+    public let bits: Tensor?
 }
 
 extension VAEModel {
@@ -55,17 +64,31 @@ extension VAEModel {
         sample(mean: mean, logVariance: logVariance, generator: &store.random.generator)
     }
 
-    /// Encode, sample z (from the store's stream) and decode: (B, N, C) → `VAEOutput`.
+    /// Encode, sample z (from the store's stream) or quantise μ (with an entropy model), and
+    /// decode: (B, N, C) → `VAEOutput`.
     public func callAsFunction(_ gaussians: Tensor, training: Bool) -> VAEOutput {
         let (mean, logVariance) = encode(gaussians, training: training)
-        let latent = sample(mean: mean, logVariance: logVariance)
-        return VAEOutput(reconstruction: decode(latent, training: training), mean: mean,
-                         logVariance: logVariance, latent: latent)
+        guard let latentPrior else {
+            let latent = sample(mean: mean, logVariance: logVariance)
+            return VAEOutput(reconstruction: decode(latent, training: training), mean: mean,
+                             logVariance: logVariance, latent: latent, bits: nil)
+        }
+        let latent = training ? mean + Tensor.uniform(mean.shape, low: -0.5, high: 0.5, using: &store.random.generator)
+                              : mean.roundedToIntegers()
+        return VAEOutput(reconstruction: decode(latent, training: training), mean: mean, logVariance: logVariance,
+                         latent: latent, bits: latentPrior.bits(latent))
     }
 
-    /// The deterministic reconstruction: decode μ, in inference mode (GaussVAE's `reconstruct`).
+    /// The deterministic latent of a posterior mean μ (B, L): μ itself, or with an entropy model
+    /// round(μ), what the codec writes.
+    public func pointLatent(_ mean: Tensor) -> Tensor {
+        latentPrior == nil ? mean : mean.roundedToIntegers()
+    }
+
+    /// The deterministic reconstruction, in inference mode (GaussVAE's `reconstruct`): decode
+    /// the point latent (`pointLatent`).
     public func reconstruct(_ gaussians: Tensor) -> Tensor {
-        decode(encode(gaussians, training: false).mean, training: false)
+        decode(pointLatent(encode(gaussians, training: false).mean), training: false)
     }
 }
 

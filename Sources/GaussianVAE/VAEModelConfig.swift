@@ -36,6 +36,9 @@ import NeuralNetwork
 //   decoder_linear_skip*    false (GaussVAE) or true: a Linear(L → N·P) from the latent straight
 //                           to every Gaussian's parameters, added to the decoder's output (see
 //                           GaussianSetVAE)
+//   entropy_model*          none (a VAE, GaussVAE's) or factorized: the latent is quantised and
+//                           coded with a learned factorised prior, trained for rate + λ·distortion
+//                           (VAEEntropyModel; λ is loss_weights.rate_lambda)
 // The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
 // builder's for conv1d and its ResNet trainer's for resnet_conv1d.
 
@@ -51,14 +54,30 @@ public enum VAEArchitecture: String, Codable, Equatable {
 /// What ends the encoder's last block (the one whose pool size is null), feeding the dense
 /// bridge. SplatKit's extension: GaussVAE always averages, which leaves the bridge one number
 /// per channel for the whole set, so per-Gaussian detail must survive an average over steps.
-public enum VAEEncoderGlobalPool: String, Codable, CaseIterable {
+public enum VAEEncoderGlobalPool: String, Codable, CaseIterable, StrictlyDecodedChoice {
     /// GlobalAveragePool1D: (B, C, S) → (B, C).
     case average
     /// Flatten in Keras's channels-last order, as Keras's Flatten after a Conv1D would:
     /// (B, C, S) → (B, S, C) → (B, S·C), so element [b, s·C + c] is feature [b, c, s] (the
     /// inverse of the decoder's reshape). The same order for both architectures.
     case flatten
+}
 
+/// What the latent is coded with (SplatKit's, issue 21). With an entropy model the encoder's
+/// mean is the latent: it is quantised (uniform noise in training, rounding at inference),
+/// its rate −log2 P(ŷ) is part of the objective, and there is no KL term (no sampling).
+public enum VAEEntropyModel: String, Codable, CaseIterable, StrictlyDecodedChoice {
+    /// A plain VAE: z sampled from the posterior, KL to a standard normal.
+    case none
+    /// Ballé's factorised prior over the quantised latent (LatentCoding's FactorizedPrior).
+    case factorized
+}
+
+/// A choice among named values in a config file: an unknown name is a decoding error that lists
+/// the known ones.
+public protocol StrictlyDecodedChoice: RawRepresentable, CaseIterable, Decodable where RawValue == String {}
+
+extension StrictlyDecodedChoice {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -96,6 +115,7 @@ public struct VAEModelConfig: Codable, Equatable {
     public var decoderDropoutRates: [Double]
     /// SplatKit's extension: add a linear read-out of the latent for every Gaussian.
     public var decoderLinearSkip: Bool
+    public var entropyModel: VAEEntropyModel
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
@@ -107,7 +127,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case decoderDenseUnits = "decoder_dense_units", decoderReshapeTarget = "decoder_reshape_target"
         case decoderFilters = "decoder_filters", decoderKernelSizes = "decoder_kernel_sizes"
         case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
-        case decoderLinearSkip = "decoder_linear_skip"
+        case decoderLinearSkip = "decoder_linear_skip", entropyModel = "entropy_model"
     }
 
     /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
@@ -122,7 +142,7 @@ public struct VAEModelConfig: Codable, Equatable {
         encoderLinearSkip: Bool = false,
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
-        decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false
+        decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false, entropyModel: VAEEntropyModel = .none
     ) {
         let isResNet = architecture == .resnetConv1D
         func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
@@ -146,6 +166,7 @@ public struct VAEModelConfig: Codable, Equatable {
         self.decoderUpsampleSizes = decoderUpsampleSizes ?? resampling(decoderFilters.count)
         self.decoderDropoutRates = decoderDropoutRates ?? Array(repeating: 0, count: decoderFilters.count)
         self.decoderLinearSkip = decoderLinearSkip
+        self.entropyModel = entropyModel
     }
 
     public init(from decoder: Decoder) throws {
@@ -174,7 +195,8 @@ public struct VAEModelConfig: Codable, Equatable {
             decoderKernelSizes: try c.decodeIfPresent([Int].self, forKey: .decoderKernelSizes),
             decoderUpsampleSizes: try c.decodeIfPresent([Int?].self, forKey: .decoderUpsampleSizes),
             decoderDropoutRates: try c.decodeIfPresent([Double].self, forKey: .decoderDropoutRates),
-            decoderLinearSkip: try c.decodeIfPresent(Bool.self, forKey: .decoderLinearSkip) ?? false)
+            decoderLinearSkip: try c.decodeIfPresent(Bool.self, forKey: .decoderLinearSkip) ?? false,
+            entropyModel: try c.decodeIfPresent(VAEEntropyModel.self, forKey: .entropyModel) ?? .none)
         if let problem = problems().first {
             if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
                 throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)

@@ -16,7 +16,10 @@ import TensorCore
 //   x̂ = decoder(z, training)
 //   loss = Σ_g w_g·MSE_g(x̂, x) + β_e·KL  [+ w_r·(L1 + 1 − SSIM) of 64×64 renders]
 //   backward; optional global-norm clipping; Adam (Keras's ε = 1e-7); zero the gradients
-// with β_e = max_beta·min(1, (e + 1)/beta_warmup_epochs) for epoch e (from 0).
+// with β_e = max_beta·min(1, (e + 1)/beta_warmup_epochs) for epoch e (from 0). With an entropy
+// model (model.entropy_model, issue 21) the latent is ŷ = μ + u, u ~ U(−½, ½) (VAEModel.swift),
+// and the loss is rate + λ·distortion: R = −Σ log2 P(ŷ) / (B·N) bits per Gaussian, the
+// distortion the weighted terms above without KL, λ = loss_weights.rate_lambda.
 //
 // Per epoch: the validation split in inference mode (batch norm's moving statistics, no
 // dropout), with ε from a generator seeded the same way every epoch, so the monitored metric
@@ -293,7 +296,7 @@ public final class VAETrainer {
             let (total, localValues) = parallel.withRankStream(model.store.random) { () -> (Tensor, VAELossValues) in
                 let output = model(input, training: true)
                 return objective(reconstruction: output.reconstruction, target: input, mean: output.mean,
-                                 logVariance: output.logVariance, beta: beta)
+                                 logVariance: output.logVariance, bits: output.bits, beta: beta)
             }
             guard parallel.isDistributed || localValues.total.isFinite else {
                 throw VAETrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch + 1, value: localValues.total)
@@ -302,10 +305,11 @@ public final class VAETrainer {
             values = localValues
         }
         if parallel.isDistributed {
-            let sums = parallel.averageGradients(of: model.store, weight: Float(weight),
-                                                 values: values.row(includingRender: true).map { $0 * weight })
-            values = VAELossValues(total: sums[0], reconstruction: sums[1], kl: sums[2], groups: Array(sums[3..<(sums.count - 1)]),
-                                   render: sums[sums.count - 1])
+            let every = VAELossColumns(render: true, bits: true)  // every value, in a fixed order
+            let sums = parallel.averageGradients(of: model.store, weight: Float(weight), values: every.row(values).map { $0 * weight })
+            let groups = values.groups.count
+            values = VAELossValues(total: sums[0], reconstruction: sums[1], kl: sums[2], groups: Array(sums[3..<(3 + groups)]),
+                                   render: sums[3 + groups], bitsPerSet: sums[4 + groups])
             guard values.total.isFinite else {  // on every rank alike
                 throw VAETrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch + 1, value: values.total)
             }
@@ -317,11 +321,12 @@ public final class VAETrainer {
         return values
     }
 
-    /// The objective's graph and its values.
-    private func objective(reconstruction: Tensor, target: Tensor, mean: Tensor, logVariance: Tensor, beta: Float)
+    /// The objective's graph and its values; `bits` (the batch's latent rate) with an entropy model.
+    private func objective(reconstruction: Tensor, target: Tensor, mean: Tensor, logVariance: Tensor, bits: Tensor?, beta: Float)
         -> (total: Tensor, values: VAELossValues) {
         let loss = vaeLoss(reconstruction: reconstruction, target: target, mean: mean, logVariance: logVariance,
-                           representation: representation, groupWeights: config.lossWeights.groupWeights, beta: beta)
+                           representation: representation, groupWeights: config.lossWeights.groupWeights,
+                           beta: bits == nil ? beta : 0)
         var total = loss.total, render = 0.0
         if config.lossWeights.render > 0 {
             let term = vaeRenderLoss(reconstruction: reconstruction, target: target, representation: representation,
@@ -330,8 +335,15 @@ public final class VAETrainer {
             total = total + term
             render = Double(term.item)
         }
+        var bitsPerSet = 0.0
+        if let bits {  // rate (bits per Gaussian) + λ·distortion
+            let sets = Float(target.shape[0])
+            total = bits / (sets * Float(model.gaussianCount)) + total * Float(config.lossWeights.rateLambda)
+            bitsPerSet = Double(bits.item) / Double(sets)
+        }
         let values = VAELossValues(total: Double(total.item), reconstruction: Double(loss.reconstruction.item),
-                                   kl: Double(loss.kl.item), groups: loss.groups.map { Double($0.value.item) }, render: render)
+                                   kl: Double(loss.kl.item), groups: loss.groups.map { Double($0.value.item) }, render: render,
+                                   bitsPerSet: bitsPerSet)
         return (total, values)
     }
 
@@ -344,11 +356,17 @@ public final class VAETrainer {
             let iterator = validationLoader.batches(epoch: 0)
             while let next = try iterator.next() {
                 let input = normalization.modelInput(next.sets, representation: representation)
-                let (mean, logVariance) = model.encode(input, training: false)
-                let latent = model.sample(mean: mean, logVariance: logVariance, generator: &generator)
-                let reconstruction = model.decode(latent, training: false)
-                let values = objective(reconstruction: reconstruction, target: input, mean: mean, logVariance: logVariance,
-                                       beta: beta).values
+                let values: VAELossValues
+                if model.latentPrior != nil {  // ŷ = round(μ), what the codec writes
+                    let output = model(input, training: false)
+                    values = objective(reconstruction: output.reconstruction, target: input, mean: output.mean,
+                                       logVariance: output.logVariance, bits: output.bits, beta: beta).values
+                } else {
+                    let (mean, logVariance) = model.encode(input, training: false)
+                    let latent = model.sample(mean: mean, logVariance: logVariance, generator: &generator)
+                    values = objective(reconstruction: model.decode(latent, training: false), target: input, mean: mean,
+                                       logVariance: logVariance, bits: nil, beta: beta).values
+                }
                 accumulator.add(values, count: next.sets.shape[0])
             }
         }
@@ -378,19 +396,21 @@ public final class VAETrainer {
         }
         let metrics = VAEEpochMetrics(epoch: index + 1, train: train, validation: validation, beta: beta, learningRate: learningRate,
                                       seconds: trainingSeconds + monotonicSeconds() - validationStart, improved: improved)
-        try metricsLog?.append(metrics, includingRender: includesRender)
+        try metricsLog?.append(metrics, columns: lossColumns)
         try logEpoch(metrics)
         return metrics
     }
 
-    private var includesRender: Bool { config.lossWeights.render > 0 }
+    private var lossColumns: VAELossColumns {
+        VAELossColumns(render: config.lossWeights.render > 0, bits: model.latentPrior != nil)
+    }
 
     private func logEpoch(_ metrics: VAEEpochMetrics) throws {
         guard let tensorBoard else { return }
         var scalars: [(tag: String, value: Float)] = []
-        let names = ["total", "reconstruction", "kl"] + representation.groups.map(\.name) + (includesRender ? ["render"] : [])
+        let columns = lossColumns, names = columns.names(groupNames: representation.groups.map(\.name))
         for (split, values) in [("train", metrics.train), ("validation", metrics.validation)] {
-            for (name, value) in zip(names, values.row(includingRender: includesRender)) {
+            for (name, value) in zip(names, columns.row(values)) {
                 scalars.append(("\(split)/\(name)", Float(value)))
             }
         }
@@ -424,7 +444,7 @@ public final class VAETrainer {
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         }
         metricsLog = try MetricsLog(path: path("metrics.csv"), groupNames: representation.groups.map(\.name),
-                                    includingRender: includesRender, completedEpochs: epoch)
+                                    columns: lossColumns, completedEpochs: epoch)
         tensorBoard = try TensorBoardWriter(folder: path("logs"))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GaussianData
+import GaussianFitting
 import SplatIO
 import TensorCore
 
@@ -28,7 +29,7 @@ public struct VAETrainingData {
     /// The spatial order of the sets' Gaussians and the recipe that fitted them, when known
     /// (recorded in checkpoints, so inference orders and renders single sets as trained).
     public var order: SpatialOrder?
-    public var recipe: String?
+    public var recipe: SetRecipe?
 
     public init(train: any GaussianSetSource, validation: any GaussianSetSource, name: String) {
         self.train = train
@@ -56,7 +57,7 @@ public struct VAETrainingData {
         data.flips = SetFlips(settings: file.settings)
         data.fittedImageSize = file.settings.imageSize > 0 ? file.settings.imageSize : nil
         data.order = file.settings.order
-        data.recipe = file.settings.recipe.isEmpty ? nil : file.settings.recipe
+        data.recipe = file.settings.recipe
         try data.checkNotEmpty()
         return data
     }

@@ -26,32 +26,48 @@ public struct VAELossValues: Equatable {
     public var groups: [Double]
     /// The weighted render term (0 when disabled).
     public var render: Double
+    /// With an entropy model: the quantised latent's rate, bits per set (0 without one).
+    public var bitsPerSet: Double
 
-    public init(total: Double, reconstruction: Double, kl: Double, groups: [Double], render: Double) {
+    public init(total: Double, reconstruction: Double, kl: Double, groups: [Double], render: Double, bitsPerSet: Double = 0) {
         self.total = total
         self.reconstruction = reconstruction
         self.kl = kl
         self.groups = groups
         self.render = render
+        self.bitsPerSet = bitsPerSet
+    }
+}
+
+/// Which loss values a run logs (metrics.csv, TensorBoard): always the total, reconstruction,
+/// KL and groups; the render term when it is on; bits per set with an entropy model.
+struct VAELossColumns {
+    let render: Bool
+    let bits: Bool
+
+    /// The column names, groups named by `groupNames`.
+    func names(groupNames: [String]) -> [String] {
+        ["total", "reconstruction", "kl"] + groupNames + (render ? ["render"] : []) + (bits ? ["bits_per_set"] : [])
     }
 
-    /// The values in CSV order, with or without the render term.
-    func row(includingRender: Bool) -> [Double] {
-        [total, reconstruction, kl] + groups + (includingRender ? [render] : [])
+    /// The values in the order of `names`.
+    func row(_ values: VAELossValues) -> [Double] {
+        [values.total, values.reconstruction, values.kl] + values.groups + (render ? [values.render] : [])
+            + (bits ? [values.bitsPerSet] : [])
     }
 }
 
 /// Sample-weighted sums of loss values over part of an epoch.
 struct VAELossAccumulator {
     private(set) var samples = 0
-    private var sums = [Double](repeating: 0, count: 8)  // total, reconstruction, kl, render, 4 groups
+    private var sums = [Double](repeating: 0, count: 9)  // total, reconstruction, kl, render, 4 groups, bits per set
     /// Seconds spent in this epoch by earlier (interrupted) segments.
     var seconds = 0.0
 
     mutating func add(_ values: VAELossValues, count: Int) {
         precondition(values.groups.count == 4, "VAELossAccumulator: expected 4 groups, got \(values.groups.count)")
         let weight = Double(count)
-        let terms = [values.total, values.reconstruction, values.kl, values.render] + values.groups
+        let terms = [values.total, values.reconstruction, values.kl, values.render] + values.groups + [values.bitsPerSet]
         for (index, term) in terms.enumerated() { sums[index] += weight * term }
         samples += count
     }
@@ -60,7 +76,7 @@ struct VAELossAccumulator {
     var mean: VAELossValues {
         let n = Double(Swift.max(samples, 1))
         return VAELossValues(total: sums[0] / n, reconstruction: sums[1] / n, kl: sums[2] / n,
-                             groups: sums[4...].map { $0 / n }, render: sums[3] / n)
+                             groups: sums[4..<8].map { $0 / n }, render: sums[3] / n, bitsPerSet: sums[8] / n)
     }
 
     /// For a checkpoint's schedule group (Doubles are stored exactly).
@@ -80,7 +96,10 @@ struct VAELossAccumulator {
         self.samples = Int(samples)
         seconds = values["seconds"] ?? 0
         for index in sums.indices {
-            guard let sum = values["sum\(index)"] else { throw VAETrainingError.invalidCheckpoint("epoch sum \(index) is missing") }
+            // Checkpoints from before bits per set was recorded have 8 sums (their runs had no rate).
+            guard let sum = values["sum\(index)"] ?? (index == 8 ? 0 : nil) else {
+                throw VAETrainingError.invalidCheckpoint("epoch sum \(index) is missing")
+            }
             sums[index] = sum
         }
     }
@@ -153,16 +172,15 @@ struct MetricsLog {
     private let log: CSVLog
 
     /// Opens the log for a run that has completed `completedEpochs` epochs (see `CSVLog`).
-    init(path: String, groupNames: [String], includingRender: Bool, completedEpochs: Int) throws {
-        let losses = ["total", "reconstruction", "kl"] + groupNames + (includingRender ? ["render"] : [])
+    init(path: String, groupNames: [String], columns: VAELossColumns, completedEpochs: Int) throws {
+        let losses = columns.names(groupNames: groupNames)
         let header = ["epoch"] + losses.map { "train_\($0)" } + losses.map { "val_\($0)" } + ["beta", "learning_rate", "seconds"]
         log = try CSVLog(path: path, header: header, keepingRowsThrough: completedEpochs)
     }
 
     /// Appends the row of `metrics`.
-    func append(_ metrics: VAEEpochMetrics, includingRender: Bool) throws {
-        try log.append([Double(metrics.epoch)] + metrics.train.row(includingRender: includingRender)
-                       + metrics.validation.row(includingRender: includingRender)
+    func append(_ metrics: VAEEpochMetrics, columns: VAELossColumns) throws {
+        try log.append([Double(metrics.epoch)] + columns.row(metrics.train) + columns.row(metrics.validation)
                        + [Double(metrics.beta), Double(metrics.learningRate), metrics.seconds])
     }
 }

@@ -154,7 +154,7 @@ struct CompressCommand: ParsableCommand {
             .joined(separator: ", ") + " per Gaussian")
         if let saveFit {
             try GaussianSet(gaussians: result.fitted, width: picture.width, height: picture.height,
-                            psnr: Double(result.fittedPSNR), recipe: "imagegs").write(to: saveFit)
+                            psnr: Double(result.fittedPSNR), recipe: .fit(.imagegs)).write(to: saveFit)
         }
         let similarity = multiScaleSimilarity(result.decoded, target)
         print(String(format: "wrote %@: %d bytes, %.4f bpp, %d Gaussians, PSNR %.2f dB, MS-SSIM %@ (fit before quantisation %.2f dB), %.1f s",

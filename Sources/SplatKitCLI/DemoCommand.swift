@@ -69,7 +69,7 @@ struct DemoCommand: ParsableCommand {
                          p.step, p.totalSteps, p.psnr, p.ssim, p.gaussians, p.stepsPerSecond, formatDuration(p.estimatedSecondsLeft) as NSString))
         }
         let set = GaussianSet(gaussians: result.gaussians, width: size, height: size, psnr: Double(result.psnr),
-                              ssim: Double(result.ssim), recipe: "imagegs", steps: result.steps)
+                              ssim: Double(result.ssim), recipe: .fit(.imagegs), steps: result.steps)
         try set.write(to: path("gaussians.h5"))
 
         print("3/11 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")

@@ -84,7 +84,7 @@ struct FitCommand: ParsableCommand {
         switch format {
         case .h5:
             try GaussianSet(gaussians: result.gaussians, width: picture.width, height: picture.height,
-                            psnr: Double(result.psnr), ssim: Double(result.ssim), recipe: recipe.rawValue, steps: result.steps)
+                            psnr: Double(result.psnr), ssim: Double(result.ssim), recipe: .fit(recipe), steps: result.steps)
                 .write(to: output)
         case .npz:
             try NPZ.write([("gaussians", NPYArray(shape: result.gaussians.shape, floats: result.gaussians.scalars)),

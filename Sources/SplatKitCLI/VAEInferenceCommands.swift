@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GaussianData
+import GaussianFitting
 import GaussianRasterizer
 import GaussianVAE
 import SplatIO

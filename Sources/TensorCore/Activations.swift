@@ -30,6 +30,12 @@ struct GaussianErrorLinear: DifferentiableScalarFunction {
     }
 }
 
+/// Φ(x), the standard normal CDF, as ½·erfc(−x/√2) (precise in the lower tail); derivative φ(x).
+struct NormalCumulative: DifferentiableScalarFunction {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { 0.5 * Foundation.erfc(-x * 0.70710678118654752) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 0.39894228040143268 * Foundation.exp(-0.5 * x * x) }
+}
+
 /// 1 / (1 + e^−x), computed without overflow; derivative y·(1 − y).
 struct Logistic: DifferentiableScalarFunction {
     @inline(__always) func callAsFunction(_ x: Float) -> Float {
@@ -72,6 +78,9 @@ extension Tensor {
     public func gelu() -> Tensor { unaryOp("gelu", GaussianErrorLinear()) }
 
     public func sigmoid() -> Tensor { unaryOp("sigmoid", Logistic()) }
+
+    /// Φ(x), the standard normal cumulative distribution function.
+    public func normalCDF() -> Tensor { unaryOp("normalCDF", NormalCumulative()) }
 
     public func tanh() -> Tensor { unaryOp("tanh", HyperbolicTangent()) }
 

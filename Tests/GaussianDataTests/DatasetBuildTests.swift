@@ -15,7 +15,7 @@ final class DatasetBuildTests: XCTestCase {
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-    let settings = DatasetSettings(setSize: 12, imageSize: 24, steps: 30, recipe: "imagegs", order: .morton, seed: 5,
+    let settings = DatasetSettings(setSize: 12, imageSize: 24, steps: 30, recipe: .fit(.imagegs), order: .morton, seed: 5,
                                    splits: [0.6, 0.2, 0.2])
 
     func builder(_ output: String) -> DatasetBuilder {

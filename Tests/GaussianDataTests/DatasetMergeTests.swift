@@ -8,7 +8,7 @@ final class DatasetMergeTests: TemporaryDirectoryTestCase {
     func path(_ name: String) -> String { temporaryPath(name) }
 
     func settings(setSize: Int = 8, steps: Int = 20, seed: UInt64) -> DatasetSettings {
-        DatasetSettings(setSize: setSize, imageSize: 16, steps: steps, recipe: "imagegs", order: .morton, seed: seed,
+        DatasetSettings(setSize: setSize, imageSize: 16, steps: steps, recipe: .fit(.imagegs), order: .morton, seed: seed,
                         splits: [0.6, 0.2, 0.2])
     }
 
@@ -41,7 +41,7 @@ final class DatasetMergeTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try merged.itemSources(), [0, 0, 0, 1, 1])
         XCTAssertEqual(try merged.mergedSources(), sources)
         XCTAssertEqual(sources[1].settings, settings(steps: 10, seed: 2))
-        XCTAssertEqual(merged.settings, DatasetSettings(setSize: 8, imageSize: 16, steps: 20, recipe: "imagegs", order: .morton,
+        XCTAssertEqual(merged.settings, DatasetSettings(setSize: 8, imageSize: 16, steps: 20, recipe: .fit(.imagegs), order: .morton,
                                                         seed: 7, splits: [0.6, 0.2, 0.2]))
 
         // Sets, qualities and source sizes equal the inputs' bit for bit, in input order.

@@ -14,7 +14,7 @@ final class DatasetPolicyTests: XCTestCase {
         XCTAssertEqual(settings(.imagegsGrid, order: .hilbert).order, .hilbert, "an asked order wins")
         XCTAssertEqual(settings(.imagegs).steps, 500)
         XCTAssertEqual(settings(.imagegsGridLayoutRidge).steps, 0, "colours solved: no steps recorded")
-        XCTAssertEqual(settings(.gaussianimage).recipe, "gaussianimage")
+        XCTAssertEqual(settings(.gaussianimage).recipe, .fit(.gaussianimage))
     }
 
     /// Recorded provenance that is not a SplatKit recipe reads as none, and a build refuses it
@@ -22,7 +22,7 @@ final class DatasetPolicyTests: XCTestCase {
     func testOnlyFittingRecipesBuild() throws {
         var settings = DatasetSettings.forBuild(setSize: 4, imageSize: 16, steps: 2, recipe: .imagegs, order: nil, seed: 1, splits: [1, 0, 0])
         XCTAssertEqual(settings.fitRecipe, .imagegs)
-        settings.recipe = "gaussvae-import"
+        settings.recipe = .gaussVAEImport
         XCTAssertNil(settings.fitRecipe)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString).h5").path
         let builder = DatasetBuilder(source: .procedural(count: 2, seed: 1), output: output, settings: settings, workers: 1)

@@ -12,7 +12,7 @@ final class DatasetValidationTests: TemporaryDirectoryTestCase {
     /// A complete dataset of 5 sets of 4 Gaussians.
     func writeDataset(_ name: String = "data.h5") throws -> String {
         let path = temporaryPath(name)
-        let settings = DatasetSettings(setSize: 4, imageSize: 16, steps: 1, recipe: "imagegs", order: .morton, seed: 3,
+        let settings = DatasetSettings(setSize: 4, imageSize: 16, steps: 1, recipe: .fit(.imagegs), order: .morton, seed: 3,
                                        splits: [0.6, 0.2, 0.2])
         let file = try GaussianDatasetFile(creating: path, settings: settings)
         for index in 0..<5 {

@@ -18,7 +18,7 @@ final class PhotoCropTests: TemporaryDirectoryTestCase {
     func path(_ name: String) -> String { temporaryPath(name) }
 
     func settings(flip: Bool) -> DatasetSettings {
-        DatasetSettings(setSize: 8, imageSize: 16, steps: 20, recipe: "imagegs", order: .morton, seed: 3, splits: [0.5, 0.25, 0.25],
+        DatasetSettings(setSize: 8, imageSize: 16, steps: 20, recipe: .fit(.imagegs), order: .morton, seed: 3, splits: [0.5, 0.25, 0.25],
                         crops: 3, flipCrops: flip)
     }
 

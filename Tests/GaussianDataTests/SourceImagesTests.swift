@@ -24,7 +24,7 @@ final class SourceImagesTests: TemporaryDirectoryTestCase {
     }
 
     func settings(seed: UInt64, crops: Int = 1, flip: Bool = false) -> DatasetSettings {
-        DatasetSettings(setSize: 8, imageSize: 16, steps: 20, recipe: "imagegs", order: .morton, seed: seed,
+        DatasetSettings(setSize: 8, imageSize: 16, steps: 20, recipe: .fit(.imagegs), order: .morton, seed: seed,
                         splits: [0.5, 0.25, 0.25], crops: crops, flipCrops: flip)
     }
 

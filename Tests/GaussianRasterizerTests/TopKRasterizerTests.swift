@@ -4,22 +4,6 @@ import XCTest
 @testable import GaussianRasterizer
 @testable import TensorCore
 
-/// Random Image-GS parameters (G, 8) for a width × height image: positions inside or just
-/// outside the image, σ of 1.5–6 px, any rotation, colours in [0, 1].
-func randomImageGSParameters(count: Int, width: Int, height: Int, seed: UInt64) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    var values: [Float] = []
-    for _ in 0..<count {
-        values += [
-            -0.1 + 1.2 * generator.nextUniform(), -0.1 + 1.2 * generator.nextUniform(),
-            1 / (1.5 + 4.5 * generator.nextUniform()), 1 / (1.5 + 4.5 * generator.nextUniform()),
-            6.3 * generator.nextUniform(),
-            generator.nextUniform(), generator.nextUniform(), generator.nextUniform(),
-        ]
-    }
-    return Tensor(shape: [count, 8], scalars: values, requiresGrad: true)
-}
-
 final class TopKRasterizerTests: XCTestCase {
     /// Fast and reference renders agree on values and on gradients of every parameter, across
     /// several tiles (40 × 36 pixels is 3 × 3 tiles with ragged edges).

@@ -3,6 +3,7 @@
 // dataset evaluated end to end, and a checkpoint saved as `splatkit train` does, then loaded.
 
 import Foundation
+import GaussianFitting
 @testable import GaussianData
 import GaussianRasterizer
 @testable import GaussianVAE
@@ -91,7 +92,7 @@ final class VAEInferenceTests: XCTestCase {
     /// of 32 pixels, seed 9.
     private func writeDataset(count: Int, at file: String, names: [String]? = nil) throws -> Tensor {
         let sets = syntheticSets(count: count, seed: 4)
-        let settings = DatasetSettings(setSize: 16, imageSize: 32, steps: 1, recipe: "imagegs", order: .morton, seed: 9,
+        let settings = DatasetSettings(setSize: 16, imageSize: 32, steps: 1, recipe: .fit(.imagegs), order: .morton, seed: 9,
                                        splits: [0.5, 0.25, 0.25])
         let dataset = try GaussianDatasetFile(creating: file, settings: settings)
         for index in 0..<count {
@@ -159,7 +160,7 @@ final class VAEInferenceTests: XCTestCase {
         let set = GaussianSet(gaussians: sets.sliced(0..<1, alongAxis: 0).squeezed(0), width: 32, height: 32)
         let hilbertTrained = VAEInference(model: vae.model, config: vae.config, normalization: vae.normalization,
                                           representation: vae.representation,
-                                          trainedOn: VAETrainedOn(order: .hilbert, fittedImageSize: 32, recipe: "imagegs"))
+                                          trainedOn: VAETrainedOn(order: .hilbert, fittedImageSize: 32, recipe: .fit(.imagegs)))
         XCTAssertEqual(try hilbertTrained.latentsFile(of: set, name: "one", checkpoint: "m.h5", source: "one.h5").order, .hilbert)
         XCTAssertEqual(try vae.latentsFile(of: set, name: "one", checkpoint: "m.h5", source: "one.h5").order, .morton)
         XCTAssertEqual(try vae.latentsFile(of: set, name: "one", order: .none, checkpoint: "m.h5", source: "one.h5").latents.scalars,

@@ -5,6 +5,7 @@
 // messages that say what to do; `loadVAE` restores the model the inference commands use.
 
 import Foundation
+import GaussianFitting
 @testable import GaussianData
 import GaussianRasterizer
 @testable import GaussianVAE
@@ -19,7 +20,7 @@ final class VAETrainerTests: VAETrainerTestCase {
     /// `augment_flips` trains on mirrored grid sets, deterministically; on sets whose order says
     /// nothing about position it is a clear error.
     func testFlipAugmentation() throws {
-        let grid = try makeDataset(named: "grid.h5", recipe: "imagegs-grid")
+        let grid = try makeDataset(named: "grid.h5", recipe: .fit(.imagegsGrid))
         var parameters: [[String: [Float]]] = []
         for run in 0..<2 {
             let trainer = try makeTrainer(yaml: tinyYAML(epochs: 2, augmentFlips: true), dataset: grid, output: path("flips\(run)"))
@@ -95,47 +96,12 @@ final class VAETrainerTests: VAETrainerTestCase {
         XCTAssertNotNil(best.trainedOn.order)
         assertFileError(try VAECheckpoint.trainingData(in: ["data.order": "zigzag"], path: "x.h5"), mentions: ["x.h5", "zigzag"])
         assertFileError(try VAECheckpoint.trainingData(in: ["data.fitted_image_size": "-3"], path: "x.h5"), mentions: ["x.h5", "-3"])
+        assertFileError(try VAECheckpoint.trainingData(in: ["data.recipe": "imagegs-turbo"], path: "x.h5"), mentions: ["x.h5", "imagegs-turbo"])
         XCTAssertEqual(try VAECheckpoint.trainingData(in: [:], path: "x.h5"), .unknown)
     }
 
     // MARK: - Resuming bit for bit
 
-    /// Runs `yaml` straight through, and again stopped where `stop` says and resumed in a new
-    /// trainer from last.h5: both end with identical parameters, buffers, last.h5 and metrics.
-    private func assertResumeIsExact(yaml: String, stop: @escaping (VAETrainer) -> Bool, expectedPosition: (epoch: Int, batch: Int),
-                                     recipe: String = "synthetic", file: StaticString = #filePath, line: UInt = #line) throws {
-        let dataset = try makeDataset(recipe: recipe)
-        let straight = try makeTrainer(yaml: yaml, dataset: dataset, output: path("straight"))
-        let straightResult = try straight.run()
-
-        let output = path("stopped-\(expectedPosition.epoch)-\(expectedPosition.batch)")
-        let first = try makeTrainer(yaml: yaml, dataset: dataset, output: output)
-        let interrupted = try first.run(shouldStop: { [unowned first] in stop(first) })
-        XCTAssertFalse(interrupted.finished, file: file, line: line)
-        XCTAssertEqual(interrupted.epoch, expectedPosition.epoch, file: file, line: line)
-        XCTAssertEqual(interrupted.batch, expectedPosition.batch, file: file, line: line)
-        let last = (output as NSString).appendingPathComponent("last.h5")
-        let second = try makeTrainer(yaml: yaml, dataset: dataset, output: output, resumingFrom: last)
-        XCTAssertEqual(second.epoch, expectedPosition.epoch, file: file, line: line)
-        XCTAssertEqual(second.batch, expectedPosition.batch, file: file, line: line)
-        let resumedResult = try second.run()
-        XCTAssertTrue(resumedResult.finished, file: file, line: line)
-
-        XCTAssertEqual(tensors(second.model.store), tensors(straight.model.store), "final (best-restored) parameters",
-                       file: file, line: line)
-        let straightLast = try loadVAE(from: (path("straight") as NSString).appendingPathComponent("last.h5"))
-        let resumedLast = try loadVAE(from: last)
-        XCTAssertEqual(tensors(resumedLast.model.store), tensors(straightLast.model.store), "last.h5", file: file, line: line)
-        XCTAssertEqual(second.optimizer.learningRate, straight.optimizer.learningRate, file: file, line: line)
-        XCTAssertEqual(second.optimizer.step, straight.optimizer.step, file: file, line: line)
-        let ended = interrupted.history + resumedResult.history
-        XCTAssertEqual(ended.map(\.train), straightResult.history.map(\.train), "training means, even of a split epoch",
-                       file: file, line: line)
-        XCTAssertEqual(ended.map(\.validation), straightResult.history.map(\.validation), file: file, line: line)
-        let csv = try String(contentsOfFile: (output as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)
-        XCTAssertEqual(csv.split(separator: "\n").count, 1 + straightResult.history.count, "header and one row per epoch, none twice",
-                       file: file, line: line)
-    }
 
     func testResumeAfterAnEpochIsBitExact() throws {
         try assertResumeIsExact(yaml: tinyYAML(), stop: { $0.epoch == 1 && $0.batch == 0 }, expectedPosition: (1, 0))
@@ -148,7 +114,7 @@ final class VAETrainerTests: VAETrainerTestCase {
     /// With mirrored sets the flips of the remaining batches are the straight run's too.
     func testResumeWithFlipAugmentationIsBitExact() throws {
         try assertResumeIsExact(yaml: tinyYAML(augmentFlips: true), stop: { $0.epoch == 1 && $0.batch == 2 },
-                                expectedPosition: (1, 2), recipe: "imagegs-grid")
+                                expectedPosition: (1, 2), recipe: .fit(.imagegsGrid))
     }
 
     /// Stopped after an epoch's last batch, before its validation: resuming validates first.

@@ -2,6 +2,7 @@
 // fitting), and helpers to pick a page apart.
 
 import Foundation
+import GaussianFitting
 @testable import GaussianData
 import TensorCore
 import XCTest
@@ -27,7 +28,7 @@ class ReportTestCase: XCTestCase {
     func makeDataset(names: [String], setSize: Int = 24, splits: [Double] = [0.5, 0.25, 0.25],
                      finish: Bool = true) throws -> String {
         let path = path("tiny.h5")
-        let settings = DatasetSettings(setSize: setSize, imageSize: 16, steps: 1, recipe: "imagegs", order: .morton,
+        let settings = DatasetSettings(setSize: setSize, imageSize: 16, steps: 1, recipe: .fit(.imagegs), order: .morton,
                                        seed: 3, splits: splits)
         let file = try GaussianDatasetFile(creating: path, settings: settings)
         var generator = RandomGenerator(seed: 11)

@@ -6,8 +6,8 @@ import XCTest
 // a message and the same command resumes it, with any number of processes.
 
 final class MPIDatasetBuildTests: MPIRunTestCase {
-    /// A tiny procedural build: 10 images of 32², 16 Gaussians, 30 steps, into `output`.
-    private func build(_ output: String, images: Int = 10) -> [String] {
+    /// A tiny procedural build: 8 images of 32², 16 Gaussians, 30 steps, into `output`.
+    private func build(_ output: String, images: Int = 8) -> [String] {
         ["dataset", "build", "--procedural", String(images), "--size", "32", "--gaussians", "16", "--steps", "30",
          "--seed", "5", "--output", output]
     }
@@ -26,7 +26,7 @@ final class MPIDatasetBuildTests: MPIRunTestCase {
     }
 
     func testAKilledRankFailsTheJobAndTheCommandResumes() throws {
-        let images = 24
+        let images = 16
         var killed: Int32?
         let job = try run(ranks: 2, build("killed.h5", images: images)) { output, mpirun in
             // After the first window is written, kill rank 1 (not the writer).

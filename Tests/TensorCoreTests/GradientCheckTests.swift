@@ -49,6 +49,7 @@ final class ElementwiseGradientTests: XCTestCase {
         assertGradientsMatch([x]) { $0[0].elu() }
         assertGradientsMatch([x]) { $0[0].gelu() }
         assertGradientsMatch([x]) { $0[0].sigmoid() }
+        assertGradientsMatch([x]) { $0[0].normalCDF() }
         assertGradientsMatch([x]) { $0[0].tanh() }
         assertGradientsMatch([x]) { $0[0].softplus() }
         assertGradientsMatch([x]) { $0[0].softmax(alongAxis: 1) }

@@ -134,6 +134,11 @@ final class ForwardValueTests: XCTestCase {
         XCTAssertEqual(x.leakyRelu(slope: 0.1).scalars, [-0.1, 0, 2])
         XCTAssertEqual(x.elu().scalars[0], expm1f(-1), accuracy: 1e-7)
         XCTAssertEqual(x.sigmoid().scalars[2], 1 / (1 + expf(-2)), accuracy: 1e-7)
+        // Φ: 0.5 at 0, Φ(2) = 0.97724987, Φ(−8) = 6.2209606e−16 (tables of the normal distribution).
+        let normal = Tensor(shape: [3], scalars: [0, 2, -8]).normalCDF().scalars
+        XCTAssertEqual(normal[0], 0.5)
+        XCTAssertEqual(normal[1], 0.97724987, accuracy: 1e-7)
+        XCTAssertEqual(normal[2], 6.2209606e-16, accuracy: 1e-21)
         XCTAssertEqual(x.gelu().scalars[2], 1.9544997, accuracy: 1e-6)  // torch.nn.functional.gelu(2.)
         XCTAssertEqual(x.softplus().scalars[1], logf(2), accuracy: 1e-7)
         XCTAssertEqual(x.softmax().sum().item, 1, accuracy: 1e-6)

@@ -50,3 +50,19 @@ public func runPython(_ script: String, arguments: [String] = []) throws
     return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
             String(decoding: errorData, as: UTF8.self))
 }
+
+/// Random Image-GS parameters (G, 8) for a width × height image: positions inside or just
+/// outside the image, σ of 1.5–6 px, any rotation, colours in [0, 1].
+public func randomImageGSParameters(count: Int, width: Int, height: Int, seed: UInt64) -> Tensor {
+    var generator = RandomGenerator(seed: seed)
+    var values: [Float] = []
+    for _ in 0..<count {
+        values += [
+            -0.1 + 1.2 * generator.nextUniform(), -0.1 + 1.2 * generator.nextUniform(),
+            1 / (1.5 + 4.5 * generator.nextUniform()), 1 / (1.5 + 4.5 * generator.nextUniform()),
+            6.3 * generator.nextUniform(),
+            generator.nextUniform(), generator.nextUniform(), generator.nextUniform(),
+        ]
+    }
+    return Tensor(shape: [count, 8], scalars: values, requiresGrad: true)
+}

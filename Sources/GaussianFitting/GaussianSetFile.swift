@@ -1,4 +1,5 @@
 import Foundation
+import GaussianRasterizer
 import SplatIO
 import TensorCore
 
@@ -17,7 +18,8 @@ public struct GaussianSet {
     public var height: Int
     public var psnr: Double?
     public var ssim: Double?
-    public var recipe: String?
+    /// How the Gaussians were made (SetRecipe.swift); nil when unknown.
+    public var recipe: SetRecipe?
     public var steps: Int?
 
     public static let format = "splatkit-gaussians"
@@ -26,7 +28,7 @@ public struct GaussianSet {
     public static let maximumSide = 65_536
 
     public init(gaussians: Tensor, width: Int, height: Int, psnr: Double? = nil, ssim: Double? = nil,
-                recipe: String? = nil, steps: Int? = nil) {
+                recipe: SetRecipe? = nil, steps: Int? = nil) {
         precondition(gaussians.rank == 2 && gaussians.shape[1] == ImageGSColumn.count,
                      "GaussianSet: gaussians must be (N, 8), got \(gaussians.shape)")
         self.gaussians = gaussians
@@ -52,7 +54,7 @@ public struct GaussianSet {
             try file.setAttribute("height", to: height)
             if let psnr { try file.setAttribute("psnr", to: psnr) }
             if let ssim { try file.setAttribute("ssim", to: ssim) }
-            if let recipe { try file.setAttribute("recipe", to: recipe) }
+            if let recipe { try file.setAttribute("recipe", to: recipe.description) }
             if let steps { try file.setAttribute("steps", to: steps) }
             try file.close()
         }
@@ -74,8 +76,9 @@ public struct GaussianSet {
         guard (1...GaussianSet.maximumSide).contains(width), (1...GaussianSet.maximumSide).contains(height) else {
             throw FileError(path, "source size \(width)×\(height) is invalid (sides must be 1...\(GaussianSet.maximumSide))")
         }
+        let recipe = try (try? file.stringAttribute("recipe")).map { try SetRecipe.read($0, in: path) }
         self.init(gaussians: tensor, width: width, height: height,
                   psnr: try? file.doubleAttribute("psnr"), ssim: try? file.doubleAttribute("ssim"),
-                  recipe: try? file.stringAttribute("recipe"), steps: (try? file.int64Attribute("steps")).map(Int.init))
+                  recipe: recipe, steps: (try? file.int64Attribute("steps")).map(Int.init))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GaussianRasterizer
+import GaussianFitting
 import SplatIO
 import TensorCore
 import TestSupport

@@ -1,7 +1,8 @@
 import TestSupport
 import XCTest
 import SplatIO
-@testable import GaussianRasterizer
+@testable import GaussianFitting
+import GaussianRasterizer
 @testable import TensorCore
 
 final class GaussianSetFileTests: XCTestCase {
@@ -17,13 +18,13 @@ final class GaussianSetFileTests: XCTestCase {
     func testRoundTrip() throws {
         let path = folder.appendingPathComponent("set.h5").path
         let gaussians = randomImageGSParameters(count: 9, width: 30, height: 20, seed: 2).detached()
-        try GaussianSet(gaussians: gaussians, width: 30, height: 20, psnr: 31.5, ssim: 0.9, recipe: "imagegs", steps: 100).write(to: path)
+        try GaussianSet(gaussians: gaussians, width: 30, height: 20, psnr: 31.5, ssim: 0.9, recipe: .fit(.imagegs), steps: 100).write(to: path)
         let read = try GaussianSet(contentsOf: path)
         XCTAssertEqual(read.gaussians.scalars, gaussians.scalars)
         XCTAssertEqual(read.gaussians.shape, [9, 8])
         XCTAssertEqual([read.width, read.height], [30, 20])
         XCTAssertEqual(read.psnr, 31.5)
-        XCTAssertEqual(read.recipe, "imagegs")
+        XCTAssertEqual(read.recipe, .fit(.imagegs))
         XCTAssertEqual(read.steps, 100)
     }
 
