@@ -23,6 +23,15 @@ final class MPIDatasetBuildTests: MPIRunTestCase {
         let one = try Data(contentsOf: URL(fileURLWithPath: path("one.h5")))
         let two = try Data(contentsOf: URL(fileURLWithPath: path("two.h5")))
         XCTAssertEqual(one, two, "the 2-rank dataset differs from the 1-process one")
+
+        // An error on rank 0 alone (the output exists with other settings) ends the whole job
+        // with its message (MPI_Abort) instead of leaving rank 1 waiting for rank 0.
+        var other = build("two.h5")
+        other[other.firstIndex(of: "--gaussians")! + 1] = "8"
+        let refused = try run(ranks: 2, other)
+        XCTAssertNotEqual(refused.status, 0, refused.output)
+        XCTAssertTrue(refused.output.contains("splatkit (rank 0 of 2): Error: two.h5: exists with other settings"), refused.output)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("two.h5"))), one, "a refused build must not touch the file")
     }
 
     func testAKilledRankFailsTheJobAndTheCommandResumes() throws {
