@@ -128,7 +128,7 @@ let package = Package(
         // Reads docs/ARCHITECTURE.md, Package.swift and every import line; imports no module.
         .testTarget(name: "ArchitectureTests"),
         // Runs the built splatkit under mpirun; reads the checkpoints it writes with SplatIO.
-        .testTarget(name: "ScalingTests", dependencies: ["SplatIO"]),
+        .testTarget(name: "ScalingTests", dependencies: ["SplatIO", "TestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -16,6 +16,10 @@ enum ProcessJob {
     /// Set once, first thing in `main`.
     nonisolated(unsafe) static var communicator: any Communicator = SingleProcess()
 
+    /// The commands that run as a job of several processes.
+    static let multiRankCommands: [ParsableCommand.Type] = [DatasetBuildCommand.self, TrainCommand.self, TrainInpaintCommand.self,
+                                                           InfoCommand.self]
+
     /// Starts the job (MPI when launched by mpirun), runs the command line and exits.
     static func main() -> Never {
         let communicator = MPIJob.start()
@@ -27,6 +31,12 @@ enum ProcessJob {
         if mpi.rank != 0 { _ = freopen("/dev/null", "w", stdout) }
         do {
             var command = try SplatKit.parseAsRoot()
+            // ArgumentParser's own commands (help) run as they are.
+            let isOurs = String(reflecting: type(of: command)).hasPrefix("SplatKitCLI.")
+            guard !isOurs || multiRankCommands.contains(where: { $0 == type(of: command) }) else {
+                throw ValidationError("this command runs in one process; under mpirun only `dataset build`, `train`, "
+                                      + "`train-inpaint` and `info` run (every rank would do the same work and write the same files)")
+            }
             try command.run()
         } catch let code as ExitCode {
             mpi.finalize()

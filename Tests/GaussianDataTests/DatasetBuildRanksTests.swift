@@ -7,20 +7,11 @@ import TestSupport
 // DatasetBuilder with several ranks (threads of this process as an InProcessJob): rank 0 gathers
 // and writes, and the file is byte for byte the single process's; the items travel bit for bit.
 
-final class DatasetBuildRanksTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("splatkit-ranks-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class DatasetBuildRanksTests: TemporaryDirectoryTestCase {
     private func builder(_ name: String) -> DatasetBuilder {
         let settings = DatasetSettings(setSize: 12, imageSize: 24, steps: 30, recipe: .fit(.imagegs), order: .morton, seed: 5,
                                        splits: [0.6, 0.2, 0.2])
-        return DatasetBuilder(source: .procedural(count: 7, seed: 9), output: folder.appendingPathComponent(name).path,
+        return DatasetBuilder(source: .procedural(count: 7, seed: 9), output: temporaryPath(name),
                               settings: settings, workers: 1)
     }
 
@@ -38,8 +29,8 @@ final class DatasetBuildRanksTests: XCTestCase {
         XCTAssertEqual(completed, [true, true, true])
         XCTAssertGreaterThan(progressCalls[0], 0)
         XCTAssertEqual(progressCalls[1] + progressCalls[2], 0, "only rank 0 reports progress")
-        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("three.h5")),
-                       try Data(contentsOf: folder.appendingPathComponent("one.h5")))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: temporaryPath("three.h5"))),
+                       try Data(contentsOf: URL(fileURLWithPath: temporaryPath("one.h5"))))
     }
 
     func testItemsAndErrorsTravelBitForBit() {

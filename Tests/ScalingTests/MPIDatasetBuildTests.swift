@@ -32,6 +32,11 @@ final class MPIDatasetBuildTests: MPIRunTestCase {
         XCTAssertNotEqual(refused.status, 0, refused.output)
         XCTAssertTrue(refused.output.contains("splatkit (rank 0 of 2): Error: two.h5: exists with other settings"), refused.output)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("two.h5"))), one, "a refused build must not touch the file")
+
+        // A command that would only repeat its work on every rank is refused under mpirun.
+        let repeated = try run(ranks: 2, ["dataset", "info", "two.h5"])
+        XCTAssertNotEqual(repeated.status, 0, repeated.output)
+        XCTAssertTrue(repeated.output.contains("this command runs in one process"), repeated.output)
     }
 
     func testAKilledRankFailsTheJobAndTheCommandResumes() throws {

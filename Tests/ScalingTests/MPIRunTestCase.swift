@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 // Runs the debug `splatkit` binary as a job of several processes, as users do:
@@ -6,23 +7,12 @@ import XCTest
 // the one `swift build --build-tests` (make test) builds beside the tests. Skipped only when
 // mpirun is not installed (scripts/install-deps installs it, so CI runs these).
 
-class MPIRunTestCase: XCTestCase {
+class MPIRunTestCase: TemporaryDirectoryTestCase {
     /// The package's root folder (this file is Tests/ScalingTests/…).
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("splatkit-mpi-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { temporaryPath(name) }
 
     /// The built splatkit executable.
     var splatkit: String {
@@ -68,7 +58,7 @@ class MPIRunTestCase: XCTestCase {
             process.executableURL = URL(fileURLWithPath: try splatkit)
             process.arguments = arguments
         }
-        process.currentDirectoryURL = folder
+        process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         process.environment = environment

@@ -40,7 +40,7 @@ final class MPITrainingTests: MPIRunTestCase {
         return result
     }
 
-    /// The names in a run folder and its logs/ folder, minus TensorBoard's per-process event files.
+    /// The sorted names in a run folder.
     private func runFiles(_ folder: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: path(folder)).sorted()
     }
