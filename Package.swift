@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "MessagePassing", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
+                "TensorCore", "MessagePassing", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "LatentCoding", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -8,10 +8,6 @@ import TensorCore
 
 /// A Gaussian image as the codec stores it: the grids, the canonical symbols and how to draw them.
 public struct CompressedGaussianImage: Equatable {
-    public static let magic: [UInt8] = Array("SKGC".utf8)
-    public static let version: UInt8 = 1
-    /// Payload kinds: per-image Gaussian sets (this file); 2 is kept for learned latent codes.
-    public static let gaussianSetKind: UInt8 = 1
     public static let headerSize = 61, checksumSize = 4
     /// The largest image side and Gaussian count a stream may declare.
     public static let maximumSide = 16_384, maximumCount = 1 << 22
@@ -41,9 +37,7 @@ public struct CompressedGaussianImage: Equatable {
 
     /// The file's bytes.
     public var bytes: [UInt8] {
-        var out = Self.magic
-        out.append(Self.version)
-        out.append(Self.gaussianSetKind)
+        var out = CodedFilePreamble.bytes(.gaussianSet)
         appendLittleEndian(UInt16(width), to: &out)
         appendLittleEndian(UInt16(height), to: &out)
         out.append(renderer == .additive ? 1 : 0)
@@ -70,9 +64,12 @@ public struct CompressedGaussianImage: Equatable {
         guard bytes.count >= Self.headerSize + Self.checksumSize else {
             throw CodecError("is \(bytes.count) bytes, shorter than the \(Self.headerSize + Self.checksumSize)-byte minimum (truncated, or not a SplatKit compressed image)")
         }
-        guard Array(bytes[0..<4]) == Self.magic else { throw CodecError("does not start with \"SKGC\" (not a SplatKit compressed image)") }
-        guard bytes[4] == Self.version else { throw CodecError("has format version \(bytes[4]); this build reads version \(Self.version)") }
-        guard bytes[5] == Self.gaussianSetKind else { throw CodecError("holds payload kind \(bytes[5]), not a per-image Gaussian set (kind 1)") }
+        switch CodedFilePreamble.kind(of: bytes) {
+        case .failure(let problem): throw CodecError(problem.description)
+        case .success(let kind) where kind != .gaussianSet:
+            throw CodecError("holds payload kind \(kind.rawValue), a learned latent code, not a per-image Gaussian set (kind 1)")
+        case .success: break
+        }
         var reader = LittleEndianReader(bytes: bytes, offset: 6)
         let width = Int(reader.uint16()), height = Int(reader.uint16())
         let rendererCode = reader.byte(), topK = Int(reader.byte()), count = Int(reader.uint32())
@@ -89,10 +86,7 @@ public struct CompressedGaussianImage: Equatable {
         guard payloadSize == bytes.count - Self.headerSize - Self.checksumSize else {
             throw CodecError("declares \(payloadSize) payload bytes but holds \(bytes.count - Self.headerSize - Self.checksumSize) (truncated or extended)")
         }
-        var checksumReader = LittleEndianReader(bytes: bytes, offset: bytes.count - Self.checksumSize)
-        guard checksumReader.uint32() == crc32(bytes[0..<(bytes.count - Self.checksumSize)]) else {
-            throw CodecError("fails its CRC-32 check (damaged)")
-        }
+        guard CodedFilePreamble.checksumMatches(bytes) else { throw CodecError("fails its CRC-32 check (damaged)") }
         guard (1...Self.maximumSide).contains(width) && (1...Self.maximumSide).contains(height) else {
             throw CodecError("declares an image of \(width)×\(height); sides must be 1...\(Self.maximumSide)")
         }
@@ -125,23 +119,4 @@ public struct CompressedGaussianImage: Equatable {
         let rows = scaledForOutput(gaussians, fittedWidth: width, fittedHeight: height, width: w, height: h)
         return withoutGradients { renderer.render(rows, width: w, height: h, topK: TopKOptions(k: topK)).clamped(min: 0, max: 1) }
     }
-}
-
-private func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value, to bytes: inout [UInt8]) {
-    for shift in stride(from: 0, to: Value.bitWidth, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
-}
-
-/// Reads little-endian fields; callers have checked the length first.
-private struct LittleEndianReader {
-    let bytes: [UInt8]
-    var offset: Int
-
-    mutating func byte() -> UInt8 {
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    mutating func uint16() -> UInt16 { UInt16(byte()) | UInt16(byte()) << 8 }
-
-    mutating func uint32() -> UInt32 { UInt32(uint16()) | UInt32(uint16()) << 16 }
 }

@@ -51,6 +51,8 @@ public struct CodecOptions {
     /// The share of the Gaussians the fit starts with (Image-GS grows the rest in; 1, the
     /// default: every Gaussian from the start, which a structure-guided start places well).
     public var initialFraction: Float = 1
+    /// Weight of an MSE term in the fit's loss (FitOptions.mseWeight; 0: off).
+    public var mseWeight: Float = 0
     public var topK = TopKOptions()
 
     public static let maximumAttempts = 20
@@ -108,6 +110,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
     fitOptions.start = options.start
     fitOptions.geometryWeight = options.geometryWeight
     fitOptions.initialFraction = options.initialFraction
+    fitOptions.mseWeight = options.mseWeight
     fitOptions.topK = options.topK
     let fit: (gaussians: Tensor, psnr: Float)
     if let start = options.startingGaussians {
@@ -138,6 +141,7 @@ public func compressImage(_ image: Tensor, options: CodecOptions,
 
     var tuning = QuantizationAwareTuning(steps: options.tuningSteps ?? options.effort.tuningSteps, method: options.tuningMethod)
     tuning.topK = options.topK
+    tuning.mseWeight = options.mseWeight
     func tune(_ rows: Tensor, steps: Int, ranges: QuantizationRanges?) -> (rows: Tensor, quantizer: GaussianQuantizer) {
         var run = tuning
         run.steps = steps

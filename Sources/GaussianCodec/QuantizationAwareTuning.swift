@@ -17,7 +17,7 @@ import TensorCore
 //                   oscillation); the scale and colour grids take their ranges when their stage
 //                   comes, from the values tuned by then.
 //
-// Both use the fitter's loss, L1 + 0.1·(1 − SSIM), at the image's full size.
+// Both use the fitter's loss, L1 + m·MSE + 0.1·(1 − SSIM), at the image's full size.
 
 /// Settings of a fine-tuning run.
 public struct QuantizationAwareTuning: Sendable {
@@ -31,6 +31,8 @@ public struct QuantizationAwareTuning: Sendable {
     public var learningRateRotation: Float = 1e-3
     public var learningRateColour: Float = 2e-3
     public var ssimWeight: Float = 0.1
+    /// Weight of the squared-error term of the loss (the fit's: FitOptions.mseWeight).
+    public var mseWeight: Float = 0
     public var topK = TopKOptions()
 
     public init(steps: Int, method: Method = .sequential) {
@@ -118,7 +120,8 @@ private struct GroupTuner {
                 drawn = current + (onGrid - snapshot)  // value: onGrid; gradient: identity
             }
             let render = renderImageGS(drawn, width: width, height: height, options: settings.topK)
-            let (loss, _) = l1SSIMLoss(render, target, ssimWeight: settings.ssimWeight, targetMoments: moments)
+            let (loss, _) = l1SSIMLoss(render, target, ssimWeight: settings.ssimWeight, squaredErrorWeight: settings.mseWeight,
+                                       targetMoments: moments)
             let value = loss.item
             if value < best.loss { best = (value, snapshot) }
             progress(step, value)

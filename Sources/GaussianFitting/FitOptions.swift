@@ -100,6 +100,9 @@ public struct FitOptions: Sendable {
     public var learningRateRotation: Float = 2e-3
     public var learningRateColour: Float = 5e-3
     public var ssimWeight: Float = 0.1
+    /// Weight m of a mean-squared-error term added to Image-GS's L1 + SSIM loss (0: off): PSNR
+    /// measures the squared error, which L1 weighs less where errors are large.
+    public var mseWeight: Float = 0
     public var plateauPatience = 1000
     public var minimumStepsWhenGrowing = 5000
     public var topK = TopKOptions()

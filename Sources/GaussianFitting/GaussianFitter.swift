@@ -183,7 +183,8 @@ public final class GaussianFitter {
             }
             let parameters = groups.parameters
             let render = renderImageGS(selector?.withOpacity(parameters) ?? parameters, width: width, height: height, options: options.topK)
-            var (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, targetMoments: targetMoments)
+            var (loss, similarity) = l1SSIMLoss(render, target, ssimWeight: options.ssimWeight, squaredErrorWeight: options.mseWeight,
+                                                targetMoments: targetMoments)
             if let geometry { loss = loss + geometry.loss(parameters) }
             lastLoss = loss.item  // the fit's loss, without the selection's pressure
             if let pressure = selector?.pressure(at: step) { loss = loss + pressure }

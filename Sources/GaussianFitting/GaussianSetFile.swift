@@ -82,3 +82,14 @@ public struct GaussianSet {
                   recipe: recipe, steps: (try? file.int64Attribute("steps")).map(Int.init))
     }
 }
+
+extension GaussianSet {
+    /// The set drawn at `width` × `height` (default: its source size) by the rasterizer its
+    /// recipe fitted for (`SetRenderer(recipe:)`), σ rescaled to the size (`scaledForOutput`),
+    /// clamped to [0, 1]: (3, H, W).
+    public func render(width outputWidth: Int? = nil, height outputHeight: Int? = nil) -> Tensor {
+        let w = outputWidth ?? width, h = outputHeight ?? height
+        let rows = scaledForOutput(gaussians, fittedWidth: width, fittedHeight: height, width: w, height: h)
+        return withoutGradients { SetRenderer(recipe: recipe).render(rows, width: w, height: h).clamped(min: 0, max: 1) }
+    }
+}

@@ -47,7 +47,7 @@ extension VAEInference {
             progress(start, source.count)
         }
         let mean = Tensor.concatenated(means, alongAxis: 0), logVariance = Tensor.concatenated(logVariances, alongAxis: 0)
-        let codes = sampleSeed.map { sample(mean: mean, logVariance: logVariance, seed: $0) } ?? mean
+        let codes = sampleSeed.map { sample(mean: mean, logVariance: logVariance, seed: $0) } ?? model.pointLatent(mean)
         let size = dataset.settings.imageSize >= 1 ? dataset.settings.imageSize : nil
         return LatentsFile(latents: codes, names: names, checkpoint: checkpoint, representation: representation,
                            sampled: sampleSeed != nil, seed: sampleSeed, setSize: setSize, order: order,

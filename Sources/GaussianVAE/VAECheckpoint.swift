@@ -1,6 +1,7 @@
 import Foundation
 import GaussianData
 import GaussianFitting
+import LatentCoding
 import NeuralNetwork
 import SplatIO
 import TensorCore
@@ -21,6 +22,11 @@ import TensorCore
 // so that inference maps Image-GS rows → representation → (x − mean)/std → model, and back by
 // decoded·std + mean → `SetRepresentation.decode`.
 //
+// With an entropy model (model.entropy_model) also the prior's integer code tables, made from the
+// prior as it was when the checkpoint was written (LatentCoding's FactorizedCodeTables), which
+// the codec's encoder and decoder both read instead of deriving them again:
+//   /extra/entropy/tables/{offsets,counts,frequencies}   float32 (L), (L), (L, S), integers
+//
 // Training checkpoints (best.h5, last.h5) carry more: optimizer state, the random stream,
 // schedule state, the batch position and early stopping's best parameters (`/extra/best/…`);
 // `loadVAE` ignores them.
@@ -33,6 +39,28 @@ public enum VAECheckpoint {
     public static let normalizationMean = "data.normalization.mean"
     /// The extra tensor holding the per-column normalisation std (representation columns).
     public static let normalizationStandardDeviation = "data.normalization.std"
+
+    /// The extras' prefix of the entropy model's code tables.
+    public static let codeTablesPrefix = "entropy.tables."
+
+    /// The extras that carry the code tables of `prior` as it stands.
+    static func extras(forCodeTablesOf prior: FactorizedPrior) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: FactorizedCodeTables(prior: prior).tensors.map { (codeTablesPrefix + $0.key, $0.value) })
+    }
+
+    /// The code tables saved in a checkpoint's extras, validated, for a latent of `channels`.
+    static func codeTables(in extras: [String: Tensor], channels: Int, path: String) throws -> FactorizedCodeTables {
+        let tensors = extras.filter { $0.key.hasPrefix(codeTablesPrefix) }
+        let named = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst(codeTablesPrefix.count)), $0.value) })
+        let tables: FactorizedCodeTables
+        do { tables = try FactorizedCodeTables(tensors: named) } catch {
+            throw FileError(path, "the entropy model's code tables (/extra/entropy/tables) are missing or invalid: \(error)")
+        }
+        guard tables.channels == channels else {
+            throw FileError(path, "the code tables have \(tables.channels) channels, the latent \(channels)")
+        }
+        return tables
+    }
 
     /// The normalisation saved in a checkpoint's extras, checked against the representation.
     static func normalization(in extras: [String: Tensor], columns: Int, path: String) throws -> ColumnNormalization {
@@ -104,7 +132,8 @@ public enum VAECheckpoint {
 
 /// Loads a VAE written by `splatkit train` (best.h5, last.h5 or a periodic checkpoint): the
 /// model rebuilt from the saved config with the saved parameters and batch-norm statistics,
-/// the config, the column normalisation and the representation it applies to.
+/// the config, the column normalisation and the representation it applies to, what it was
+/// trained on, and with an entropy model its code tables.
 ///
 ///     let vae = try loadVAE(from: "runs/demo/best.h5")
 ///     let rows = vae.representation.encode(imageGSRows)            // N·8 → N·C
@@ -116,14 +145,17 @@ public enum VAECheckpoint {
 ///   fit the config's model.
 public func loadVAE(from checkpoint: String) throws
     -> (model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization, representation: SetRepresentation,
-        trainedOn: VAETrainedOn) {
+        trainedOn: VAETrainedOn, codeTables: FactorizedCodeTables?) {
     let (state, config) = try VAECheckpoint.readState(of: checkpoint)
     let representation = config.data.representation
     let normalization = try VAECheckpoint.normalization(in: state.extras, columns: representation.columns, path: checkpoint)
     let trainedOn = try VAECheckpoint.trainingData(in: state.metadata, path: checkpoint)
     let model = config.makeModel()
     try Checkpoint.load(from: checkpoint, into: model.store, optimizer: nil, model: VAECheckpoint.modelKind)
-    return (model, config, normalization, representation, trainedOn)
+    let codeTables = try model.latentPrior.map { _ in
+        try VAECheckpoint.codeTables(in: state.extras, channels: model.latentDimensions, path: checkpoint)
+    }
+    return (model, config, normalization, representation, trainedOn, codeTables)
 }
 
 /// What a checkpoint records of its training data (each nil when unknown: imported sets, or a

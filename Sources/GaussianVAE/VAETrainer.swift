@@ -452,6 +452,7 @@ public final class VAETrainer {
     private func trainingState() -> TrainingState {
         var extras = VAECheckpoint.extras(for: normalization)
         for (name, tensor) in earlyStopping.bestParameterTensors() { extras["best." + name] = tensor }
+        if let prior = model.latentPrior { extras.merge(VAECheckpoint.extras(forCodeTablesOf: prior)) { $1 } }
         return TrainingState(
             model: VAECheckpoint.modelKind, config: configText, step: optimizer.step, epoch: epoch,
             schedules: ["plateau": plateau.stateValues, "early_stopping": earlyStopping.stateValues,

@@ -144,3 +144,47 @@ public enum LatentCodingError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension FactorizedCodeTables {
+    /// The tables as float32 tensors for a model file (every value an integer below 2^24, so
+    /// exact): `offsets` (C), `counts` (C, symbols per channel) and `frequencies` (C, S), each
+    /// row padded with zeros to the longest, S = the most symbols of any channel.
+    public var tensors: [String: Tensor] {
+        let width = frequencies.map(\.count).max()!
+        var padded: [Float] = []
+        for table in frequencies { padded += table.map { Float($0) } + [Float](repeating: 0, count: width - table.count) }
+        return ["offsets": Tensor(shape: [channels], scalars: offsets.map { Float($0) }),
+                "counts": Tensor(shape: [channels], scalars: frequencies.map { Float($0.count) }),
+                "frequencies": Tensor(shape: [channels, width], scalars: padded)]
+    }
+
+    /// Tables read back from `tensors`, validated (shapes, integers, then `init(offsets:frequencies:)`).
+    public init(tensors: [String: Tensor]) throws {
+        guard let offsets = tensors["offsets"], let counts = tensors["counts"], let frequencies = tensors["frequencies"] else {
+            throw LatentCodingError.invalidTables("offsets, counts or frequencies are missing")
+        }
+        let channels = offsets.count
+        guard offsets.shape == [channels], counts.shape == [channels], frequencies.rank == 2, frequencies.shape[0] == channels,
+              frequencies.shape[1] >= 2, frequencies.shape[1] <= FactorizedCodeTables.maximumSupport + 1 else {
+            throw LatentCodingError.invalidTables("shapes \(offsets.shape), \(counts.shape) and \(frequencies.shape) do not fit together")
+        }
+        let exact = { (value: Float) in value.isFinite && value == value.rounded() && Swift.abs(value) < 16_777_216 }
+        for (name, tensor) in [("offsets", offsets), ("counts", counts), ("frequencies", frequencies)] {
+            if let bad = tensor.scalars.first(where: { !exact($0) }) {
+                throw LatentCodingError.invalidTables("\(name) holds \(bad), not an integer below 2^24")
+            }
+        }
+        let width = frequencies.shape[1]
+        var rows: [[UInt32]] = []
+        for channel in 0..<channels {
+            let count = Int(counts.scalars[channel])
+            guard count >= 2 && count <= width else {
+                throw LatentCodingError.invalidTables("channel \(channel) has \(count) symbols (2...\(width))")
+            }
+            let row = frequencies.scalars[(channel * width)..<(channel * width + count)]
+            guard row.allSatisfy({ $0 >= 0 }) else { throw LatentCodingError.invalidTables("channel \(channel) has a negative frequency") }
+            rows.append(row.map { UInt32($0) })
+        }
+        try self.init(offsets: offsets.scalars.map { Int32($0) }, frequencies: rows)
+    }
+}

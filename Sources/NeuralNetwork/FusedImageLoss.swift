@@ -1,7 +1,8 @@
 import Foundation
 import TensorCore
 
-// The image-fitting loss L = mean|p − t| + w·(1 − SSIM(p, t)) as one differentiable primitive:
+// The image-fitting loss L = mean|p − t| + m·mean((p − t)²) + w·(1 − SSIM(p, t)) as one
+// differentiable primitive (m = 0 unless asked: Image-GS's loss is L1 + SSIM):
 // one pass per (image, channel) plane with a hand-written backward, instead of the composition
 // `l1Loss(p, t) + w * (1 - ssim(p, t))`, which makes dozens of full-size temporaries per call.
 //
@@ -32,7 +33,7 @@ import TensorCore
 // (H', W') → (H, W). With ∂(p²)/∂p = 2p and ∂(p·t)/∂p = t:
 //
 //   ∂SSIM/∂p = (1/n) [ Gᵀ(∂S/∂μp) + 2p · Gᵀ(∂S/∂Epp) + t · Gᵀ(∂S/∂Ept) ]
-//   ∂L/∂p    = sign(p − t)/(P·H·W) − w · ∂SSIM/∂p          (sign 0 at p = t, as `abs`)
+//   ∂L/∂p    = (sign(p − t) + 2m(p − t))/(P·H·W) − w · ∂SSIM/∂p   (sign 0 at p = t, as `abs`)
 //
 // The forward saves the three coefficient maps kA = −(w/n)·∂S/∂μp, kB = −(w/n)·2∂S/∂Epp and
 // kC = −(w/n)·∂S/∂Ept, (P, 3, H', W8); the backward is ∂L/∂p = g·(sign/(PHW) + GᵀkA + p·GᵀkB + t·GᵀkC)
@@ -50,24 +51,25 @@ import TensorCore
 /// output rows row-filters S − 1 extra input rows, so bands should be much taller than S.
 private let bandRows = 64
 
-/// L1 plus SSIM loss for fitting images: mean|p − t| + w·(1 − SSIM(p, t)) in one fused,
-/// differentiable op (see the file header for the formulas and the hand-written gradient).
+/// L1 plus SSIM loss for fitting images: mean|p − t| + m·mean((p − t)²) + w·(1 − SSIM(p, t)) in
+/// one fused, differentiable op (see the file header for the formulas and the hand-written gradient).
 ///
 /// The SSIM term is that of `ssim(_:_:options:)` (equal to float rounding); the whole is equal to
-/// `l1Loss(p, t) + w * (1 - ssim(p, t))` with images batched as (N, C, H, W).
+/// `l1Loss(p, t) + m * meanSquaredError(p, t) + w * (1 - ssim(p, t))` with images batched as (N, C, H, W).
 ///
 /// - Parameters:
 ///   - prediction: p, images (C, H, W) or (N, C, H, W), H and W at least the window size.
 ///     Takes the gradient.
 ///   - target: t, the same shape. Takes no gradient (it is a constant of the fit).
 ///   - ssimWeight: w, the weight of 1 − SSIM.
+///   - squaredErrorWeight: m, the weight of the mean squared error (0: none).
 ///   - options: window, data range and constants of SSIM (defaults: 11 × 11, σ 1.5, R = 1).
 ///   - targetMoments: the target's filtered maps μt and E[t²] made once by
 ///     `SSIMTargetMoments(target:options:)` for this very target and options, when many
 ///     predictions are compared with one target (fitting); the result is the same bits.
 /// - Returns: `loss`, a scalar tensor, and `ssim`, SSIM(p, t) (the mean over images, channels
 ///   and window positions).
-public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float,
+public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float, squaredErrorWeight: Float = 0,
                        options: SSIMOptions = SSIMOptions(),
                        targetMoments: SSIMTargetMoments? = nil) -> (loss: Tensor, ssim: Float) {
     let shape = prediction.shape
@@ -96,6 +98,7 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
     let mapCount = needsGradient ? P * 3 * OH * W8 : 0
     var coefficients = [Float](unsafeUninitializedCapacity: mapCount) { _, count in count = mapCount }
     var ssimSums = [Double](repeating: 0, count: P * bands), l1Sums = [Double](repeating: 0, count: P * bands)
+    var squaredSums = [Double](repeating: 0, count: squaredErrorWeight != 0 ? P * bands : 0)
     // Per item: ring (5, S, W'), products (3, W), column-filtered row (5, W8).
     let pool = ScratchPool(size: 5 * S * OW + 3 * W + 5 * W8)
 
@@ -105,6 +108,7 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
     coefficients.withUnsafeMutableBufferPointer { coefficientBuffer in
     ssimSums.withUnsafeMutableBufferPointer { ssimOut in
     l1Sums.withUnsafeMutableBufferPointer { l1Out in
+    squaredSums.withUnsafeMutableBufferPointer { squaredOut in
     cachedMoments.withUnsafeBufferPointer { cache in
         parallelItems(P * bands) { item in
             let (plane, band) = (item / bands, item % bands)
@@ -149,23 +153,28 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
                     }
                     ssimOut[item] = ssimSum
                     // L1 over this band's own image rows (the last band also owns the bottom S − 1).
-                    var l1Sum = 0.0
-                    for r in i0..<(band == bands - 1 ? H : i1) { l1Sum += absoluteDifferenceSum(p + r * W, t + r * W, W) }
+                    var l1Sum = 0.0, squaredSum = 0.0
+                    for r in i0..<(band == bands - 1 ? H : i1) {
+                        l1Sum += absoluteDifferenceSum(p + r * W, t + r * W, W)
+                        if !squaredOut.isEmpty { squaredSum += squaredDifferenceSum(p + r * W, t + r * W, W) }
+                    }
                     l1Out[item] = l1Sum
+                    if !squaredOut.isEmpty { squaredOut[item] = squaredSum }
                 }
             }
         }
-    }}}}}}}
+    }}}}}}}}
 
     let l1 = Float(l1Sums.reduce(0, +) / Double(P * H * W))
     let similarity = Float(ssimSums.reduce(0, +) / Double(positions))
-    let lossValue = l1 + ssimWeight * (1 - similarity)
+    let squaredError = Float(squaredSums.reduce(0, +) / Double(P * H * W))
+    let lossValue = l1 + squaredErrorWeight * squaredError + ssimWeight * (1 - similarity)
     guard needsGradient else { return (Tensor(lossValue), similarity) }
 
     let reversedWindow = Array(window.reversed()), savedCoefficients = coefficients
     let loss = Tensor.record("l1SSIMLoss", shape: [], scalars: [lossValue], inputs: [prediction]) { gradient in
         let g = gradient.scalars[0]
-        let signScale = g / Float(P * H * W)
+        let signScale = g / Float(P * H * W), differenceScale = 2 * squaredErrorWeight * signScale
         let imageBands = (H + bandRows - 1) / bandRows
         var dp = [Float](unsafeUninitializedCapacity: P * H * W) { _, count in count = P * H * W }
         // Per item: one zero-padded row (W + S − 1) and the three adjoints Gᵀk of one row (3, W).
@@ -200,7 +209,7 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
                             for j in 0..<W {
                                 let difference = pr[j] - tr[j]
                                 let sign: Float = difference > 0 ? 1 : (difference < 0 ? -1 : 0)
-                                dr[j] = sign * signScale + g * (a[j] + pr[j] * b[j] + tr[j] * c[j])
+                                dr[j] = sign * signScale + difference * differenceScale + g * (a[j] + pr[j] * b[j] + tr[j] * c[j])
                             }
                         }
                     }
@@ -303,6 +312,25 @@ private func ssimRow(_ moments: UnsafeMutablePointer<Float>, _ W8: Int, _ count:
     }
     var sum = 0.0
     for lane in 0..<8 { sum += Double(total[lane]) }
+    return sum
+}
+
+/// Σ_j (x[j] − y[j])² over one row, in 8 lane sums added in order.
+@inline(__always)
+private func squaredDifferenceSum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> Double {
+    var lanes = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= count {
+        let difference = load8(x + j) - load8(y + j)
+        lanes += difference * difference
+        j += 8
+    }
+    var sum = 0.0
+    for lane in 0..<8 { sum += Double(lanes[lane]) }
+    while j < count {
+        sum += Double((x[j] - y[j]) * (x[j] - y[j]))
+        j += 1
+    }
     return sum
 }
 

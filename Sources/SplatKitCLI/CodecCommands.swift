@@ -3,6 +3,7 @@ import Foundation
 import GaussianCodec
 import GaussianFitting
 import GaussianRasterizer
+import LatentCoding
 import NeuralNetwork
 import SplatIO
 import TensorCore
@@ -56,11 +57,17 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "The share of the Gaussians the fit starts with; the rest grow in where the error is (1: all from the start).")
     var initialFraction: Float = 1
 
+    @Option(help: "Weight of a mean-squared-error term added to the fit's L1 + SSIM loss (0: off).")
+    var mseWeight: Float = 0
+
     @Option(help: "Start from this fitted Gaussian set (.h5 of `splatkit fit`, same image size) instead of fitting.")
     var startFrom: String?
 
     @Option(help: "Also save the unquantised fit as a Gaussian set (.h5), for --start-from.")
     var saveFit: String?
+
+    @Option(help: "Code with this VAE (trained with model.entropy_model) instead: the image is fitted as its data was and coded as the quantised latent (no --bpp or --gaussians; the rate is the model's).")
+    var model: String?
 
     @OptionGroup var compute: ComputeOptions
 
@@ -89,13 +96,18 @@ struct CompressCommand: ParsableCommand {
                 throw ValidationError("--gaussians must be in 1...\(CompressedGaussianImage.maximumCount), got \(gaussians)")
             }
         }
-        guard (bpp == nil) != (gaussians == nil) else { throw ValidationError("give exactly one of --bpp and --gaussians") }
+        if model != nil {
+            guard bpp == nil && gaussians == nil else { throw ValidationError("--model codes at the model's rate: drop --bpp and --gaussians") }
+        } else {
+            guard (bpp == nil) != (gaussians == nil) else { throw ValidationError("give exactly one of --bpp and --gaussians") }
+        }
     }
 
     func run() throws {
         try compute.apply()
         try requireOutputs([output, saveFit], notAmong: [image])
         let picture = try RGBImage(contentsOfPNG: image, maximumPixels: Self.maximumPixels)
+        if let model { return try compressLearned(picture, model: model) }
         guard picture.width >= 11 && picture.height >= 11 else {
             throw FileError(image, "image is \(picture.width)×\(picture.height); the codec needs at least 11×11 pixels")
         }
@@ -116,6 +128,8 @@ struct CompressCommand: ParsableCommand {
         options.geometryWeight = geometryWeight
         guard initialFraction > 0 && initialFraction <= 1 else { throw ValidationError("--initial-fraction must be in (0, 1]") }
         options.initialFraction = initialFraction
+        guard mseWeight.isFinite && mseWeight >= 0 else { throw ValidationError("--mse-weight must be ≥ 0") }
+        options.mseWeight = mseWeight
         if let startFrom {
             let set = try GaussianSet(contentsOf: startFrom)
             guard set.width == picture.width && set.height == picture.height else {
@@ -246,7 +260,8 @@ struct EvaluateCodecCommand: ParsableCommand {
 /// `splatkit decompress IN.sgi --output OUT.png [--width W]`.
 struct DecompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "decompress", abstract: "Decode an .sgi file to a PNG, at its size or any other width.")
+        commandName: "decompress", abstract: "Decode an .sgi file to a PNG, at its size or any other width.",
+        discussion: "A learned code (from `compress-set`) needs the VAE checkpoint it was made with: --model.")
 
     @Argument(help: "The .sgi file.")
     var input: String
@@ -256,6 +271,9 @@ struct DecompressCommand: ParsableCommand {
 
     @Option(help: "Output width in pixels (height follows the aspect; default: the coded size).")
     var width: Int?
+
+    @Option(help: "For a learned code: the VAE checkpoint it was made with.")
+    var model: String?
 
     @OptionGroup var compute: ComputeOptions
 
@@ -267,6 +285,8 @@ struct DecompressCommand: ParsableCommand {
         try compute.apply()
         try requireOutputs([output], notAmong: [input])
         let start = monotonicSeconds()
+        let bytes = try readBoundedFile(at: input, maximumBytes: CompressedGaussianImage.maximumFileBytes, what: "compressed files")
+        if LatentCodeFile.isLatentCode(bytes) { return try decodeLearned(start: start) }
         let compressed = try CompressedGaussianImage(contentsOf: input)
         let outputWidth = width ?? compressed.width
         let outputHeight = Swift.max(1, Int((Double(outputWidth) * Double(compressed.height) / Double(compressed.width)).rounded()))

@@ -95,9 +95,14 @@ struct TrainCommand: ParsableCommand {
                 print(String(format: "  epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s  ETA %@", p.epoch, p.epochs, p.batch,
                              p.batchesPerEpoch, p.loss, p.samplesPerSecond, formatDuration(p.estimatedSecondsLeft) as NSString))
             case .epochEnded(let m):
-                print(String(format: "epoch %d: train %.4f (recon %.4f, kl %.4f)  val %.4f (recon %.4f, kl %.4f)  β %.3g  lr %.3g  %.1fs%@",
-                             m.epoch, m.train.total, m.train.reconstruction, m.train.kl, m.validation.total,
-                             m.validation.reconstruction, m.validation.kl, Double(m.beta), Double(m.learningRate), m.seconds,
+                let losses = vaeConfig.model.entropyModel == .none  // a VAE: KL and β; with an entropy model: bits, no KL
+                    ? String(format: "train %.4f (recon %.4f, kl %.4f)  val %.4f (recon %.4f, kl %.4f)  β %.3g", m.train.total,
+                             m.train.reconstruction, m.train.kl, m.validation.total, m.validation.reconstruction, m.validation.kl,
+                             Double(m.beta))
+                    : String(format: "train %.4f (recon %.4f, %.1f bits a set)  val %.4f (recon %.4f, %.1f bits a set)", m.train.total,
+                             m.train.reconstruction, m.train.bitsPerSet, m.validation.total, m.validation.reconstruction,
+                             m.validation.bitsPerSet)
+                print(String(format: "epoch %d: %@  lr %.3g  %.1fs%@", m.epoch, losses as NSString, Double(m.learningRate), m.seconds,
                              (m.improved ? "  → best.h5" : "") as NSString))
                 let groups = zip(vaeConfig.data.representation.groups.map(\.name), m.validation.groups)
                     .map { String(format: "%@ %.4f", $0.0 as NSString, $0.1) }.joined(separator: ", ")

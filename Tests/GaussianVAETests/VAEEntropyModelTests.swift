@@ -2,6 +2,8 @@ import Foundation
 import GaussianData
 import LatentCoding
 import NeuralNetwork
+import GaussianFitting
+import GaussianRasterizer
 import TensorCore
 import XCTest
 @testable import GaussianVAE
@@ -34,9 +36,37 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
         let latents = inference.latents(of: sets, order: .none)  // (k, 4), round(μ)
         XCTAssertTrue(latents.scalars.allSatisfy { $0 == $0.rounded() }, "point latents are integers")
         let values = try XCTUnwrap(quantizedLatents(latents))
-        let tables = FactorizedCodeTables(prior: prior)
+        let tables = try XCTUnwrap(vae.codeTables, "the checkpoint carries the prior's code tables")
+        XCTAssertEqual(tables, FactorizedCodeTables(prior: prior), "made from the saved prior")
         let bytes = LatentStream.encode(values, tables: tables)
         XCTAssertEqual(try LatentStream.decode(bytes, items: sets.shape[0], tables: tables), values)
+
+        // The set codec: a set → .sgi (learned kind) → the set the decoder makes of round(μ).
+        let codec = try VAESetCodec(checkpoint: (output as NSString).appendingPathComponent("best.h5"))
+        // A set of another size is coded at the model's (its σ rescaled to 64 × 64, the dataset's
+        // image size) and decoded back to its own.
+        let rows = sets.sliced(0..<1, alongAxis: 0).squeezed(0)
+        let set = GaussianSet(gaussians: scaledForOutput(rows, fittedWidth: 64, fittedHeight: 64, width: 128, height: 96),
+                              width: 128, height: 96, recipe: .gaussVAEImport)
+        let code = try codec.compress(set, source: "set0.h5")
+        let codePath = path("set0.sgi")
+        try code.write(to: codePath)
+        let decoded = try codec.decompress(try LatentCodeFile(contentsOf: codePath), source: codePath)
+        let expected = scaledForOutput(inference.reconstruct(rows.unsqueezed(0)).squeezed(0), fittedWidth: 64, fittedHeight: 64,
+                                       width: 128, height: 96)
+        for (mine, theirs) in zip(decoded.gaussians.scalars, expected.scalars) { XCTAssertEqual(mine, theirs, accuracy: 1e-6 * max(1, abs(theirs))) }
+        XCTAssertEqual([decoded.width, decoded.height], [128, 96])
+        XCTAssertEqual(decoded.recipe, .gaussVAEImport, "the model's training recipe")
+        // Another model (the same run two epochs in) refuses the code; a plain VAE is no codec.
+        let other = try VAESetCodec(checkpoint: (output as NSString).appendingPathComponent("epoch_0002.h5"))
+        XCTAssertThrowsError(try other.decompress(code, source: codePath)) { error in
+            XCTAssertTrue("\(error)".contains("another model") && "\(error)".contains(codePath), "\(error)")
+        }
+        let plain = path("plain")
+        _ = try makeTrainer(yaml: tinyYAML(epochs: 1), dataset: dataset, output: plain).run()
+        XCTAssertThrowsError(try VAESetCodec(checkpoint: (plain as NSString).appendingPathComponent("best.h5"))) { error in
+            XCTAssertTrue("\(error)".contains("no entropy model"), "\(error)")
+        }
     }
 
     /// A smaller λ buys fewer bits with more distortion (same data, seed and epochs).

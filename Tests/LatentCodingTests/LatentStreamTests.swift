@@ -54,6 +54,13 @@ final class LatentStreamTests: XCTestCase {
         let tables = FactorizedCodeTables(prior: prior)
         XCTAssertEqual(tables, FactorizedCodeTables(prior: prior))
         XCTAssertEqual(try FactorizedCodeTables(offsets: tables.offsets, frequencies: tables.frequencies), tables)
+        XCTAssertEqual(try FactorizedCodeTables(tensors: tables.tensors), tables, "through a model file's tensors")
+        var damaged = tables.tensors
+        damaged["counts"] = Tensor(shape: [5], scalars: [1, 3, 3, 3, 3])
+        XCTAssertThrowsError(try FactorizedCodeTables(tensors: damaged))
+        damaged = tables.tensors
+        damaged["offsets"] = Tensor(shape: [5], scalars: [0.5, 0, 0, 0, 0])
+        XCTAssertThrowsError(try FactorizedCodeTables(tensors: damaged))
         for table in tables.frequencies {
             XCTAssertEqual(table.reduce(0, +), FactorizedCodeTables.total)
             XCTAssertTrue(table.allSatisfy { $0 >= 1 })
@@ -97,5 +104,45 @@ final class LatentStreamTests: XCTestCase {
             _ = try? LatentStream.decode(damaged, items: 200, tables: tables)
         }
         XCTAssertThrowsError(try LatentStream.decode(bytes, items: -1, tables: tables))
+    }
+}
+
+/// The learned code's container: exact round trip, and every damaged, truncated or forged file
+/// is an error (thousands of random mutations, none crashes).
+final class LatentCodeFileTests: XCTestCase {
+    func testRoundTripAndDamage() throws {
+        let tables = FactorizedCodeTables(prior: perturbedPrior(channels: 8, seed: 6))
+        let latents: [Int32] = [0, 1, -2, 3, 40, -1, 0, 2]
+        let fingerprint = latentModelFingerprint(tables: tables, parameters: [Tensor(shape: [2], scalars: [1, 2])])
+        let code = LatentCodeFile(latents: latents, tables: tables, fingerprint: fingerprint, width: 768, height: 512)
+        let bytes = code.bytes
+        XCTAssertTrue(LatentCodeFile.isLatentCode(bytes))
+        let read = try LatentCodeFile(bytes: bytes)
+        XCTAssertEqual(read, code)
+        XCTAssertEqual(try read.latents(tables: tables), latents)
+        XCTAssertEqual(bytes.count, LatentCodeFile.headerSize + code.stream.count + LatentCodeFile.checksumSize)
+        XCTAssertNotEqual(fingerprint, latentModelFingerprint(tables: tables, parameters: [Tensor(shape: [2], scalars: [1, 2.0001])]))
+
+        for cut in [0, 5, 23, bytes.count - 1] {
+            XCTAssertThrowsError(try LatentCodeFile(bytes: Array(bytes.prefix(cut))), "cut at \(cut)")
+        }
+        var generator = RandomGenerator(seed: 3)
+        var rejected = 0
+        for _ in 0..<2000 {
+            var damaged = bytes
+            for _ in 0..<(1 + Int(generator.nextUniform() * 3)) {
+                damaged[Int(generator.nextUniform() * Float(damaged.count - 1))] ^= UInt8(1 + Int(generator.nextUniform() * 254))
+            }
+            if (try? LatentCodeFile(bytes: damaged).latents(tables: tables)) == nil { rejected += 1 }
+        }
+        XCTAssertEqual(rejected, 2000, "the CRC-32 catches every damaged file")
+        // A forged header with a valid checksum: a wrong latent size is refused by the tables.
+        var forged = Array(bytes[0..<(bytes.count - 4)])
+        forged[14] = 9  // L = 9
+        appendLittleEndian(crc32(forged), to: &forged)
+        XCTAssertThrowsError(try LatentCodeFile(bytes: forged).latents(tables: tables)) { error in
+            XCTAssertTrue("\(error)".contains("9 dimensions"), "\(error)")
+        }
+        XCTAssertFalse(LatentCodeFile.isLatentCode(Array("SKGC\u{1}\u{1}".utf8)))
     }
 }

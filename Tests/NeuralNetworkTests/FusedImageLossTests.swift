@@ -2,8 +2,8 @@ import XCTest
 import TensorCore
 @testable import NeuralNetwork
 
-// The fused L1 + SSIM loss against its slow reference, the composition
-// `l1Loss(p, t) + w * (1 - ssim(p4, t4))` of differentiable TensorCore ops (values and autodiff
+// The fused L1 (+ squared error) + SSIM loss against its slow reference, the composition
+// `l1Loss(p, t) + m * meanSquaredError(p, t) + w * (1 - ssim(p4, t4))` of differentiable TensorCore ops (values and autodiff
 // gradients), against central differences, and at the identity p = t.
 //
 // The shapes cover (C, H, W) and (N, C, H, W) inputs, a rendered width W' below one 8-lane
@@ -14,13 +14,15 @@ private struct FusedCase {
     let shape: [Int]
     let weight: Float
     var options = SSIMOptions()
+    /// m, the weight of the squared-error term.
+    var squared: Float = 0
 }
 
 private let cases = [
     FusedCase(shape: [3, 23, 29], weight: 0.1),
-    FusedCase(shape: [2, 3, 16, 16], weight: 0.1),
+    FusedCase(shape: [2, 3, 16, 16], weight: 0.1, squared: 10),
     FusedCase(shape: [1, 2, 12, 13], weight: 0.5),
-    FusedCase(shape: [1, 150, 21], weight: 0.2),
+    FusedCase(shape: [1, 150, 21], weight: 0.2, squared: 0.5),
     FusedCase(shape: [2, 2, 17, 31], weight: 0.3, options: SSIMOptions(windowSize: 7, windowSigma: 1.1)),
     FusedCase(shape: [3, 19, 20], weight: 1, options: SSIMOptions(dataRange: 2)),
 ]
@@ -41,22 +43,23 @@ private func imagePair(_ shape: [Int], seed: UInt64) -> (prediction: Tensor, tar
 }
 
 /// The reference: L1 and SSIM composed from differentiable ops, images batched as (N, C, H, W).
-private func compositeLoss(_ prediction: Tensor, _ target: Tensor, weight: Float, options: SSIMOptions) -> (loss: Tensor, ssim: Tensor) {
+private func compositeLoss(_ prediction: Tensor, _ target: Tensor, weight: Float, squared: Float = 0,
+                           options: SSIMOptions) -> (loss: Tensor, ssim: Tensor) {
     let batched = { (image: Tensor) in image.rank == 3 ? image.unsqueezed(0) : image }
     let similarity = ssim(batched(prediction), batched(target), options: options)
-    return (l1Loss(prediction, target) + weight * (1 - similarity), similarity)
+    return (l1Loss(prediction, target) + squared * meanSquaredError(prediction, target) + weight * (1 - similarity), similarity)
 }
 
 /// Requires the fused gradient to match central differences. The loss is scaled by the element
 /// count so that each gradient element is O(1) (the checker's error is relative to max(1, |g|)),
 /// which also makes L1's kink at p = t (a slope jump of 2) visible to the checker, which skips it.
 private func assertFusedGradientMatchesFiniteDifferences(
-    _ prediction: Tensor, _ target: Tensor, weight: Float, options: SSIMOptions,
+    _ prediction: Tensor, _ target: Tensor, weight: Float, squared: Float = 0, options: SSIMOptions,
     file: StaticString = #filePath, line: UInt = #line
 ) {
     let scale = Float(prediction.count)
     let report = GradientCheck.run([prediction], epsilon: 1e-2) { inputs in
-        l1SSIMLoss(inputs[0], target, ssimWeight: weight, options: options).loss * scale
+        l1SSIMLoss(inputs[0], target, ssimWeight: weight, squaredErrorWeight: squared, options: options).loss * scale
     }
     XCTAssertGreaterThan(report.checked, 0, "no element was checked", file: file, line: line)
     XCTAssertLessThanOrEqual(report.maximumError, 1e-2, "\(report)", file: file, line: line)
@@ -69,9 +72,9 @@ final class FusedImageLossTests: XCTestCase {
         var worst: Float = 0
         for (index, item) in cases.enumerated() {
             let (prediction, target) = imagePair(item.shape, seed: UInt64(10 + index))
-            let reference = withoutGradients { compositeLoss(prediction, target, weight: item.weight, options: item.options) }
-            let fused = l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options)
-            let untracked = withoutGradients { l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options) }
+            let reference = withoutGradients { compositeLoss(prediction, target, weight: item.weight, squared: item.squared, options: item.options) }
+            let fused = l1SSIMLoss(prediction, target, ssimWeight: item.weight, squaredErrorWeight: item.squared, options: item.options)
+            let untracked = withoutGradients { l1SSIMLoss(prediction, target, ssimWeight: item.weight, squaredErrorWeight: item.squared, options: item.options) }
             XCTAssertEqual(fused.loss.shape, [])
             XCTAssertEqual(fused.loss.item, reference.loss.item, accuracy: 1e-5, "\(item.shape)")
             XCTAssertEqual(fused.ssim, reference.ssim.item, accuracy: 1e-5, "\(item.shape)")
@@ -86,12 +89,12 @@ final class FusedImageLossTests: XCTestCase {
     func testCachedTargetMomentsGiveTheSameBits() {
         for (index, item) in cases.enumerated() {
             let (prediction, target) = imagePair(item.shape, seed: UInt64(30 + index))
-            let plain = l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options)
+            let plain = l1SSIMLoss(prediction, target, ssimWeight: item.weight, squaredErrorWeight: item.squared, options: item.options)
             plain.loss.backward()
             let plainGradient = prediction.grad!.scalars
             prediction.zeroGrad()
             let moments = SSIMTargetMoments(target: target, options: item.options)
-            let cached = l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options, targetMoments: moments)
+            let cached = l1SSIMLoss(prediction, target, ssimWeight: item.weight, squaredErrorWeight: item.squared, options: item.options, targetMoments: moments)
             cached.loss.backward()
             XCTAssertEqual(cached.loss.item, plain.loss.item, "\(item.shape)")
             XCTAssertEqual(cached.ssim, plain.ssim, "\(item.shape)")
@@ -104,11 +107,11 @@ final class FusedImageLossTests: XCTestCase {
         for (index, item) in cases.enumerated() {
             let (prediction, target) = imagePair(item.shape, seed: UInt64(20 + index))
             target.requiresGrad = true  // the fused loss must still give it nothing
-            compositeLoss(prediction, target, weight: item.weight, options: item.options).loss.backward()
+            compositeLoss(prediction, target, weight: item.weight, squared: item.squared, options: item.options).loss.backward()
             let expected = prediction.grad!.scalars
             prediction.zeroGrad()
             target.zeroGrad()
-            l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options).loss.backward()
+            l1SSIMLoss(prediction, target, ssimWeight: item.weight, squaredErrorWeight: item.squared, options: item.options).loss.backward()
             let actual = prediction.grad!.scalars
             XCTAssertNil(target.grad, "\(item.shape): the target takes no gradient")
             for (element, (a, e)) in zip(actual, expected).enumerated() {
@@ -126,7 +129,7 @@ final class FusedImageLossTests: XCTestCase {
     func testGradientMatchesFiniteDifferences() {
         for (index, item) in cases.enumerated() {
             let (prediction, target) = imagePair(item.shape, seed: UInt64(30 + index))
-            assertFusedGradientMatchesFiniteDifferences(prediction, target, weight: item.weight, options: item.options)
+            assertFusedGradientMatchesFiniteDifferences(prediction, target, weight: item.weight, squared: item.squared, options: item.options)
         }
         // Independent images, far from each other (the SSIM term dominates with w = 1); target
         // values within 0.03 of the prediction are moved 0.06 away to keep clear of L1's kink.
@@ -146,7 +149,7 @@ final class FusedImageLossTests: XCTestCase {
         for item in cases {
             let (_, target) = imagePair(item.shape, seed: 50)
             let prediction = Tensor(shape: target.shape, scalars: target.scalars, requiresGrad: true)
-            let fused = l1SSIMLoss(prediction, target, ssimWeight: item.weight, options: item.options)
+            let fused = l1SSIMLoss(prediction, target, ssimWeight: item.weight, squaredErrorWeight: item.squared, options: item.options)
             XCTAssertEqual(fused.loss.item, 0, "\(item.shape)")
             XCTAssertEqual(fused.ssim, 1, "\(item.shape)")
             fused.loss.backward()

@@ -1,0 +1,117 @@
+import Foundation
+import GaussianData
+import GaussianFitting
+import GaussianRasterizer
+import LatentCoding
+import SplatIO
+import TensorCore
+
+// The learned codec over Gaussian sets (issue 21): a VAE trained with an entropy model
+// (model.entropy_model) codes a fitted set as its quantised latent, range-coded with the code
+// tables its checkpoint carries, in an .sgi file of payload kind 2 (LatentCodeFile):
+//
+//   compress     set (N, 8) → σ rescaled to the model's image size S × S (the size its data was
+//                fitted at) → the model's spatial order → ŷ = round(μ) (L integers) → stream
+//   decompress   stream → ŷ → decoder → set (N, 8) at S × S → σ rescaled to the recorded width ×
+//                height (the source's), which it is drawn at by default
+//   image        an image is resized to S × S (the triangle filter of dataset builds, aspect not
+//                kept), fitted with the model's recipe and N Gaussians, and compressed as above
+//                with its own width × height recorded, so the decoder's rescaling undoes the squeeze
+//
+// The file records the model's fingerprint (code tables and parameters), so decoding with any
+// other model is a clear error instead of a wrong picture.
+
+/// A VAE with an entropy model, ready to code sets.
+public struct VAESetCodec {
+    public let inference: VAEInference
+    public let tables: FactorizedCodeTables
+    public let fingerprint: UInt32
+
+    /// The codec of the VAE checkpoint at `path`, which must have an entropy model.
+    public init(checkpoint path: String) throws {
+        let vae = try loadVAE(from: path)
+        guard let tables = vae.codeTables else {
+            throw FileError(path, "has no entropy model (model.entropy_model is none), so its latents are not a code: "
+                            + "train a model with model.entropy_model: factorized")
+        }
+        inference = VAEInference(model: vae.model, config: vae.config, normalization: vae.normalization,
+                                 representation: vae.representation, trainedOn: vae.trainedOn)
+        self.tables = tables
+        fingerprint = latentModelFingerprint(tables: tables, parameters: vae.model.store.parameters.map(\.tensor))
+    }
+
+    /// The side of the images the model's sets were fitted at (nil: unknown, sets taken as they are).
+    public var modelImageSize: Int? { inference.trainedOn.fittedImageSize }
+
+    /// The code of `set`, drawn by default at its source size. `source` names the set in errors.
+    public func compress(_ set: GaussianSet, source: String) throws -> LatentCodeFile {
+        try inference.checkSetSize(set.gaussians.shape[0], in: source)
+        let order = inference.trainedOn.order ?? .morton
+        let side = modelImageSize
+        let rows = side.map { scaledForOutput(set.gaussians, fittedWidth: set.width, fittedHeight: set.height, width: $0, height: $0) }
+            ?? set.gaussians
+        let latent = inference.latents(of: rows.unsqueezed(0), order: order)  // (1, L), round(μ)
+        guard let values = quantizedLatents(latent) else {
+            throw FileError(source, "its latent is not finite or outside the 32-bit range (a set far from the model's data?)")
+        }
+        return LatentCodeFile(latents: values, tables: tables, fingerprint: fingerprint,
+                              width: Swift.min(set.width, LatentCodeFile.maximumSide), height: Swift.min(set.height, LatentCodeFile.maximumSide))
+    }
+
+    /// The set a code decodes to (recording the model's training recipe), or a `FileError`
+    /// naming `source` when the code is for another model or damaged.
+    public func decompress(_ code: LatentCodeFile, source: String) throws -> GaussianSet {
+        guard code.fingerprint == fingerprint else {
+            throw FileError(source, String(format: "was coded with another model (fingerprint %08x, this model's %08x)",
+                                           code.fingerprint, fingerprint))
+        }
+        guard code.items == 1 else { throw FileError(source, "holds \(code.items) latents; a set's code holds one") }
+        let values: [Int32]
+        do { values = try code.latents(tables: tables) } catch { throw FileError(source, "\(error)") }
+        let latent = Tensor(shape: [1, tables.channels], scalars: values.map { Float($0) })
+        var rows = inference.decode(latent).squeezed(0)  // (N, 8), at the model's size
+        if let side = modelImageSize {
+            rows = scaledForOutput(rows, fittedWidth: side, fittedHeight: side, width: code.width, height: code.height)
+        }
+        return GaussianSet(gaussians: rows, width: code.width, height: code.height, recipe: inference.trainedOn.recipe)
+    }
+
+    /// Fits `image` as the model's training data was fitted (its recipe, N Gaussians, at S × S)
+    /// and codes the fit; `fitSteps` and `seed` are the fit's. Returns the code and the fit.
+    public func compress(image: RGBImage, fitSteps: Int, seed: UInt64, source: String,
+                         progress: (FitProgress) -> Void = { _ in }) throws -> (code: LatentCodeFile, fitted: GaussianSet) {
+        guard let side = modelImageSize else {
+            throw FileError(source, "cannot be compressed with this model: it does not record the image size its sets were "
+                            + "fitted at (imported data); fit the image yourself and use compress-set")
+        }
+        guard let recipe = inference.trainedOn.recipe?.fitRecipe else {
+            throw FileError(source, "cannot be compressed with this model: its sets were not made by one SplatKit fitting recipe "
+                            + "(\(inference.trainedOn.recipe.map { "\($0)" } ?? "unknown")); fit the image yourself and use compress-set")
+        }
+        var options = FitOptions()
+        options.gaussians = inference.setSize
+        options.steps = fitSteps
+        options.recipe = recipe
+        options.seed = seed
+        let square = image.resized(width: side, height: side)
+        let fit = GaussianFitter(image: square.tensor(), options: options).run(progressInterval: 100, progress: progress)
+        let native = GaussianSet(gaussians: scaledForOutput(fit.gaussians, fittedWidth: side, fittedHeight: side,
+                                                            width: image.width, height: image.height),
+                                 width: image.width, height: image.height, psnr: Double(fit.psnr), recipe: .fit(recipe), steps: fit.steps)
+        return (try compress(native, source: source), native)
+    }
+}
+
+extension LatentCodeFile {
+    /// The largest learned code read (far above any set's: one latent of at most 65,536 values).
+    public static let maximumFileBytes = 64 << 20
+
+    /// Reads and validates the learned code at `path` (errors name it).
+    public init(contentsOf path: String) throws {
+        let bytes = try readBoundedFile(at: path, maximumBytes: Self.maximumFileBytes, what: "learned codes")
+        do { try self.init(bytes: bytes) } catch { throw FileError(path, "\(error)") }
+    }
+
+    /// Writes the file atomically.
+    public func write(to path: String) throws { try writeBytesAtomically(bytes, to: path) }
+}
