@@ -57,8 +57,8 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "The share of the Gaussians the fit starts with; the rest grow in where the error is (1: all from the start).")
     var initialFraction: Float = 1
 
-    @Option(help: "Weight of a mean-squared-error term added to the fit's L1 + SSIM loss (0: off).")
-    var mseWeight: Float = 0
+    @Option(help: "Weight of the squared error in the fit's and fine-tuning's loss, L1 + m·MSE + 0.1·(1 − SSIM) (0: Image-GS's L1 + SSIM).")
+    var mseWeight: Float = CodecOptions().mseWeight
 
     @Option(help: "Start from this fitted Gaussian set (.h5 of `splatkit fit`, same image size) instead of fitting.")
     var startFrom: String?
