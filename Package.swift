@@ -6,7 +6,9 @@
 //   CSystem                 glibc functions Swift does not import (allocator tuning), a vector sqrt
 //                           (imported by TensorCore alone; others reach it through TensorCore)
 //   CZlib                   zlib (deflate for .npz archives)
+//   CMPI                    Open MPI (Debian's libopenmpi-dev), imported by MessagePassing alone
 //   TensorCore              float32 tensors with reverse-mode autodiff over OpenBLAS
+//   MessagePassing          the job's communicator over MPI (rank, size, allreduce, broadcast, gather)
 //   SplatIO                 HDF5 files, PNG images and YAML configs (thin throwing wrappers)
 //   NeuralNetwork           layers, named parameters, losses, optimizers, schedules, checkpoints
 //   GaussianRasterizer      differentiable 2-D Gaussian rendering (top-K, additive, patch)
@@ -49,11 +51,14 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSystem"),  // glibc's mallopt (omitted by Swift's Glibc module), a vector sqrt
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(
             name: "TensorCore",
             dependencies: ["CBLAS", "CSystem"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // Implements TensorCore's `Communicator` over MPI; only the command line imports it.
+        .target(name: "MessagePassing", dependencies: ["CMPI", "TensorCore"]),
         .target(
             name: "SplatIO",
             dependencies: ["CHDF5", "CPNG", "CZlib", "TensorCore", "EntropyCoding", .product(name: "Yams", package: "Yams")]
@@ -103,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "SplatKitCLI",
             dependencies: [
-                "TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "LatentCoding", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
+                "TensorCore", "MessagePassing", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "LatentCoding", "GaussianCodec", "GaussianData", "GaussianVAE", "Inpainting", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -122,6 +127,8 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "Inpainting", "Reports"]),
         // Reads docs/ARCHITECTURE.md, Package.swift and every import line; imports no module.
         .testTarget(name: "ArchitectureTests"),
+        // Runs the built splatkit under mpirun; reads the checkpoints it writes with SplatIO.
+        .testTarget(name: "ScalingTests", dependencies: ["SplatIO", "TestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -13,6 +13,7 @@ static inline hid_t splatkit_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t splatkit_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t splatkit_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t splatkit_h5p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t splatkit_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline H5F_libver_t splatkit_h5f_libver_v18(void) { return H5F_LIBVER_V18; }
 static inline H5F_libver_t splatkit_h5f_libver_latest(void) { return H5F_LIBVER_LATEST; }
 static inline hid_t splatkit_h5s_all(void) { return H5S_ALL; }

@@ -12,6 +12,14 @@ import TensorCore
 // interruption, running the same build again continues at the first item not yet written and
 // fits nothing twice; the result equals an uninterrupted build. The fit of item i is seeded
 // with (seed, i), so it does not depend on which items were fitted before it.
+//
+// Several processes (`mpirun -np N`): the window grows to 2 · workers · N items, each rank fits
+// a contiguous share of it, and rank 0 gathers the fitted items (a few KiB each, against
+// seconds of fitting) and appends them exactly as one process would. Rank 0 gathers rather than
+// each rank writing a shard to merge later because the one file, its order and its resume
+// logic then stay what they are for one process: the bytes are the same for any N, an
+// interrupted build resumes with any N, there are no shards to find, merge or clean up, and
+// only rank 0 needs to see the output folder (every rank reads the inputs).
 
 /// Where a build's images come from.
 public enum DatasetSource {
@@ -114,60 +122,98 @@ public struct DatasetBuilder {
 
     /// Fits every item not yet in `output`, appending in order, then finishes the dataset.
     /// Returns early (leaving a resumable, incomplete file) when `shouldStop()` turns true.
+    ///
+    /// With a `communicator` of several ranks (`mpirun -np N splatkit dataset build`), every
+    /// rank fits its contiguous share of each window and rank 0 gathers the fitted items and
+    /// writes them in order, alone: the file is byte for byte the one a single process writes,
+    /// and resumes with any number of ranks. Only rank 0 opens the output; every rank reads the
+    /// inputs. Rank 0's progress callback is the one that is called.
     /// - Returns: whether the dataset is complete.
     @discardableResult
-    public func run(shouldStop: () -> Bool = { false }, progress: (BuildProgress) -> Void = { _ in }) throws -> Bool {
+    public func run(communicator: any Communicator = SingleProcess(), shouldStop: () -> Bool = { false },
+                    progress: (BuildProgress) -> Void = { _ in }) throws -> Bool {
         guard settings.fitRecipe != nil else {
             throw FileError(output, "recipe '\(settings.recipe)' is not a fitting recipe (\(FitRecipe.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let order = settings.order
         let names = try itemNames()
-        let dataset: GaussianDatasetFile
-        if FileManager.default.fileExists(atPath: output) {
-            dataset = try GaussianDatasetFile(opening: output, forWriting: true)
-            guard dataset.settings == settings else {
-                throw FileError(output, "exists with other settings (\(dataset.settings)); use another --output or the same options to resume")
-            }
-        } else {
-            dataset = try GaussianDatasetFile(creating: output, settings: settings)
-        }
-        defer { try? dataset.close() }
-        if dataset.isComplete { return true }
-        var done = try dataset.itemCount()
-        if done > 0 {
-            let existing = try dataset.names(0..<done)
-            guard existing == Array(names.prefix(done)) else {
-                throw FileError(output, "holds items that are not the first \(done) inputs of this build; use another --output")
-            }
-        }
+        let dataset = communicator.isRoot ? try openOutput(names: names) : nil
+        defer { try? dataset?.close() }
+        // Rank 0 says where the file stands: the items written, or −1 when it is complete.
+        var position = [Float](repeating: 0, count: 1)
+        if let dataset { position[0] = dataset.isComplete ? -1 : Float(try dataset.itemCount()) }
+        position.withUnsafeMutableBufferPointer { communicator.broadcast($0, root: 0) }
+        if position[0] < 0 { return true }
+        var done = Int(position[0])
 
         let started = monotonicSeconds()
         var fittedThisRun = 0, psnrSum = 0.0
         let previousThreads = ComputeThreads.count
         ComputeThreads.set(1)  // one thread per fit; the workers share the cores
         defer { ComputeThreads.set(previousThreads) }
-        while done < names.count && !shouldStop() {
-            let window = Array(done..<Swift.min(names.count, done + 2 * workers))
-            var results = [Result<DatasetItem, Error>?](repeating: nil, count: window.count)
+        while done < names.count && !communicator.any(shouldStop()) {
+            let window = Array(done..<Swift.min(names.count, done + 2 * workers * communicator.size))
+            let mine = Array(window[communicator.share(of: window.count)])
+            var results = [Result<DatasetItem, Error>?](repeating: nil, count: mine.count)
             results.withUnsafeMutableBufferPointer { slots in
-                parallelItems(window.count, threads: workers) { slot in
-                    slots[slot] = Result { try fit(index: window[slot], name: names[window[slot]], order: order) }
+                parallelItems(mine.count, threads: workers) { slot in
+                    slots[slot] = Result { try fit(index: mine[slot], name: names[mine[slot]], order: order) }
                 }
             }
-            for (slot, index) in window.enumerated() {
-                let item = try results[slot]!.get()
-                try dataset.append(item, at: index)
-                psnrSum += Double(item.psnr)
+            let outcomes = gatherOutcomes(results.map { $0! }, communicator: communicator)
+            if let dataset {
+                for (index, outcome) in zip(window, outcomes) {
+                    let item = try outcome.get()
+                    try dataset.append(item, at: index)
+                    psnrSum += Double(item.psnr)
+                }
             }
             done += window.count
             fittedThisRun += window.count
             let minutes = Swift.max((monotonicSeconds() - started) / 60, 1e-9)
-            progress(BuildProgress(done: done, total: names.count, fittedThisRun: fittedThisRun,
-                                   imagesPerMinute: Double(fittedThisRun) / minutes, meanPSNR: psnrSum / Double(fittedThisRun)))
+            if communicator.isRoot {
+                progress(BuildProgress(done: done, total: names.count, fittedThisRun: fittedThisRun,
+                                       imagesPerMinute: Double(fittedThisRun) / minutes, meanPSNR: psnrSum / Double(fittedThisRun)))
+            }
         }
         guard done == names.count else { return false }
-        try dataset.finish()
+        try dataset?.finish()
         return true
+    }
+
+    /// The output dataset, created, or opened to resume after its settings and first items
+    /// were checked against this build.
+    private func openOutput(names: [String]) throws -> GaussianDatasetFile {
+        let dataset: GaussianDatasetFile
+        if FileManager.default.fileExists(atPath: output) {
+            dataset = try GaussianDatasetFile(opening: output, forWriting: true)
+            guard dataset.settings == settings else {
+                try? dataset.close()
+                throw FileError(output, "exists with other settings (\(dataset.settings)); use another --output or the same options to resume")
+            }
+        } else {
+            dataset = try GaussianDatasetFile(creating: output, settings: settings)
+        }
+        guard !dataset.isComplete else { return dataset }
+        let done = try dataset.itemCount()
+        if done > 0 {
+            let existing = try dataset.names(0..<done)
+            guard existing == Array(names.prefix(done)) else {
+                try? dataset.close()
+                throw FileError(output, "holds items that are not the first \(done) inputs of this build; use another --output")
+            }
+        }
+        return dataset
+    }
+
+    /// Every rank's fit outcomes of a window, in window order, on rank 0 (`[]` elsewhere).
+    /// One process passes its own through untouched.
+    private func gatherOutcomes(_ outcomes: [Result<DatasetItem, Error>], communicator: any Communicator) -> [Result<DatasetItem, Error>] {
+        guard communicator.size > 1 else { return outcomes }
+        let bytes = outcomes.flatMap { DatasetItem.encoded($0) }
+        return communicator.gather(bytes: bytes, root: 0).enumerated().flatMap { rank, message in
+            DatasetItem.decodedOutcomes(message, rank: rank)
+        }
     }
 
     /// Loads, fits and orders item `index`.

@@ -37,6 +37,14 @@ import TensorCore
 // the batches an uninterrupted run would: a resumed run ends with the same parameters, bit for
 // bit, as one that never stopped (same machine, same thread count).
 //
+// Several processes (`parallel`, NeuralNetwork/DataParallel.swift): every rank reads the same
+// global batches (the config's batch size), takes its contiguous share of each, and the
+// gradients are averaged before clipping and Adam, so every rank holds the same model; every
+// rank also validates on the whole validation split (the same numbers everywhere, so every
+// rank takes the same early-stopping and schedule decisions). Rank 0 alone writes the run
+// folder (config, checkpoints, metrics, TensorBoard); the replicas are compared bit for bit
+// at every epoch's end. A run resumes with any number of processes.
+//
 // Threads: the dataset is read on the loader's prefetch queue; HDF5 is not thread-safe, so
 // every iterator is released (waiting for its read) before a checkpoint is written.
 
@@ -76,12 +84,16 @@ public final class VAETrainer {
     public private(set) var batch = 0
     /// Report progress every this many batches (and at each epoch's last batch).
     public var progressInterval = 10
+    /// The processes training together (one by default); rank 0 writes the run folder.
+    public var parallel = DataParallel(communicator: SingleProcess()) {
+        didSet { trainLoader = Self.trainLoader(config: config, data: data, prefetch: trainLoader.prefetch, ranks: parallel.communicator) }
+    }
 
     public var representation: SetRepresentation { config.data.representation }
     public var seed: UInt64 { config.initializationSeed }
     public var batchesPerEpoch: Int { trainLoader.batchesPerEpoch }
 
-    private let trainLoader: GaussianDataLoader
+    private var trainLoader: GaussianDataLoader
     private let validationLoader: GaussianDataLoader
     private var sums = VAELossAccumulator()
     private var metricsLog: MetricsLog?
@@ -123,11 +135,19 @@ public final class VAETrainer {
         plateau = ReduceLearningRateOnPlateau(initialLearningRate: Float(training.learningRate), factor: Float(callbacks.reduceLRFactor),
                                               patience: callbacks.reduceLRPatience, minimumLearningRate: Float(callbacks.minLR))
         earlyStopping = EarlyStopping(patience: callbacks.earlyStoppingPatience, restoresBestParameters: true)
-        // Batch norm cannot train on one set: a last batch of one is left out (a different set each epoch).
-        trainLoader = GaussianDataLoader(source: data.train, batchSize: training.batchSize, seed: config.initializationSeed,
-                                         shuffle: true, dropLast: data.train.count % training.batchSize == 1, prefetch: prefetch)
+        trainLoader = Self.trainLoader(config: config, data: data, prefetch: prefetch, ranks: SingleProcess())
         validationLoader = GaussianDataLoader(source: data.validation, batchSize: training.batchSize, seed: 0,
                                               shuffle: false, dropLast: false, prefetch: prefetch)
+    }
+
+    /// The train split's loader. Batch norm cannot train on one set: the last, partial batch
+    /// is left out (a different one each epoch) when some rank's share of it would be a single
+    /// set (for one process: a remainder of one).
+    private static func trainLoader(config: VAEConfig, data: VAETrainingData, prefetch: Bool, ranks: any Communicator) -> GaussianDataLoader {
+        let batchSize = config.training.batchSize, remainder = data.train.count % batchSize
+        let shares = (0..<ranks.size).map { remainder / ranks.size + ($0 < remainder % ranks.size ? 1 : 0) }
+        return GaussianDataLoader(source: data.train, batchSize: batchSize, seed: config.initializationSeed,
+                                  shuffle: true, dropLast: shares.contains(1), prefetch: prefetch)
     }
 
     // MARK: - Resuming
@@ -200,8 +220,9 @@ public final class VAETrainer {
     /// last.h5 records the exact position and the result is not `finished`.
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }, onEvent: (VAETrainingEvent) -> Void = { _ in }) throws -> VAETrainingResult {
-        try prepareOutput()
+        if parallel.communicator.isRoot { try prepareOutput() }
         defer { folderLock = nil }  // the folder is free again when run returns or throws
+        parallel.broadcastState(of: model.store)  // a new or resumed run starts from rank 0's parameters
         let epochs = config.training.epochs
         var history: [VAEEpochMetrics] = []
         var remainingEstimate = RateEstimate()
@@ -227,7 +248,7 @@ public final class VAETrainer {
                     try tensorBoard?.add(scalars: [("batch/train_total", Float(values.total))], step: optimizer.step)
                     reportStart = (now, batch, sums.samples)
                 }
-                if shouldStop() {
+                if parallel.communicator.any(shouldStop()) {
                     iterator = nil  // waits for the prefetch read: no HDF5 call may overlap the save
                     sums.seconds += monotonicSeconds() - segmentStart
                     try saveCheckpoint(to: lastCheckpointPath)
@@ -238,7 +259,9 @@ public final class VAETrainer {
             let metrics = try endEpoch(beta: beta, learningRate: learningRate, seconds: sums.seconds + monotonicSeconds() - segmentStart)
             history.append(metrics)
             onEvent(.epochEnded(metrics))
-            if epoch < epochs && !earlyStopping.shouldStop && shouldStop() { return result(finished: false, history: history) }
+            if epoch < epochs && !earlyStopping.shouldStop && parallel.communicator.any(shouldStop()) {
+                return result(finished: false, history: history)
+            }
         }
         earlyStopping.restoreBestParameters(into: model.store.parameters + model.store.buffers)
         return result(finished: true, history: history)
@@ -261,19 +284,40 @@ public final class VAETrainer {
         return Tensor(shape: batch.sets.shape, scalars: result)
     }
 
-    /// One optimisation step on a batch of Image-GS sets (B, N, 8); returns its loss values.
+    /// One optimisation step on a batch of Image-GS sets (B, N, 8) (this rank's share of its
+    /// rows when several processes train); returns the whole batch's loss values.
     private func trainStep(_ sets: Tensor, beta: Float) throws -> VAELossValues {
-        let input = normalization.modelInput(sets, representation: representation)  // (B, N, C)
-        let output = model(input, training: true)
-        let (total, values) = objective(reconstruction: output.reconstruction, target: input, mean: output.mean,
-                                        logVariance: output.logVariance, bits: output.bits, beta: beta)
-        guard values.total.isFinite else {
-            throw VAETrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch + 1, value: values.total)
+        let rows = parallel.communicator.share(of: sets.shape[0])
+        let weight = Double(rows.count) / Double(sets.shape[0])  // this rank's share of the batch mean
+        var values = VAELossValues(total: 0, reconstruction: 0, kl: 0, groups: representation.groups.map { _ in 0 }, render: 0)
+        if !rows.isEmpty {
+            let local = parallel.isDistributed ? sets.sliced(rows, alongAxis: 0) : sets
+            let input = normalization.modelInput(local, representation: representation)  // (B_r, N, C)
+            let (total, localValues) = parallel.withRankStream(model.store.random) { () -> (Tensor, VAELossValues) in
+                let output = model(input, training: true)
+                return objective(reconstruction: output.reconstruction, target: input, mean: output.mean,
+                                 logVariance: output.logVariance, bits: output.bits, beta: beta)
+            }
+            guard parallel.isDistributed || localValues.total.isFinite else {
+                throw VAETrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch + 1, value: localValues.total)
+            }
+            total.backward()
+            values = localValues
         }
-        total.backward()
+        if parallel.isDistributed {
+            let every = VAELossColumns(render: true, bits: true)  // every value, in a fixed order
+            let sums = parallel.averageGradients(of: model.store, weight: Float(weight), values: every.row(values).map { $0 * weight })
+            let groups = values.groups.count
+            values = VAELossValues(total: sums[0], reconstruction: sums[1], kl: sums[2], groups: Array(sums[3..<(3 + groups)]),
+                                   render: sums[3 + groups], bitsPerSet: sums[4 + groups])
+            guard values.total.isFinite else {  // on every rank alike
+                throw VAETrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch + 1, value: values.total)
+            }
+        }
         if let maxNorm = config.training.gradientClipNorm { clipGradientsByGlobalNorm(model.store, maxNorm: Float(maxNorm)) }
         optimizer.update(model.store)
         model.store.zeroGradients()
+        parallel.broadcastBuffers(of: model.store)  // batch norm's running statistics: rank 0's
         return values
     }
 
@@ -344,6 +388,7 @@ public final class VAETrainer {
         epoch += 1
         batch = 0
         sums = VAELossAccumulator()
+        try parallel.checkReplicasAgree(model.store, step: optimizer.step)
         try saveCheckpoint(to: lastCheckpointPath)
         if improved { try copyCheckpoint(to: path(Self.bestCheckpointName)) }
         if epoch % config.callbacks.checkpointEvery == 0 {
@@ -418,12 +463,15 @@ public final class VAETrainer {
             extras: extras, metadata: VAECheckpoint.metadata(for: data))
     }
 
+    /// Writes the checkpoint (rank 0 alone).
     private func saveCheckpoint(to path: String) throws {
+        guard parallel.communicator.isRoot else { return }
         try Checkpoint.save(to: path, store: model.store, optimizer: optimizer, state: trainingState())
     }
 
     /// Copies last.h5 to `destination` atomically.
     private func copyCheckpoint(to destination: String) throws {
+        guard parallel.communicator.isRoot else { return }
         let source = lastCheckpointPath
         try writeAtomically(to: destination) { temporary in
             do { try FileManager.default.copyItem(atPath: source, toPath: temporary) } catch {

@@ -26,6 +26,12 @@ import TensorCore
 // train.csv (a row per logged step), validation.csv (a row per validation), TensorBoard
 // scalars in logs/. Resuming trims both CSVs to the checkpoint's step.
 //
+// Several processes (`parallel`, NeuralNetwork/DataParallel.swift): every rank draws the same
+// global batch of step s and takes its contiguous share of the images; its loss is its exact
+// part of the global loss (the means weighted by its share of the images, the hole L1 divided
+// by the whole batch's hole count), so the summed gradients are those of the global batch.
+// Rank 0 alone validates and writes the run folder; a run resumes with any number of processes.
+//
 // Resuming: a checkpoint holds the parameters, AdamW's moments and step, the config text, the
 // step and the best validation so far. Batches are functions of (seed, step) and the model has
 // no randomness of its own, so a resumed run ends with the same parameters, bit for bit, as
@@ -66,6 +72,8 @@ public final class InpaintingTrainer {
     public private(set) var bestStep = 0
     /// Report progress every this many steps.
     public var progressInterval = 10
+    /// The processes training together (one by default); rank 0 validates and writes the run folder.
+    public var parallel = DataParallel(communicator: SingleProcess())
 
     public static let lastCheckpointName = "last.h5"
     public static let bestCheckpointName = "best.h5"
@@ -134,30 +142,19 @@ public final class InpaintingTrainer {
     /// returns whether the run finished (then model.h5 holds the best parameters).
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }, onEvent: (InpaintingTrainingEvent) -> Void = { _ in }) throws -> Bool {
-        try prepareOutput()
+        let isRoot = parallel.communicator.isRoot
+        if isRoot { try prepareOutput() }
         defer { folderLock = nil }  // the folder is free again when run returns or throws
+        parallel.broadcastState(of: store)  // a new or resumed run starts from rank 0's parameters
         let training = config.training
         var window = (start: monotonicSeconds(), steps: 0, loss: 0.0, l1: 0.0, ssim: 0.0)
         var totalSeconds = 0.0, timedSteps = 0
         while step < steps {
-            let batch = sampler.batch(step: step, steps: steps)
-            let (images, masks) = (batch.images, batch.masks)
-            let prediction = model.predict(images, mask: masks, features: modelFeatures(batch), training: true)
-            var (loss, ssim) = l1SSIMLoss(prediction.render, images, ssimWeight: Float(training.ssimWeight))
-            let wholeLoss = Double(loss.item)
-            if training.holeL1Weight > 0 {
-                loss = loss + Float(training.holeL1Weight) * holeL1(prediction.render, images, masks: masks)
-            }
-            let lossValue = Double(loss.item)
-            guard lossValue.isFinite else { throw InpaintingTrainingError.nonFiniteLoss(step: step + 1, value: lossValue) }
-            loss.backward()
-            if training.gradientClip > 0 { clipGradientsByGlobalNorm(store, maxNorm: Float(training.gradientClip)) }
-            optimizer.update(store)
-            store.zeroGradients()
+            let (lossValue, wholeLoss, ssim) = try trainStep(sampler.batch(step: step, steps: steps))
             step += 1
             window.steps += 1
             window.loss += lossValue
-            window.ssim += Double(ssim)
+            window.ssim += ssim
             window.l1 += wholeLoss - training.ssimWeight * (1 - Double(ssim))
 
             if step % max(progressInterval, 1) == 0 || step == steps {
@@ -175,7 +172,7 @@ public final class InpaintingTrainer {
                 onEvent(.progress(progress))
                 window = (monotonicSeconds(), 0, 0, 0, 0)
             }
-            if step % training.validationEvery == 0 || step == steps, !sampler.images.validation.isEmpty {
+            if isRoot, step % training.validationEvery == 0 || step == steps, !sampler.images.validation.isEmpty {
                 let (small, large) = try validate()
                 let holePSNR = (small.holePSNR + large.holePSNR) / 2
                 let improved = holePSNR > bestHolePSNR
@@ -188,14 +185,53 @@ public final class InpaintingTrainer {
                 onEvent(.validated(step: step, small: small, large: large, improved: improved))
                 window.start = monotonicSeconds()  // validation time is not training rate
             }
-            if step % training.checkpointEvery == 0 || step == steps { try saveCheckpoint(to: lastCheckpointPath) }
-            if step < steps && shouldStop() {
+            if step % training.checkpointEvery == 0 || step == steps {
+                try parallel.checkReplicasAgree(store, step: step)
+                try saveCheckpoint(to: lastCheckpointPath)
+            }
+            if step < steps && parallel.communicator.any(shouldStop()) {
                 try saveCheckpoint(to: lastCheckpointPath)
                 return false
             }
         }
         try exportModel()
         return true
+    }
+
+    /// One step on this rank's share of `batch`; returns the global batch's loss, its L1 + SSIM
+    /// part and its mean SSIM.
+    private func trainStep(_ batch: InpaintingBatch) throws -> (loss: Double, wholeLoss: Double, ssim: Double) {
+        let training = config.training
+        let batchSize = batch.images.shape[0]
+        let rows = parallel.communicator.share(of: batchSize)
+        let share = Float(rows.count) / Float(batchSize)
+        var values = [0.0, 0.0, 0.0]  // the loss, its L1 + SSIM part and the SSIM, this rank's parts
+        if !rows.isEmpty {
+            let local = parallel.isDistributed ? InpaintingBatch(sharing: rows, of: batch) : batch
+            let (images, masks) = (local.images, local.masks)
+            let prediction = model.predict(images, mask: masks, features: modelFeatures(local), training: true)
+            var (loss, ssim) = l1SSIMLoss(prediction.render, images, ssimWeight: Float(training.ssimWeight))
+            if parallel.isDistributed { loss = loss * share }  // this rank's part of the batch means
+            let wholeLoss = Double(loss.item)
+            if training.holeL1Weight > 0 {
+                let holes = parallel.isDistributed ? batch.masks.scalars.reduce(0, +) : nil  // the whole batch's
+                loss = loss + Float(training.holeL1Weight) * holeL1(prediction.render, images, masks: masks, holeCount: holes)
+            }
+            values = [Double(loss.item), wholeLoss, Double(ssim) * Double(share)]
+            guard parallel.isDistributed || values[0].isFinite else {
+                throw InpaintingTrainingError.nonFiniteLoss(step: step + 1, value: values[0])
+            }
+            loss.backward()
+        }
+        if parallel.isDistributed {
+            values = parallel.averageGradients(of: store, weight: 1, values: values)  // the loss already holds the weights
+            guard values[0].isFinite else { throw InpaintingTrainingError.nonFiniteLoss(step: step + 1, value: values[0]) }
+        }
+        if training.gradientClip > 0 { clipGradientsByGlobalNorm(store, maxNorm: Float(training.gradientClip)) }
+        optimizer.update(store)
+        store.zeroGradients()
+        parallel.broadcastBuffers(of: store)
+        return (values[0], values[1], values[2])
     }
 
     /// Mean scores of the held-out crops with their small masks and with their large masks.
@@ -261,12 +297,15 @@ public final class InpaintingTrainer {
                                                "best_hole_psnr": bestHolePSNR, "best_step": Double(bestStep)]])
     }
 
+    /// Writes the checkpoint (rank 0 alone).
     private func saveCheckpoint(to path: String) throws {
+        guard parallel.communicator.isRoot else { return }
         try Checkpoint.save(to: path, store: store, optimizer: optimizer, state: trainingState())
     }
 
     /// model.h5: the best validation's parameters (the last ones without validation), no optimizer state.
     private func exportModel() throws {
+        guard parallel.communicator.isRoot else { return }
         let best = path(Self.bestCheckpointName)
         let source = try loadInpaintingModel(from: FileManager.default.fileExists(atPath: best) ? best : lastCheckpointPath)
         try Checkpoint.save(to: path(Self.modelFileName), store: source.store, optimizer: nil, state: trainingState())
@@ -274,9 +313,10 @@ public final class InpaintingTrainer {
 }
 
 /// The mean |prediction − target| over the hole pixels' values: Σ|p − t|·M / (3·ΣM) for masks
-/// (B, 1, H, W) broadcast over the 3 channels; 0 without holes.
-func holeL1(_ prediction: Tensor, _ target: Tensor, masks: Tensor) -> Tensor {
-    let holes = masks.scalars.reduce(0, +)
+/// (B, 1, H, W) broadcast over the 3 channels; 0 without holes. `holeCount` replaces ΣM (a
+/// rank's share of a batch divides by the whole batch's count).
+func holeL1(_ prediction: Tensor, _ target: Tensor, masks: Tensor, holeCount: Float? = nil) -> Tensor {
+    let holes = holeCount ?? masks.scalars.reduce(0, +)
     guard holes > 0 else { return Tensor(shape: [], scalars: [0]) }
     return ((prediction - target).abs() * masks).sum() / (3 * holes)
 }

@@ -73,6 +73,18 @@ public struct InpaintingBatch {
     public let images: Tensor
     public let masks: Tensor
     public let features: Tensor?
+
+    public init(images: Tensor, masks: Tensor, features: Tensor?) {
+        self.images = images
+        self.masks = masks
+        self.features = features
+    }
+
+    /// Images `rows` of `batch` (a rank's share), with their masks and features.
+    init(sharing rows: Range<Int>, of batch: InpaintingBatch) {
+        self.init(images: batch.images.sliced(rows, alongAxis: 0), masks: batch.masks.sliced(rows, alongAxis: 0),
+                  features: batch.features?.sliced(rows, alongAxis: 0))
+    }
 }
 
 /// Seeded training batches and the fixed validation batch of an `InpaintingImageSet`.

@@ -22,9 +22,10 @@ extension HDF5File {
         try removeDatasetIfPresent(normalized)
         let datatype = Element.hdf5ElementType.nativeDatatype
         try withDataspace(shape: shape) { space in
-            try withIntermediateGroupCreation { linkPlist in
+            try withUntimedCreation(splatkit_h5p_dataset_create()) { creationPlist in
+            try withIntermediateGroupCreation(for: normalized) { linkPlist in
                 try withHDF5Handle(
-                    H5Dcreate2(openID(), normalized, datatype, space, linkPlist, splatkit_h5p_default(), splatkit_h5p_default()),
+                    H5Dcreate2(openID(), normalized, datatype, space, linkPlist, creationPlist, splatkit_h5p_default()),
                     "H5Dcreate2(\(normalized))", closedBy: .dataset, path: path
                 ) { dataset in
                     guard !values.isEmpty else { return }  // HDF5 rejects a NULL buffer even for 0 elements.
@@ -34,6 +35,7 @@ extension HDF5File {
                             "H5Dwrite(\(normalized))", path: path)
                     }
                 }
+            }
             }
         }
     }

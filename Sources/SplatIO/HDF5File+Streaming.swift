@@ -54,7 +54,8 @@ extension HDF5File {
                 // A Fletcher-32 checksum per stored chunk, checked by every read: a damaged chunk is an
                 // error, never data (these files grow after they are closed, so they are not sealed).
                 try hdf5Check(H5Pset_fletcher32(creationPlist), "H5Pset_fletcher32", path: path)
-                try withIntermediateGroupCreation { linkPlist in
+                try hdf5Check(H5Pset_obj_track_times(creationPlist, false), "H5Pset_obj_track_times", path: path)  // same contents, same bytes
+                try withIntermediateGroupCreation(for: normalized) { linkPlist in
                     try withHDF5Handle(
                         H5Dcreate2(openID(), normalized, datatype, space, linkPlist, creationPlist, splatkit_h5p_default()),
                         "H5Dcreate2(\(normalized))", closedBy: .dataset, path: path

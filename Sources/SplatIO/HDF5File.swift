@@ -41,6 +41,9 @@ public final class HDF5File {
         let creationPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_create()), "H5Pcreate(file create)", path: path)
         defer { H5Pclose(creationPlist) }
         try hdf5Check(H5Pset_userblock(creationPlist, hsize_t(HDF5FileSeal.userBlockSize)), "H5Pset_userblock", path: path)
+        // No creation or modification times in object headers (here the root group's, below
+        // every group's and dataset's): the same contents give the same bytes.
+        try hdf5Check(H5Pset_obj_track_times(creationPlist, false), "H5Pset_obj_track_times", path: path)
         // Unsealed files (which grow after they are closed) get HDF5's own checksums on every
         // metadata block instead: the 1.8+ object and index formats, which h5py reads as well.
         let accessPlist = try hdf5Check(H5Pcreate(splatkit_h5p_file_access()), "H5Pcreate(file access)", path: path)
@@ -192,12 +195,34 @@ public final class HDF5File {
         }
     }
 
-    /// Runs `body` with a link-creation property list that creates missing intermediate groups.
-    func withIntermediateGroupCreation<Result>(_ body: (hid_t) throws -> Result) throws -> Result {
-        try withHDF5Handle(
+    /// Runs `body` with a link-creation property list that creates missing intermediate groups,
+    /// after creating the groups above `objectPath` that are missing (HDF5's own intermediate
+    /// groups would record creation times; these record none, as `withUntimedCreation`).
+    func withIntermediateGroupCreation<Result>(for objectPath: String, _ body: (hid_t) throws -> Result) throws -> Result {
+        var ancestor = ""
+        for component in HDF5Path.normalize(objectPath).split(separator: "/").dropLast() {
+            ancestor += "/" + component
+            guard try kind(of: ancestor) == nil else { continue }
+            try withUntimedCreation(splatkit_h5p_group_create()) { creationPlist in
+                try withHDF5Handle(
+                    H5Gcreate2(openID(), ancestor, splatkit_h5p_default(), creationPlist, splatkit_h5p_default()),
+                    "H5Gcreate2(\(ancestor))", closedBy: .group, path: path
+                ) { _ in }
+            }
+        }
+        return try withHDF5Handle(
             H5Pcreate(splatkit_h5p_link_create()), "H5Pcreate(link create)", closedBy: .propertyList, path: path
         ) { plist in
             try hdf5Check(H5Pset_create_intermediate_group(plist, 1), "H5Pset_create_intermediate_group", path: path)
+            return try body(plist)
+        }
+    }
+
+    /// Runs `body` with a creation property list of `kind` (group or dataset creation) that
+    /// records no creation or modification times, so the same contents give the same bytes.
+    func withUntimedCreation<Result>(_ kind: hid_t, _ body: (hid_t) throws -> Result) throws -> Result {
+        try withHDF5Handle(H5Pcreate(kind), "H5Pcreate", closedBy: .propertyList, path: path) { plist in
+            try hdf5Check(H5Pset_obj_track_times(plist, false), "H5Pset_obj_track_times", path: path)
             return try body(plist)
         }
     }
@@ -212,11 +237,13 @@ public final class HDF5File {
         case let other?: throw FileError(path, "cannot create group '\(normalized)': a \(Self.noun(other)) exists there")
         case nil: break
         }
-        try withIntermediateGroupCreation { linkPlist in
-            try withHDF5Handle(
-                H5Gcreate2(openID(), normalized, linkPlist, splatkit_h5p_default(), splatkit_h5p_default()),
-                "H5Gcreate2(\(normalized))", closedBy: .group, path: path
-            ) { _ in }
+        try withIntermediateGroupCreation(for: normalized) { linkPlist in
+            try withUntimedCreation(splatkit_h5p_group_create()) { creationPlist in
+                try withHDF5Handle(
+                    H5Gcreate2(openID(), normalized, linkPlist, creationPlist, splatkit_h5p_default()),
+                    "H5Gcreate2(\(normalized))", closedBy: .group, path: path
+                ) { _ in }
+            }
         }
     }
 

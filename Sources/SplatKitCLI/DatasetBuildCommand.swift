@@ -51,7 +51,7 @@ struct DatasetBuildCommand: ParsableCommand {
     @Option(help: "Order of the Gaussians in each set: morton, hilbert or none (default: morton; none for imagegs-grid, whose sets keep the grid's Morton order of cells).")
     var order: SpatialOrder?
 
-    @Option(help: "Images fitted at once (default: all cores).")
+    @Option(help: "Images fitted at once by each process (default: all cores; under mpirun, the cores divided among the ranks on a machine).")
     var workers: Int?
 
     @Option(help: "Random seed (procedural images, crops, fitting, splits).")
@@ -86,9 +86,11 @@ struct DatasetBuildCommand: ParsableCommand {
         builder.keepAspect = keepAspect
         Interrupt.install()
         let cropping = crops > 1 ? " (\(crops) random crops per photo\(flip ? ", mirrored at random" : ""))" : ""
+        let job = ProcessJob.communicator
+        let ranks = job.size > 1 ? " in each of \(job.size) processes (rank 0 writes)" : ""
         print("building \(output): \(try builder.itemNames().count) images\(cropping), \(gaussians) Gaussians × \(steps) steps each, "
-              + "\(workerCount) workers")
-        let complete = try builder.run(shouldStop: { Interrupt.requested }) { p in
+              + "\(workerCount) workers\(ranks)")
+        let complete = try builder.run(communicator: job, shouldStop: { Interrupt.requested }) { p in
             print(String(format: "  %d/%d images  %.1f images/min  mean PSNR %.2f dB  ETA %@", p.done, p.total,
                          p.imagesPerMinute, p.meanPSNR, formatDuration(p.estimatedSecondsLeft) as NSString))
         }

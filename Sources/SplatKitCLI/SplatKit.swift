@@ -8,7 +8,7 @@ enum Main {
     static func main() {
         ProcessSetup.configure()
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in logs and pipes
-        SplatKit.main()
+        ProcessJob.main()  // SplatKit.main(), as one rank of an MPI job when mpirun launched it
     }
 }
 

@@ -83,6 +83,7 @@ struct TrainCommand: ParsableCommand {
             trainer = try VAETrainer(config: vaeConfig, configText: text, data: trainingData, outputDirectory: output)
         }
         trainer.progressInterval = progressEvery
+        trainer.parallel = dataParallelTraining(batchSize: vaeConfig.training.batchSize, output: output)
         let summary = trainer.model.summary()
         print("model: \(groupedDigits(summary.parameterCount)) parameters (\(groupedDigits(summary.trainableCount)) trainable); "
               + "batch \(vaeConfig.training.batchSize), \(trainer.batchesPerEpoch) batches per epoch, \(vaeConfig.training.epochs) epochs")

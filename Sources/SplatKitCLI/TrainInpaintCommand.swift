@@ -76,6 +76,7 @@ struct TrainInpaintCommand: ParsableCommand {
             trainer = try InpaintingTrainer(config: inpaintingConfig, configText: configText, images: imageSet, outputDirectory: output)
         }
         trainer.progressInterval = progressEvery
+        trainer.parallel = dataParallelTraining(batchSize: training.batchSize, output: output)
         print("model: \(groupedDigits(trainer.store.parameterCount)) parameters; batch \(training.batchSize) × \(training.cropSize)², "
               + "\(training.steps) steps, \(training.optimizer.rawValue) lr \(training.learningRate)")
 
