@@ -71,12 +71,13 @@ public enum InpaintingEvaluationSet {
     public static func items(images: String, list: String? = nil, masks: String? = nil, kinds: [MaskKind] = [.small, .large],
                              size: Int = 256, seed: UInt64 = 0, limit: Int? = nil,
                              features: ImageFeatures? = nil) throws -> [InpaintingEvaluationItem] {
-        var names = try pngNames(in: images)
-        if let list {
-            let wanted = try readNameList(at: list)
-            let missing = wanted.filter { !names.contains($0) }
+        var names: [String]
+        if let list {  // paths relative to `images`, which may reach into subfolders
+            names = try readNameList(at: list)
+            let missing = names.filter { !FileManager.default.fileExists(atPath: (images as NSString).appendingPathComponent($0)) }
             guard missing.isEmpty else { throw FileError(list, "names images not in \(images): \(missing.prefix(3).joined(separator: ", "))") }
-            names = wanted
+        } else {
+            names = try pngNames(in: images)
         }
         if let limit { names = Array(names.prefix(limit)) }
         guard !names.isEmpty else { throw FileError(images, "has no PNG images to evaluate") }

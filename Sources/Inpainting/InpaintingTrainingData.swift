@@ -8,6 +8,8 @@ import TensorCore
 // validation count, starting at k − 1) is held out for validation, the rest train. The split is
 // a function of the sorted names and the validation count, so `train-inpaint` can name the
 // held-out files (validation.txt in the run folder) and `evaluate-inpaint --list` can use them.
+// Or two lists name the training and validation images (paths relative to one root folder, so
+// they may span subfolders: configs/inpaint/*.txt); they must not share an image.
 //
 // Training batch `step` (from 0) is a pure function of (seed, step): item b draws an image,
 // a crop position, a horizontal flip and a mask from a generator seeded with (seed, step, b). No
@@ -55,6 +57,33 @@ public struct InpaintingImageSet {
         train = try trainNames.map { try RGBImage(contentsOfPNG: path($0)) }
         validation = try validationNames.map { try RGBImage(contentsOfPNG: path($0)) }
         let (trainNames, validationNames) = (trainNames, validationNames)
+        trainFeatures = try features.map { table in try trainNames.map { try table.vector(for: $0) } }
+        validationFeatures = try features.map { table in try validationNames.map { try table.vector(for: $0) } }
+    }
+
+    /// The images named by `trainList` and `validationList` (files of paths relative to `root`,
+    /// one a line; `readNameList`), with each image's vector of `features` when given.
+    ///
+    /// - Throws: `FileError` naming a list (unreadable, empty, naming a missing file, or sharing
+    ///   an image with the other list), or a file that does not decode.
+    public init(root: String, trainList: String, validationList: String, features: ImageFeatures? = nil) throws {
+        let trainNames = try readNameList(at: trainList), validationNames = try readNameList(at: validationList)
+        guard !trainNames.isEmpty else { throw FileError(trainList, "names no training image") }
+        let shared = Set(trainNames).intersection(validationNames)
+        guard shared.isEmpty else {
+            throw FileError(validationList, "shares \(shared.count) image(s) with \(trainList), e.g. \(shared.sorted()[0]): the lists must be disjoint")
+        }
+        let path = { (name: String) in (root as NSString).appendingPathComponent(name) }
+        for (list, names) in [(trainList, trainNames), (validationList, validationNames)] {
+            if let missing = names.first(where: { !FileManager.default.fileExists(atPath: path($0)) }) {
+                throw FileError(list, "names \(missing), which is not in \(root)")
+            }
+        }
+        folder = root
+        self.trainNames = trainNames
+        self.validationNames = validationNames
+        train = try trainNames.map { try RGBImage(contentsOfPNG: path($0)) }
+        validation = try validationNames.map { try RGBImage(contentsOfPNG: path($0)) }
         trainFeatures = try features.map { table in try trainNames.map { try table.vector(for: $0) } }
         validationFeatures = try features.map { table in try validationNames.map { try table.vector(for: $0) } }
     }

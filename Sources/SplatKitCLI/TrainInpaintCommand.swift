@@ -23,8 +23,14 @@ struct TrainInpaintCommand: ParsableCommand {
     @Option(help: "The inpainting config (YAML). Optional with --resume, which uses the checkpoint's own config.")
     var config: String?
 
-    @Option(help: "Folder of PNG images to train on (a fixed subset is held out for validation).")
+    @Option(help: "Folder of PNG images to train on (a fixed subset is held out for validation); with --train-list, the folder the lists' paths start from.")
     var images: String
+
+    @Option(help: "A file naming the training images (paths relative to --images, one a line), with --validation-list.")
+    var trainList: String?
+
+    @Option(help: "A file naming the validation images (checkpoint choice), disjoint from --train-list.")
+    var validationList: String?
 
     @Option(help: "Precomputed image features (HDF5, docs/FORMATS.md), for configs with semantic_source: precomputed.")
     var features: String?
@@ -47,6 +53,7 @@ struct TrainInpaintCommand: ParsableCommand {
         guard config != nil || resume != nil else { throw ValidationError("give --config (or --resume CHECKPOINT)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         guard progressEvery >= 1 else { throw ValidationError("--progress-every must be at least 1") }
+        guard (trainList == nil) == (validationList == nil) else { throw ValidationError("give --train-list and --validation-list together") }
     }
 
     func run() throws {
@@ -61,8 +68,8 @@ struct TrainInpaintCommand: ParsableCommand {
         try checkRunFolder(output, resuming: resume != nil)
         let table = try features.map { try ImageFeatures(contentsOf: $0) }
         if let table { try table.check(dimensions: inpaintingConfig.model.semanticFeatures) }
-        let imageSet = try InpaintingImageSet(folder: images, validationCount: inpaintingConfig.training.validationImages,
-                                              features: table)
+        let imageSet = try trainList.map { try InpaintingImageSet(root: images, trainList: $0, validationList: validationList!, features: table) }
+            ?? InpaintingImageSet(folder: images, validationCount: inpaintingConfig.training.validationImages, features: table)
         let training = inpaintingConfig.training
         print("splatkit train-inpaint: \(ComputeThreads.count) threads, seed \(inpaintingConfig.seed)")
         print("images: \(images): \(imageSet.train.count) train, \(imageSet.validation.count) held out (validation.txt)")
