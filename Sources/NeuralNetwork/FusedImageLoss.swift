@@ -98,7 +98,7 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
     let mapCount = needsGradient ? P * 3 * OH * W8 : 0
     var coefficients = [Float](unsafeUninitializedCapacity: mapCount) { _, count in count = mapCount }
     var ssimSums = [Double](repeating: 0, count: P * bands), l1Sums = [Double](repeating: 0, count: P * bands)
-    var squaredSums = [Double](repeating: 0, count: squaredErrorWeight != 0 ? P * bands : 0)
+    var squaredSums = [Double](repeating: 0, count: P * bands)
     // Per item: ring (5, S, W'), products (3, W), column-filtered row (5, W8).
     let pool = ScratchPool(size: 5 * S * OW + 3 * W + 5 * W8)
 
@@ -155,11 +155,12 @@ public func l1SSIMLoss(_ prediction: Tensor, _ target: Tensor, ssimWeight: Float
                     // L1 over this band's own image rows (the last band also owns the bottom S − 1).
                     var l1Sum = 0.0, squaredSum = 0.0
                     for r in i0..<(band == bands - 1 ? H : i1) {
-                        l1Sum += absoluteDifferenceSum(p + r * W, t + r * W, W)
-                        if !squaredOut.isEmpty { squaredSum += squaredDifferenceSum(p + r * W, t + r * W, W) }
+                        let sums = differenceSums(p + r * W, t + r * W, W)
+                        l1Sum += sums.absolute
+                        squaredSum += sums.squared
                     }
                     l1Out[item] = l1Sum
-                    if !squaredOut.isEmpty { squaredOut[item] = squaredSum }
+                    squaredOut[item] = squaredSum
                 }
             }
         }
@@ -315,42 +316,30 @@ private func ssimRow(_ moments: UnsafeMutablePointer<Float>, _ W8: Int, _ count:
     return sum
 }
 
-/// Σ_j (x[j] − y[j])² over one row, in 8 lane sums added in order.
+/// Σ_j |x[j] − y[j]| and Σ_j (x[j] − y[j])² over one row, in one pass, each in 8 lane sums added
+/// in order.
 @inline(__always)
-private func squaredDifferenceSum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> Double {
-    var lanes = SIMD8<Float>(repeating: 0)
+private func differenceSums(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> (absolute: Double, squared: Double) {
+    var absoluteLanes = SIMD8<Float>(repeating: 0), squaredLanes = SIMD8<Float>(repeating: 0)
     var j = 0
     while j + 8 <= count {
         let difference = load8(x + j) - load8(y + j)
-        lanes += difference * difference
+        absoluteLanes += difference.replacing(with: -difference, where: difference .< 0)
+        squaredLanes += difference * difference
         j += 8
     }
-    var sum = 0.0
-    for lane in 0..<8 { sum += Double(lanes[lane]) }
+    var absolute = 0.0, squared = 0.0
+    for lane in 0..<8 {
+        absolute += Double(absoluteLanes[lane])
+        squared += Double(squaredLanes[lane])
+    }
     while j < count {
-        sum += Double((x[j] - y[j]) * (x[j] - y[j]))
+        let difference = x[j] - y[j]
+        absolute += Double(Swift.abs(difference))
+        squared += Double(difference * difference)
         j += 1
     }
-    return sum
-}
-
-/// Σ_j |x[j] − y[j]| over one row, in 8 lane sums added in order.
-@inline(__always)
-private func absoluteDifferenceSum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> Double {
-    var lanes = SIMD8<Float>(repeating: 0)
-    var j = 0
-    while j + 8 <= count {
-        let difference = load8(x + j) - load8(y + j)
-        lanes += difference.replacing(with: -difference, where: difference .< 0)
-        j += 8
-    }
-    var sum = 0.0
-    for lane in 0..<8 { sum += Double(lanes[lane]) }
-    while j < count {
-        sum += Double(Swift.abs(x[j] - y[j]))
-        j += 1
-    }
-    return sum
+    return (absolute, squared)
 }
 
 /// Float scratch areas for concurrent work items: an item borrows one (made on first demand,
