@@ -10,7 +10,11 @@ extension CompressedGaussianImage {
 
     /// Reads and validates an .sgi file.
     public init(contentsOf path: String) throws {
-        let bytes = try readBoundedFile(at: path, maximumBytes: Self.maximumFileBytes, what: "compressed images")
+        try self.init(bytes: try readBoundedFile(at: path, maximumBytes: Self.maximumFileBytes, what: "compressed images"), readFrom: path)
+    }
+
+    /// Validates the bytes of the .sgi file at `path`, already read (errors name the file).
+    public init(bytes: [UInt8], readFrom path: String) throws {
         do { try self.init(bytes: bytes) } catch let error as CodecError {
             throw FileError(path, error.description)
         }

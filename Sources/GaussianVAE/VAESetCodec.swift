@@ -108,7 +108,11 @@ extension LatentCodeFile {
 
     /// Reads and validates the learned code at `path` (errors name it).
     public init(contentsOf path: String) throws {
-        let bytes = try readBoundedFile(at: path, maximumBytes: Self.maximumFileBytes, what: "learned codes")
+        try self.init(bytes: try readBoundedFile(at: path, maximumBytes: Self.maximumFileBytes, what: "learned codes"), readFrom: path)
+    }
+
+    /// Validates the bytes of the learned code at `path`, already read (errors name the file).
+    public init(bytes: [UInt8], readFrom path: String) throws {
         do { try self.init(bytes: bytes) } catch { throw FileError(path, "\(error)") }
     }
 

@@ -284,8 +284,8 @@ struct DecompressCommand: ParsableCommand {
         try requireOutputs([output], notAmong: [input])
         let start = monotonicSeconds()
         let bytes = try readBoundedFile(at: input, maximumBytes: CompressedGaussianImage.maximumFileBytes, what: "compressed files")
-        if LatentCodeFile.isLatentCode(bytes) { return try decodeLearned(start: start) }
-        let compressed = try CompressedGaussianImage(contentsOf: input)
+        if LatentCodeFile.isLatentCode(bytes) { return try decodeLearned(bytes, start: start) }
+        let compressed = try CompressedGaussianImage(bytes: bytes, readFrom: input)  // read once
         let outputWidth = width ?? compressed.width
         let outputHeight = Swift.max(1, Int((Double(outputWidth) * Double(compressed.height) / Double(compressed.width)).rounded()))
         let image = compressed.render(width: outputWidth, height: outputHeight)

@@ -68,12 +68,12 @@ struct DecompressSetCommand: ParsableCommand {
 
 extension DecompressCommand {
     /// A learned code: its latent decoded by `--model` to a set, drawn at the coded size or `--width`.
-    func decodeLearned(start: Double) throws {
+    func decodeLearned(_ bytes: [UInt8], start: Double) throws {
         guard let model else {
             throw ValidationError("\(input) is a learned code (payload kind 2): give the VAE checkpoint it was made with, --model")
         }
         try requireOutputs([output], notAmong: [input, model])
-        let set = try VAESetCodec(checkpoint: model).decompress(try LatentCodeFile(contentsOf: input), source: input)
+        let set = try VAESetCodec(checkpoint: model).decompress(try LatentCodeFile(bytes: bytes, readFrom: input), source: input)
         let outputWidth = width ?? set.width
         let outputHeight = Swift.max(1, Int((Double(outputWidth) * Double(set.height) / Double(set.width)).rounded()))
         let image = set.render(width: outputWidth, height: outputHeight)
