@@ -24,10 +24,18 @@ public func sourceImageKey(ofItemNamed name: String) -> String {
     return String(key)
 }
 
-/// Item indices (each sorted) of the three splits of items named `names`, `fractions` being
-/// the train, validation and test shares (summing to 1).
-func splitBySource(names: [String], fractions: [Double], seed: UInt64)
-    -> (train: [Int], validation: [Int], test: [Int]) {
+/// The three splits of a dataset's items, and whether they keep each source image whole.
+struct DatasetSplitting {
+    /// Item indices, each sorted.
+    let train: [Int], validation: [Int], test: [Int]
+    /// false when whole source images could not fill every split the fractions ask for and the
+    /// items were split one by one (crops of a photo may then sit in two splits).
+    let keepsSources: Bool
+}
+
+/// The three splits of items named `names`, `fractions` being the train, validation and test
+/// shares (summing to 1).
+func splitBySource(names: [String], fractions: [Double], seed: UInt64) -> DatasetSplitting {
     let count = names.count
     let validationCount = Int((Double(count) * fractions[1]).rounded())
     let testCount = Int((Double(count) * fractions[2]).rounded())
@@ -49,9 +57,12 @@ func splitBySource(names: [String], fractions: [Double], seed: UInt64)
                        trainCount: trainCount, validationCount: validationCount)
     let wanted = [trainCount, validationCount, testCount]
     let complete = zip([grouped.train, grouped.validation, grouped.test], wanted).allSatisfy { !$0.isEmpty || $1 == 0 }
-    if complete || groups.count == count { return grouped }
+    if complete || groups.count == count {
+        return DatasetSplitting(train: grouped.train, validation: grouped.validation, test: grouped.test, keepsSources: true)
+    }
     var itemGenerator = RandomGenerator(seed: seed ^ 0x5EED_5EED)
-    return fill(groups: itemGenerator.permutation(count).map { [$0] }, trainCount: trainCount, validationCount: validationCount)
+    let items = fill(groups: itemGenerator.permutation(count).map { [$0] }, trainCount: trainCount, validationCount: validationCount)
+    return DatasetSplitting(train: items.train, validation: items.validation, test: items.test, keepsSources: false)
 }
 
 /// Whole groups, in order, into train until it holds `trainCount` items, then validation until

@@ -151,6 +151,14 @@ public final class GaussianDatasetFile {
     /// Whether the build finished (splits and statistics written).
     public var isComplete: Bool { ((try? file.int64Attribute("complete")) ?? 0) == 1 }
 
+    /// Whether the splits keep every source image whole (false: too few source images for the
+    /// fractions, so items were split one by one); nil for an incomplete dataset or one
+    /// finished before this was recorded.
+    public var splitsKeepSources: Bool? {
+        guard isComplete, let value = try? file.int64Attribute("splits_keep_sources") else { return nil }
+        return value == 1
+    }
+
     /// Items fully written: the shortest of the per-item datasets (`names` is written last in
     /// every append, so a torn append shows up as extra rows elsewhere, which `append`
     /// overwrites).
@@ -225,14 +233,18 @@ public final class GaussianDatasetFile {
     /// Splits items into train/validation/test by a seeded shuffle of their source images
     /// (DatasetSplits.swift: crops of one photo stay in one split), computes the train
     /// statistics in a streaming pass, writes both and marks the dataset complete; `close()`
-    /// then seals the file (a CRC-32 of all of it, checked at every open).
-    public func finish() throws {
+    /// then seals the file (a CRC-32 of all of it, checked at every open). Returns whether the
+    /// splits keep every source image whole (`splitsKeepSources`); callers warn when not.
+    @discardableResult
+    public func finish() throws -> Bool {
         let count = try itemCount()
         guard count >= 1 else { throw FileError(path, "cannot finish an empty dataset") }
-        let (train, validation, test) = splitBySource(names: try names(0..<count), fractions: settings.splits, seed: settings.seed)
-        for (name, indices) in [("train", train), ("validation", validation), ("test", test)] {
+        let splitting = splitBySource(names: try names(0..<count), fractions: settings.splits, seed: settings.seed)
+        let train = splitting.train
+        for (name, indices) in [("train", train), ("validation", splitting.validation), ("test", splitting.test)] {
             try file.write(indices.map(Int64.init), shape: [indices.count], to: "splits/\(name)")
         }
+        try file.setAttribute("splits_keep_sources", to: Int64(splitting.keepsSources ? 1 : 0))
         var accumulator = ColumnStatistics()
         for index in (train.isEmpty ? Array(0..<count) : train) {
             accumulator.add(rows: try gaussians(index..<(index + 1)))
@@ -243,6 +255,7 @@ public final class GaussianDatasetFile {
         try file.setAttribute("complete", to: Int64(1))
         try file.flush()
         try file.sealAtClose()  // final now: `close()` writes the file's CRC-32
+        return splitting.keepsSources
     }
 }
 

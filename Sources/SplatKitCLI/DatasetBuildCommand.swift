@@ -96,6 +96,7 @@ struct DatasetBuildCommand: ParsableCommand {
         }
         if complete {
             print("done: \(output) is complete (run `splatkit dataset info \(output)`)")
+            if job.isRoot { try warnIfSplitsMixSources(output) }
         } else {
             print("interrupted: \(output) holds the images fitted so far; run the same command again to resume")
             throw ExitCode(130)

@@ -14,6 +14,16 @@ struct DatasetCommand: ParsableCommand {
     )
 }
 
+/// Warns when the finished dataset at `path` could not keep every source image inside one
+/// split (too few photos for the fractions: its items were split one by one).
+func warnIfSplitsMixSources(_ path: String) throws {
+    let dataset = try GaussianDatasetFile(opening: path)
+    defer { try? dataset.close() }
+    guard dataset.splitsKeepSources == false else { return }
+    print("warning: \(path): too few source images to fill the train, validation and test splits whole, so its items "
+          + "were split one by one and crops of one photo may sit in two splits (add photos, or change --splits)")
+}
+
 /// `splatkit dataset images`: write procedural abstract paintings as `DIR/art_00000.png …`.
 ///
 /// Painting i depends only on (seed, i), so the run is parallel across cores yet

@@ -44,7 +44,8 @@ struct DatasetInfoCommand: ParsableCommand {
         }
         guard file.isComplete else { return }
         let splits = try file.splitIndices()
-        print("  splits       train \(splits.train.count), validation \(splits.validation.count), test \(splits.test.count)")
+        let unit = file.splitsKeepSources.map { $0 ? ", whole source images" : ", items one by one (too few source images)" } ?? ""
+        print("  splits       train \(splits.train.count), validation \(splits.validation.count), test \(splits.test.count)\(unit)")
         let (mean, std) = try file.statistics()
         print("  statistics   (train split)")
         for c in 0..<8 { print(String(format: "    %-3@ mean %9.4f  std %9.4f", ImageGSColumn.names[c] as NSString, mean[c], std[c])) }

@@ -38,5 +38,6 @@ struct DatasetMergeCommand: ParsableCommand {
             print("  \(source.file): \(source.items) items\(source.complete ? "" : " (incomplete)")")
         }
         print("done: \(sources.reduce(0) { $0 + $1.items }) items in \(output) (run `splatkit dataset info \(output)`)")
+        try warnIfSplitsMixSources(output)
     }
 }
