@@ -192,8 +192,16 @@ public struct GroupReconstructionMetric: Equatable, Sendable {
     public let name: String
     /// SSE / (values compared).
     public let meanSquaredError: Double
-    /// 1 − SSE/SST; nil when the targets are constant in every column of the group (SST = 0).
+    /// 1 − SSE/SST; nil when the group is constant.
     public let rSquared: Double?
+    /// Whether the group's targets do not vary across the sets (a variance per value below
+    /// `constantVariance` in normalised units: float noise), as the positions and shapes of a
+    /// fixed layout: its error then measures nothing learned, and reports say "constant".
+    public let isConstant: Bool
+
+    /// The largest variance per value (normalised units, where a varying column's is about 1)
+    /// of a group called constant.
+    public static let constantVariance = 1e-9
 }
 
 /// Per-group normalised MSE and R², accumulated batch by batch (formulas at the top of the file).
@@ -232,8 +240,9 @@ public struct ReconstructionMetrics {
             let sse = group.columns.reduce(0.0) { $0 + squaredErrors[$1] }
             let sst = group.columns.reduce(0.0) { $0 + targets.sumOfSquaredDeviations[$1] }
             let values = Double(targets.count * group.columns.count)
+            let constant = !(sst > GroupReconstructionMetric.constantVariance * values)
             return GroupReconstructionMetric(name: group.name, meanSquaredError: values > 0 ? sse / values : .nan,
-                                             rSquared: sst > 0 ? 1 - sse / sst : nil)
+                                             rSquared: constant ? nil : 1 - sse / sst, isConstant: constant)
         }
     }
 }

@@ -119,13 +119,22 @@ func addReconstructions(to report: inout HTMLReport, vae: VAEInference, checkpoi
                                      renderer: renderer, limit: runReportEvaluationLimit)
     report.subsection("Reconstruction quality")
     var rows = evaluation.groups.map { group in
-        [group.name, formatNumber(group.meanSquaredError), group.rSquared.map { formatNumber($0) } ?? "n/a (constant targets)"]
+        [group.name, formatNumber(group.meanSquaredError), runReportRSquared(group)]
     }
     if let psnr = evaluation.vaeVersusFitted.meanPSNR, let ssim = evaluation.vaeVersusFitted.meanSSIM {
         rows.append(["renders", "PSNR \(formatNumber(psnr)) dB", "SSIM \(formatNumber(ssim))"])
     }
     report.paragraph("Over \(evaluation.count) \(splitName) sets, as `splatkit evaluate` measures them: per parameter group, "
                      + "the MSE and R² = 1 − SSE/SST of the reconstruction in normalised units (R² 1 is perfect, 0 no better "
-                     + "than predicting each column's mean); renders: mean PSNR and SSIM of the VAE's render against the fitted set's.")
+                     + "than predicting each column's mean); renders: mean PSNR and SSIM of the VAE's render against the fitted set's."
+                     + (evaluation.groups.contains(where: \.isConstant)
+                        ? " A group marked constant does not vary across these sets (a fixed layout's positions or shapes): "
+                          + "its error measures nothing the model learned." : ""))
     report.table(header: ["group", "normalised MSE", "R²"], rows: rows)
+}
+
+/// The run report's R² cell of a group: the value, or "constant" for a group whose values do
+/// not vary across the sets (its error then measures nothing learned).
+func runReportRSquared(_ group: GroupReconstructionMetric) -> String {
+    group.isConstant ? "constant across sets (not learned)" : group.rSquared.map { formatNumber($0) } ?? "n/a"
 }

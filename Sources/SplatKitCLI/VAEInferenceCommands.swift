@@ -386,7 +386,9 @@ func evaluationTable(_ result: VAEEvaluation) -> String {
         let padding = String(repeating: " ", count: Swift.max(0, width - text.count))
         return left ? text + padding : padding + text
     }
-    func r2(_ group: GroupReconstructionMetric) -> String { group.rSquared.map { String(format: "%.4f", $0) } ?? "n/a" }
+    func r2(_ group: GroupReconstructionMetric) -> String {
+        group.isConstant ? "constant" : group.rSquared.map { String(format: "%.4f", $0) } ?? "n/a"
+    }
     var lines = ["", "  " + column("", 10) + column("model output", 26) + column("decoded sets", 26),
                  "  " + column("group", 10, left: true) + column("normalised MSE", 16) + column("R²", 10)
                      + column("normalised MSE", 16) + column("R²", 10)]
@@ -404,6 +406,10 @@ func evaluationTable(_ result: VAEEvaluation) -> String {
         lines.append("  " + column(label, 26, left: true) + column(String(format: "%.2f", psnr), 11)
                      + column(String(format: "%.4f", ssim), 9))
     }
+    if result.groups.contains(where: \.isConstant) {
+        lines += ["", "  constant: the group's values do not vary across these sets (a fixed layout's positions or shapes),",
+                  "  so its error measures nothing the model learned."]
+    }
     return lines.joined(separator: "\n")
 }
 
@@ -413,15 +419,18 @@ struct EvaluationReport: Encodable {
         let name: String
         let mse: Double?
         let r2: Double?
+        /// The targets do not vary across the sets (GroupReconstructionMetric.isConstant).
+        let constant: Bool
 
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(name, forKey: .name)
             try c.encode(mse, forKey: .mse)
             try c.encode(r2, forKey: .r2)
+            try c.encode(constant, forKey: .constant)
         }
 
-        enum CodingKeys: String, CodingKey { case name, mse, r2 }
+        enum CodingKeys: String, CodingKey { case name, mse, r2, constant }
     }
 
     struct Images: Encodable {
@@ -468,7 +477,7 @@ struct EvaluationReport: Encodable {
         self.imageSize = result.imageSize
         self.renderer = result.renderer.rawValue
         func groups(_ metrics: [GroupReconstructionMetric]) -> [Group] {
-            metrics.map { Group(name: $0.name, mse: finite($0.meanSquaredError), r2: finite($0.rSquared)) }
+            metrics.map { Group(name: $0.name, mse: finite($0.meanSquaredError), r2: finite($0.rSquared), constant: $0.isConstant) }
         }
         self.groups = groups(result.groups)
         self.decodedGroups = groups(result.decodedGroups)

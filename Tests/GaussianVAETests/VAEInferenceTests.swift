@@ -231,6 +231,9 @@ final class VAEInferenceTests: XCTestCase {
         XCTAssertEqual(rotation.meanSquaredError, 1.0 / 3, accuracy: 1e-12)
         XCTAssertEqual(rotation.rSquared ?? .nan, 0.5, accuracy: 1e-12)
         XCTAssertNil(metrics.groups[0].rSquared, "constant targets")
+        XCTAssertTrue(metrics.groups[0].isConstant, "xy does not vary: constant, not learned")
+        XCTAssertFalse(rotation.isConstant)
+        XCTAssertFalse(metrics.groups[4].isConstant)
         XCTAssertEqual(metrics.groups[4].rSquared ?? .nan, 0.5, accuracy: 1e-12, "all: the same SSE over the same SST")
     }
 

@@ -75,7 +75,7 @@ final class RunReportTests: ReportTestCase {
         let evaluation = try evaluateVAE(vae, split: test, sources: nil, fittedSize: 16, imageSize: 16, renderer: .topK)
         XCTAssertEqual(evaluation.groups.map(\.name), ["xy", "scale", "rotation", "colour", "all"])
         for group in evaluation.groups {
-            let r2 = group.rSquared.map { formatNumber($0) } ?? "n/a (constant targets)"
+            let r2 = runReportRSquared(group)
             XCTAssertTrue(html.contains("<td>\(group.name)</td><td>\(formatNumber(group.meanSquaredError))</td><td>\(r2)</td>"),
                           "missing R² row of \(group.name)")
         }
