@@ -9,6 +9,13 @@
 // no pixel's top K and is dropped. The bounds are widened by a margin far above float rounding
 // of the per-pixel distances, so the kept sets are exactly those of a search over the whole tile.
 // Conics that are not positive semi-definite (or not finite) get (−∞, +∞): always kept.
+//
+// The rasterizer prunes twice: over the whole tile's rectangle, then over each block's among the
+// tile's survivors. Every pixel of the tile keeps its K nearest through the first (the same
+// argument over the larger rectangle), so every block's K nearest are among the survivors, and
+// the second pass's threshold (the K-th smallest upper bound among survivors) bounds them again:
+// the kept sets still hold every pixel's K nearest, in the same order, and the renders are the
+// same bits as with one pass over the whole list.
 
 /// Side of the square pixel blocks whose candidates are pruned (a tile holds four); a block
 /// row is one SIMD8 in TopKBlockKernel.swift.

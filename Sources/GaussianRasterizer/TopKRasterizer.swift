@@ -49,20 +49,29 @@ public func rasterizeTopK(_ screen: Tensor, width: Int, height: Int, options: To
             denominators.withUnsafeMutableBufferPointer { den in
                 batch.forEachTile { item, tile, pixels in
                     let local = batch.tileConics(features.baseAddress!, item: item, tile: tile)
-                    var block = TileConics(capacity: local.count)
+                    var block = TileConics(capacity: local.count), tileSurvivors = TileConics(capacity: local.count)
                     let pruning = BlockCandidates(k: options.k, capacity: local.count)
                     let kernel = TopKBlockKernel(options: options, capacity: local.count)
+                    let survivorIndices = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(local.count, 1))
                     defer {
                         local.deallocate()
                         block.deallocate()
+                        tileSurvivors.deallocate()
                         pruning.deallocate()
                         kernel.deallocate()
+                        survivorIndices.deallocate()
                     }
+                    // Prune over the whole tile first (the same bounds over its 16 × 16 pixels keep
+                    // about a quarter of a codec fit's tile list), then each block among the
+                    // survivors; block candidates are written as indices into the tile's list.
+                    let survivorCount = pruning.prune(local, x0: pixels.x0, x1: pixels.x1, y0: pixels.y0, y1: pixels.y1).count
+                    survivorIndices.update(from: pruning.indices, count: survivorCount)
+                    tileSurvivors.gather(survivorIndices, count: survivorCount, of: local)
                     // Prune every block first, so the tile's saved state is sized once.
                     let blockPixels = pixels.blocks(side: blockSize)
                     let kept = SavedBlockWeights.Tile(blocks: blockPixels, capacity: local.count) { pixels, destination in
-                        let candidates = pruning.prune(local, x0: pixels.x0, x1: pixels.x1, y0: pixels.y0, y1: pixels.y1)
-                        destination.update(from: pruning.indices, count: candidates.count)
+                        let candidates = pruning.prune(tileSurvivors, x0: pixels.x0, x1: pixels.x1, y0: pixels.y0, y1: pixels.y1)
+                        for j in 0..<candidates.count { destination[j] = survivorIndices[Int(pruning.indices[j])] }
                         return candidates.count
                     }
                     for index in kept.blocks.indices {
