@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "EntropyCoding", "GaussianCodec"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "LatentCoding"]),
-        .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting"]),
+        .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "Inpainting", "Reports"]),
         // Reads docs/ARCHITECTURE.md, Package.swift and every import line; imports no module.
         .testTarget(name: "ArchitectureTests"),

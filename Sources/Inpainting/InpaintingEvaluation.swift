@@ -9,7 +9,8 @@ import TensorCore
 // (sorted; image i gets mask i mod count) or are generated per image and class (MaskGenerator
 // with the given seed: image i gets mask i of each class). Every image is brought to the
 // mask's size: unchanged when it already has it, else scaled up if needed to cover it and
-// centre-cropped (so photos of any shape can be scored against square masks).
+// centre-cropped (so photos of any shape can be scored against square masks). Generated masks
+// are size × size, or each image's own size (size nil: whole photos, nothing scaled or cropped).
 //
 // Each item is inpainted, scored (InpaintingScores.swift) and compared with a classical fill
 // of the same holes (push-pull diffusion, ClassicalFill.swift), so a reader can see what the
@@ -57,6 +58,8 @@ public struct InpaintingEvaluationResult {
     public let scores: InpaintingScores
     /// The classical fill's scores on the same holes.
     public let baselineScores: InpaintingScores
+    /// The classical fill itself, as scored: (3, H, W).
+    public let baselineOutput: Tensor
 }
 
 /// Builds evaluation items (see the file comment).
@@ -65,11 +68,11 @@ public enum InpaintingEvaluationSet {
     ///   - images: folder of PNG images.
     ///   - list: a file of image names, one per line (blank lines and `#` comments ignored), or nil for all.
     ///   - masks: folder of mask PNGs (white = hole), or nil to generate masks of `kinds`.
-    ///   - kinds, size, seed: the generated masks' classes, side and seed.
+    ///   - kinds, size, seed: the generated masks' classes, side (nil: each image's own size) and seed.
     ///   - limit: at most this many images (the first in sorted order).
     ///   - features: each image's precomputed features, looked up by file name.
     public static func items(images: String, list: String? = nil, masks: String? = nil, kinds: [MaskKind] = [.small, .large],
-                             size: Int = 256, seed: UInt64 = 0, limit: Int? = nil,
+                             size: Int? = 256, seed: UInt64 = 0, limit: Int? = nil,
                              features: ImageFeatures? = nil) throws -> [InpaintingEvaluationItem] {
         var names: [String]
         if let list {  // paths relative to `images`, which may reach into subfolders
@@ -93,9 +96,15 @@ public enum InpaintingEvaluationSet {
                                                 features: try features?.vector(for: name))
             }
         }
-        let generator = MaskGenerator(width: size, height: size, seed: seed)
         return try names.enumerated().flatMap { index, name -> [InpaintingEvaluationItem] in
-            let image = try centreFitted(RGBImage(contentsOfPNG: path(images, name)), width: size, height: size).tensor()
+            let picture = try RGBImage(contentsOfPNG: path(images, name))
+            let (width, height) = size.map { ($0, $0) } ?? (picture.width, picture.height)
+            guard min(width, height) >= 16 && width * height <= InpaintingModel.maximumPixels else {
+                throw FileError(path(images, name), "is \(width)×\(height); whole images must be at least 16 pixels a side "
+                                + "and at most \(InpaintingModel.maximumPixels) pixels")
+            }
+            let image = centreFitted(picture, width: width, height: height).tensor()
+            let generator = MaskGenerator(width: width, height: height, seed: seed)
             let vector = try features?.vector(for: name)
             return kinds.map { kind in
                 InpaintingEvaluationItem(imageName: name, maskName: kind.rawValue, group: kind.rawValue, image: image,
@@ -115,6 +124,7 @@ extension InpaintingModel {
         let scores = inpaintingScores(output: output.image.reshaped([1, 3, H, W]), target: target, mask: mask)[0]
         let fill = Tensor(shape: [1, 3, H, W], scalars: pushPullFill(item.image.scalars, mask: item.mask, width: W, height: H))
         let baseline = inpaintingScores(output: fill, target: target, mask: mask)[0]
-        return InpaintingEvaluationResult(item: item, output: output, scores: scores, baselineScores: baseline)
+        return InpaintingEvaluationResult(item: item, output: output, scores: scores, baselineScores: baseline,
+                                          baselineOutput: fill.reshaped([3, H, W]))
     }
 }

@@ -11,8 +11,9 @@ struct EvaluateInpaintCommand: ParsableCommand {
         abstract: "Score an inpainting model: PSNR, SSIM and L1 over the whole image and inside the holes.",
         discussion: """
             Masks come from --masks (image i gets mask i, cycling; images are scaled and centre-cropped to the \
-            mask's size) or are generated per image for each --kind at --size. Each item is also filled by \
-            push-pull diffusion, a classical baseline, scored the same way.
+            mask's size) or are generated per image for each --kind at --size (or --full-size). Each item is also \
+            filled by push-pull diffusion, a classical baseline, scored the same way. --item-files writes every item \
+            as scored, for baselines outside SplatKit (scripts/inpaint-benchmark).
             """)
 
     @Option(help: "An inpainting model; default: the shipped models/inpaint_cpu.h5.")
@@ -29,13 +30,18 @@ struct EvaluateInpaintCommand: ParsableCommand {
     @Option(help: "Write each item's masked input | output | original as PNGs into this folder.")
     var outputImages: String?
 
+    @Option(help: ArgumentHelp("Write each item as scored into this folder: original and mask PNGs, the original, mask, output "
+                               + "and push-pull fill as float32 arrays (npz), and items.csv (the --csv columns, item first).",
+                               valueName: "folder"))
+    var itemFiles: String?
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         try compute.apply()
         let (network, modelPath, table) = try selection.model(model)
         let items = try selection.items(features: table)
-        if let outputImages { try createOutputFolder(outputImages) }
+        for folder in [outputImages, itemFiles].compactMap({ $0 }) { try createOutputFolder(folder) }
         print("evaluate-inpaint: \(modelPath) on \(items.count) items from \(selection.images)\(selection.list.map { " (\($0))" } ?? ""), "
               + "\(ComputeThreads.count) threads")
         var results: [InpaintingEvaluationResult] = []
@@ -46,6 +52,7 @@ struct EvaluateInpaintCommand: ParsableCommand {
             seconds += monotonicSeconds() - start
             results.append(result)
             if let outputImages { try writeComparison(result, index: index, folder: outputImages) }
+            if let itemFiles { try result.writeItemFiles(index: index, to: itemFiles) }
             if (index + 1) % 10 == 0 || index + 1 == items.count {
                 let rate = Double(index + 1) / seconds
                 print(String(format: "  %d/%d items  %.2f items/s  ETA %@", index + 1, items.count, rate,
@@ -63,7 +70,11 @@ struct EvaluateInpaintCommand: ParsableCommand {
                          baseline.holePSNR, baseline.holeSSIM))
         }
         print(String(format: "%.0f ms per item (inpainting and scoring)", 1000 * seconds / Double(max(items.count, 1))))
-        if let csv { try writeCSV(results, to: csv) }
+        if let csv { try writeText(inpaintingScoresCSV(results), to: csv) }
+        if let itemFiles {
+            let stems = results.enumerated().map { $1.item.fileStem(index: $0) }
+            try writeText(inpaintingScoresCSV(results, itemStems: stems), to: (itemFiles as NSString).appendingPathComponent("items.csv"))
+        }
         if let json {
             let report = InpaintingEvaluationReport(model: modelPath, images: selection.images, list: selection.list,
                                                     masks: selection.masks, groups: summary)
@@ -74,15 +85,7 @@ struct EvaluateInpaintCommand: ParsableCommand {
         }
     }
 
-    private func writeCSV(_ results: [InpaintingEvaluationResult], to path: String) throws {
-        let columns = InpaintingScores.columnNames
-        var lines = [(["image", "mask", "group", "hole_ratio"] + columns + columns.map { "fill_\($0)" }).joined(separator: ",")]
-        for result in results {
-            let values = [Double(holeRatio(result.item.mask))] + result.scores.values + result.baselineScores.values
-            lines.append(([result.item.imageName, result.item.maskName, result.item.group] + values.map { String(format: "%.6g", $0) })
-                .joined(separator: ","))
-        }
-        let text = lines.joined(separator: "\n") + "\n"
+    private func writeText(_ text: String, to path: String) throws {
         try writeAtomically(to: path) { try text.write(toFile: $0, atomically: false, encoding: .utf8) }
     }
 
@@ -90,9 +93,7 @@ struct EvaluateInpaintCommand: ParsableCommand {
     private func writeComparison(_ result: InpaintingEvaluationResult, index: Int, folder: String) throws {
         let item = result.item
         let panels = [item.maskedInput, RGBImage(tensor: result.output.image.clamped(min: 0, max: 1)), RGBImage(tensor: item.image)]
-        let name = String(format: "%04d_%@_%@.png", index, ((item.imageName as NSString).deletingPathExtension) as NSString,
-                          item.maskName.replacingOccurrences(of: ".png", with: "") as NSString)
-        try sideBySide(panels, gap: 2).writePNG(to: (folder as NSString).appendingPathComponent(name))
+        try sideBySide(panels, gap: 2).writePNG(to: (folder as NSString).appendingPathComponent(item.fileStem(index: index) + ".png"))
     }
 }
 

@@ -78,6 +78,9 @@ struct InpaintingItemOptions: ParsableArguments {
     @Option(help: "Side of generated masks (images are scaled and centre-cropped to it).")
     var size: Int = 256
 
+    @Flag(help: "Generate masks of each image's own size instead (whole photos: nothing scaled or cropped; ignores --size).")
+    var fullSize = false
+
     @Option(help: "Seed of generated masks.")
     var seed: UInt64 = 0
 
@@ -100,7 +103,8 @@ struct InpaintingItemOptions: ParsableArguments {
     }
 
     func items(features table: ImageFeatures?) throws -> [InpaintingEvaluationItem] {
-        try InpaintingEvaluationSet.items(images: images, list: list, masks: masks, kinds: kind, size: size, seed: seed, limit: limit,
+        try InpaintingEvaluationSet.items(images: images, list: list, masks: masks, kinds: kind, size: fullSize ? nil : size, seed: seed,
+                                          limit: limit,
                                           features: table)
     }
 }
