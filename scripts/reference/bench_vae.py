@@ -42,6 +42,12 @@ BatchNorm1d(momentum=0.01, eps=1e-3) is Keras's BatchNormalization (momentum 0.9
 Parameter counts are printed Keras-style (trainable + BN running mean and variance) to cross-check
 SplatKit's 1,989,144, 12,241,784 and 10,312,393 (`splatkit summary --config …`).
 
+Each model is timed in two layouts (`--layouts`): "keras", GaussVAE's exact model as SplatKit
+builds it (sets (B, N, P), transposed around the convolutions, Keras's channels-last reshape and
+flatten), and "channels_first", the same layers written the plain PyTorch way (sets (B, P, N)
+throughout, no transposes in the step); the same parameter counts. Compare SplatKit with the
+faster of the two.
+
 One training step: forward in train mode, loss = Σ_g MSE_g + β·KL (β = 1, groups xy, scale,
 rotation, colour: columns 0–1, 2–3, 4, 5–7 plain; 0–1, 2–3, 4–5, 6–8 canonical, as SplatKit's
 SetRepresentation) with the reparameterisation z = μ + exp(½ log σ²)·ε, backward, Adam
@@ -111,12 +117,18 @@ class ChannelsLast(nn.Module):
 
 class GaussianSetVAE(nn.Module):
     """global_pool: "average" (AdaptiveAvgPool1d(1), the bridge reads C features) or "flatten"
-    (channels-last, the bridge reads steps × C), as SplatKit's encoder_global_pool."""
+    (channels-last, the bridge reads steps × C), as SplatKit's encoder_global_pool.
+
+    layout: "keras" (sets (B, N, P) in and out, transposed to NCL around the convolutions, the
+    decoder's dense output read channels-last as Keras's Reshape, the flatten channels-last:
+    GaussVAE's exact model, as SplatKit builds it) or "channels_first" (what a PyTorch user would
+    write: sets (B, P, N) throughout, the decoder's dense output viewed as (B, C, L), a plain
+    Flatten; the same layers and parameter count, no layout shuffle in the step)."""
 
     def __init__(self, resnet, columns, latent, enc_filters, enc_dropouts, pools, enc_dense, enc_dense_dropout,
-                 dec_dense, reshape, dec_filters, upsamples, k=5, global_pool="average", gaussians=512):
+                 dec_dense, reshape, dec_filters, upsamples, k=5, global_pool="average", gaussians=512, layout="keras"):
         super().__init__()
-        self.columns, self.gaussians = columns, gaussians
+        self.columns, self.gaussians, self.layout = columns, gaussians, layout
         layers, cin, length = [], columns, gaussians
         for f, rate, pool in zip(enc_filters, enc_dropouts, pools):
             layers.append(ResidualBlock(cin, f, k, rate) if resnet else ConvBlock(cin, f, k, rate))
@@ -125,7 +137,8 @@ class GaussianSetVAE(nn.Module):
                 layers.append(nn.MaxPool1d(pool))
                 length //= pool
             elif global_pool == "flatten":
-                layers.append(ChannelsLast())
+                if layout == "keras":
+                    layers.append(ChannelsLast())
             else:
                 layers.append(nn.AdaptiveAvgPool1d(1))
                 length = 1
@@ -150,7 +163,14 @@ class GaussianSetVAE(nn.Module):
         blocks.append(nn.Conv1d(cin, columns, 1))
         self.decoder_blocks = nn.Sequential(*blocks)
 
-    def forward(self, x):                                     # x: (B, N, P)
+    def forward(self, x):                                     # x: (B, N, P) keras, (B, P, N) channels_first
+        if self.layout == "channels_first":
+            h = self.encoder(x)                               # (B, P, N) → (B, enc_dense)
+            mean, log_var = self.z_mean(h), self.z_log_var(h)
+            z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+            steps, channels = self.reshape
+            out = self.decoder_blocks(self.decoder_dense(z).view(-1, channels, steps))
+            return out, mean, log_var                         # (B, P, N)
         h = self.encoder(x.transpose(1, 2))                   # (B, P, N) → (B, enc_dense)
         mean, log_var = self.z_mean(h), self.z_log_var(h)
         z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
@@ -159,19 +179,19 @@ class GaussianSetVAE(nn.Module):
         return out.transpose(1, 2), mean, log_var
 
 
-def conv1d_512d(global_pool="average", columns=8):
+def conv1d_512d(global_pool="average", columns=8, layout="keras"):
     return GaussianSetVAE(False, columns, 512, [32, 64, 128], [0.1, 0.15, 0.2], [2, 2, None], 512, 0.2,
-                          [512, 2048], (128, 16), [64, 32, 16], [2, 2, None], global_pool=global_pool)
+                          [512, 2048], (128, 16), [64, 32, 16], [2, 2, None], global_pool=global_pool, layout=layout)
 
 
-def conv1d_512d_flatten():
+def conv1d_512d_flatten(layout="keras"):
     """configs/conv1d_512d_flatten.yaml: encoder_global_pool flatten, canonical representation (9 columns)."""
-    return conv1d_512d(global_pool="flatten", columns=9)
+    return conv1d_512d(global_pool="flatten", columns=9, layout=layout)
 
 
-def resnet_conv1d_512d():
+def resnet_conv1d_512d(layout="keras"):
     return GaussianSetVAE(True, 8, 512, [32, 64, 128, 256, 256], [0.0] * 5, [2, 2, 2, 2, None], 512, 0.0,
-                          [512, 16384], (32, 512), [256, 128, 64, 32, 16], [2, 2, 2, 2, None])
+                          [512, 16384], (32, 512), [256, 128, 64, 32, 16], [2, 2, 2, 2, None], layout=layout)
 
 
 def keras_count(model):
@@ -185,9 +205,11 @@ def keras_count(model):
 GROUPS = {8: [(0, 2), (2, 4), (4, 5), (5, 8)], 9: [(0, 2), (2, 4), (4, 6), (6, 9)]}
 
 
-def vae_loss(recon, target, mean, log_var, beta=1.0):
-    groups = GROUPS[target.shape[-1]]
-    reconstruction = sum(F.mse_loss(recon[..., a:b], target[..., a:b]) for a, b in groups)
+def vae_loss(recon, target, mean, log_var, beta=1.0, columns_axis=-1):
+    """Columns on the last axis (keras layout) or on axis 1 (channels_first)."""
+    groups = GROUPS[target.shape[columns_axis]]
+    reconstruction = sum(F.mse_loss(recon.narrow(columns_axis, a, b - a), target.narrow(columns_axis, a, b - a))
+                         for a, b in groups)
     kl = (-0.5 * (1 + log_var - mean.pow(2) - log_var.exp())).mean()
     return reconstruction + beta * kl
 
@@ -209,13 +231,14 @@ def bench_case(name, make, batch, steps):
     total, trainable, moving = keras_count(model)
     print(f"  {name}: {total:,} parameters ({trainable:,} trainable + {moving:,} BN moving statistics)")
     model.train()
-    shape = (batch, model.gaussians, model.columns)
+    channels_first = model.layout == "channels_first"
+    shape = (batch, model.columns, model.gaussians) if channels_first else (batch, model.gaussians, model.columns)
     x = torch.randn(*shape)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
 
     def step():
         recon, mean, log_var = model(x)
-        vae_loss(recon, x, mean, log_var).backward()
+        vae_loss(recon, x, mean, log_var, columns_axis=1 if channels_first else -1).backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
@@ -240,6 +263,9 @@ def main():
     p.add_argument("--steps", type=int, default=10, help="timed training steps per model (after 2 warm-up steps)")
     p.add_argument("--only", help="run only the cases whose names start with this text "
                    "(conv1d, conv1d_512d_b32, conv1d_512d_flatten, resnet)")
+    p.add_argument("--layouts", default="keras,channels_first",
+                   help="model layouts, comma-separated: keras (GaussVAE's exact model, as SplatKit builds it) and/or "
+                        "channels_first (the plain PyTorch way); cases of the second are named <case>_channels_first")
     p.add_argument("--json", metavar="PATH", help="write results as JSON here")
     args = p.parse_args()
 
@@ -252,9 +278,11 @@ def main():
     for name, make, batch in (("conv1d_512d_b32", conv1d_512d, 32),
                               ("resnet_conv1d_512d_b16", resnet_conv1d_512d, 16),
                               ("conv1d_512d_flatten_b32", conv1d_512d_flatten, 32)):
-        if args.only and not name.startswith(args.only):
-            continue
-        cases.append(bench_case(name, make, batch, args.steps))
+        for layout in args.layouts.split(","):
+            case = name if layout == "keras" else f"{name}_{layout}"
+            if args.only and not case.startswith(args.only):
+                continue
+            cases.append(bench_case(case, lambda: make(layout=layout), batch, args.steps))
 
     if args.json:
         d = os.path.dirname(args.json)
