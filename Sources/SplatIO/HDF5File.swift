@@ -67,6 +67,8 @@ public final class HDF5File {
         }
         guard !isDirectory.boolValue else { throw FileError(path, "is a directory, not an HDF5 file") }
         let sealed = try HDF5FileSeal.verify(path)
+        // Without the seal nothing has checked the global heap, which HDF5 checksums nowhere.
+        if !sealed { try HDF5GlobalHeapCheck.verify(path) }
         if sealed && mode == .readWrite { try HDF5FileSeal.removeSeal(path) }
         self.sealsOnClose = sealed && mode == .readWrite
         let flags = mode == .readOnly ? splatkit_h5f_acc_rdonly() : splatkit_h5f_acc_rdwr()
