@@ -2,8 +2,9 @@ import Foundation
 
 // A bounded walk of the global heap collections of an unsealed HDF5 file, before libhdf5 reads it.
 //
-// Variable-length strings (string attributes, SplatKit's and h5py's) live in global heap
-// collections: the one part of an HDF5 file that the 1.8+ format leaves without a checksum.
+// Variable-length strings (attributes that h5py writes, and that SplatKit wrote into datasets
+// before their strings became fixed-length) live in global heap collections: the one part of an
+// HDF5 file that the 1.8+ format leaves without a checksum.
 // libhdf5 1.10 decodes a collection's objects in a loop that trusts their sizes: a free-space
 // object of size 0 never advances (the endless loop scripts/fuzz found in spliced datasets; the
 // rerun of a build whose heap is so damaged hangs too), and a size past the collection's end
@@ -27,6 +28,10 @@ import Foundation
 // writes: a collection under its 4096-byte minimum, an object or free space that does not fit
 // before the collection's end, free space smaller than its header, an index used twice, and
 // non-zero reserved bytes (what an object header read from the middle of an object shows).
+// What no walk can see is which object each string names and how long it is (that is in the
+// object headers, checksummed in 1.8+ files): libhdf5 copies an object whole into a buffer of
+// the string's length. So SplatKit writes no global heap into a file it does not seal
+// (HDF5File+Attributes.swift), and this walk guards the files written before, and h5py's.
 
 #if canImport(Glibc)
 import Glibc

@@ -115,7 +115,7 @@ final class DatasetValidationTests: TemporaryDirectoryTestCase {
     /// dataset, in scripts/fuzz): reading it, or rerunning its build, is a `FileError` at once.
     func testADamagedGlobalHeapOfAnUnsealedDatasetIsAFileError() throws {
         let path = try writeDataset()
-        try clearSeal(of: path)
+        try moveStringsIntoAGlobalHeap(ofDatasetAt: path)
         XCTAssertEqual(try GaussianDatasetFile(opening: path).settings.order, .morton, "intact, it opens")
         let heap = try XCTUnwrap(globalHeapOffsets(in: path).first)
         try makeFirstHeapObjectEndlessFreeSpace(in: path, collectionAt: heap)

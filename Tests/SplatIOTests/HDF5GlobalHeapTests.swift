@@ -3,14 +3,14 @@ import SplatIO
 import TestSupport
 import XCTest
 
-/// Global heaps in unsealed files (HDF5File+GlobalHeapCheck.swift): a damaged one is a
-/// `FileError` naming the file before libhdf5 can loop on it. Every open that could loop runs
-/// under a deadline.
+/// Global heaps in unsealed files (HDF5File+GlobalHeapCheck.swift): the files SplatKit writes
+/// unsealed hold none, and a damaged one in any other unsealed file is a `FileError` naming the
+/// file before libhdf5 can loop on it. Every open that could loop runs under a deadline.
 final class HDF5GlobalHeapTests: TemporaryDirectoryTestCase {
     private let strings = ["format": "splatkit-dataset", "recipe": "imagegs", "note": "naïve ✓ 名前", "empty": ""]
 
-    /// A file with string attributes in a global heap, unsealed: written sealed, then its seal
-    /// cleared, as opening it for writing does.
+    /// A file with string attributes in a global heap, unsealed: written sealed (strings
+    /// variable-length), then its seal cleared, as h5py's files and older datasets are.
     /// Returns the path and the offset of its one collection, whose objects are "splatkit-dataset"
     /// (bytes 16..<48 of it), then "imagegs" (48..<72), then the others.
     private func writeUnsealedFileWithAHeap(_ name: String) throws -> (path: String, heap: Int) {
@@ -42,6 +42,19 @@ final class HDF5GlobalHeapTests: TemporaryDirectoryTestCase {
             case .failure(let error): XCTFail("expected a FileError, got \(error)", line: line); return nil
             case .success: XCTFail("\(path) opened", line: line); return nil
             }
+        }
+    }
+
+    func testStringsOfAnUnsealedFileNeedNoGlobalHeap() throws {
+        for sealed in [false, true] {
+            let path = temporaryPath(sealed ? "sealed.h5" : "unsealed.h5")
+            let file = try HDF5File(creating: path, sealed: sealed)
+            for (name, value) in strings { try file.setAttribute(name, to: value) }
+            try file.close()
+            // Unsealed: fixed-length strings, no heap at all; sealed: variable-length, in one heap.
+            XCTAssertEqual(try globalHeapOffsets(in: path).count, sealed ? 1 : 0, path)
+            let reopened = try HDF5File(opening: path)
+            for (name, value) in strings { XCTAssertEqual(try reopened.stringAttribute(name), value, "\(path) \(name)") }
         }
     }
 
