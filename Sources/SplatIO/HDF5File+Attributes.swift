@@ -3,7 +3,11 @@ import CHDF5
 // Attributes: small named values attached to the root, a group or a dataset.
 //
 // Stored types, chosen to read naturally in h5py:
-// - String   → scalar variable-length UTF-8 string (h5py returns `str`)
+// - String   → scalar variable-length UTF-8 string (h5py returns `str`) in a file sealed at
+//              close; in a file that is not (one that grows, such as a dataset), a scalar
+//              fixed-length UTF-8 string padded with zeros (h5py returns `bytes`). Variable-length
+//              strings live in HDF5's global heap, which no checksum covers and whose damage can
+//              make libhdf5 loop (HDF5File+GlobalHeapCheck.swift); only the seal covers it.
 // - Int64    → scalar int64            (h5py returns numpy.int64)
 // - Double   → scalar float64          (h5py returns numpy.float64)
 // - [Int64]  → 1-D int64 array         (h5py returns numpy.ndarray)
@@ -17,11 +21,21 @@ extension HDF5File {
     // MARK: Writing
 
     public func setAttribute(_ name: String, to value: String, at objectPath: String = "/") throws {
-        try withVariableLengthStringType { datatype in
-            try writeAttribute(name, at: objectPath, datatype: datatype, shape: []) { attribute in
-                try value.withCString { characters in
-                    var pointer: UnsafePointer<CChar>? = characters
-                    try hdf5Check(H5Awrite(attribute, datatype, &pointer), "H5Awrite(\(name))", path: path)
+        if sealsOnClose {
+            try withVariableLengthStringType { datatype in
+                try writeAttribute(name, at: objectPath, datatype: datatype, shape: []) { attribute in
+                    try value.withCString { characters in
+                        var pointer: UnsafePointer<CChar>? = characters
+                        try hdf5Check(H5Awrite(attribute, datatype, &pointer), "H5Awrite(\(name))", path: path)
+                    }
+                }
+            }
+        } else {
+            // A file the seal will not cover gets no global heap (see the top of this file).
+            let bytes = Array(value.utf8)
+            try withFixedLengthStringType(length: bytes.count) { datatype in
+                try writeAttribute(name, at: objectPath, datatype: datatype, shape: []) { attribute in
+                    try hdf5Check(H5Awrite(attribute, datatype, bytes.isEmpty ? [0] : bytes), "H5Awrite(\(name))", path: path)
                 }
             }
         }
@@ -232,6 +246,17 @@ extension HDF5File {
     private func withVariableLengthStringType<Result>(_ body: (hid_t) throws -> Result) throws -> Result {
         try withHDF5Handle(H5Tcopy(splatkit_h5t_c_s1()), "H5Tcopy(C_S1)", closedBy: .datatype, path: path) { datatype in
             try hdf5Check(H5Tset_size(datatype, splatkit_h5t_variable()), "H5Tset_size(variable)", path: path)
+            try hdf5Check(H5Tset_cset(datatype, H5T_CSET_UTF8), "H5Tset_cset(UTF-8)", path: path)
+            return try body(datatype)
+        }
+    }
+
+    /// The fixed-length UTF-8 string type of `length` bytes (at least 1), padded with zeros (what
+    /// h5py writes for `numpy.bytes_`).
+    private func withFixedLengthStringType<Result>(length: Int, _ body: (hid_t) throws -> Result) throws -> Result {
+        try withHDF5Handle(H5Tcopy(splatkit_h5t_c_s1()), "H5Tcopy(C_S1)", closedBy: .datatype, path: path) { datatype in
+            try hdf5Check(H5Tset_size(datatype, max(1, length)), "H5Tset_size(\(length))", path: path)
+            try hdf5Check(H5Tset_strpad(datatype, H5T_STR_NULLPAD), "H5Tset_strpad(null padding)", path: path)
             try hdf5Check(H5Tset_cset(datatype, H5T_CSET_UTF8), "H5Tset_cset(UTF-8)", path: path)
             return try body(datatype)
         }

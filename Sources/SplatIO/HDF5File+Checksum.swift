@@ -17,7 +17,8 @@ import Foundation
 //
 // `HDF5File(opening:)` checks a sealed file before HDF5 reads a byte of it: a damaged, truncated
 // or extended file is a `FileError` naming it. Files without the seal (older files, h5py's,
-// streaming datasets, which grow while a build runs and must survive being killed) open as before.
+// streaming datasets, which grow while a build runs and must survive being killed) open as before,
+// once their global heaps, which HDF5 checksums nowhere, are walked (HDF5File+GlobalHeapCheck.swift).
 // Opening a sealed file for writing removes the seal first and writes a new one at `close()`,
 // so a run killed in between leaves an unsealed file, never a wrong seal.
 

@@ -25,14 +25,15 @@ public final class HDF5File {
     private(set) var fileID: hid_t
 
     /// Whether `close()` seals the file with a CRC-32 (HDF5File+Checksum.swift).
-    private var sealsOnClose: Bool
+    private(set) var sealsOnClose: Bool
 
     /// Creates a new file at `path`, replacing any existing file. The file is open read-write.
     ///
     /// - Parameter sealed: write a CRC-32 of the file into its user block at `close()`, checked
     ///   by every later `HDF5File(opening:)`. Files that grow after they are closed (streaming
-    ///   datasets) pass `false`, and may be sealed once they are final (`sealAtClose()`). Every
-    ///   new file reserves the user block.
+    ///   datasets) pass `false`, and may be sealed once they are final (`sealAtClose()`); their
+    ///   string attributes are fixed-length, so nothing of theirs is in HDF5's unchecksummed
+    ///   global heap (HDF5File+Attributes.swift). Every new file reserves the user block.
     public init(creating path: String, sealed: Bool = true) throws {
         _ = hdf5Initialized
         self.path = path
@@ -67,6 +68,8 @@ public final class HDF5File {
         }
         guard !isDirectory.boolValue else { throw FileError(path, "is a directory, not an HDF5 file") }
         let sealed = try HDF5FileSeal.verify(path)
+        // Without the seal nothing has checked the global heap, which HDF5 checksums nowhere.
+        if !sealed { try HDF5GlobalHeapCheck.verify(path) }
         if sealed && mode == .readWrite { try HDF5FileSeal.removeSeal(path) }
         self.sealsOnClose = sealed && mode == .readWrite
         let flags = mode == .readOnly ? splatkit_h5f_acc_rdonly() : splatkit_h5f_acc_rdwr()

@@ -1,5 +1,6 @@
 import XCTest
 import SplatIO
+import TestSupport
 @testable import GaussianData
 @testable import TensorCore
 
@@ -57,6 +58,7 @@ final class DatasetBuildTests: XCTestCase {
         XCTAssertFalse(partial.isComplete)
         XCTAssertEqual(try partial.itemCount(), 4, "one window of 2 × workers")
         try partial.close()
+        XCTAssertEqual(try globalHeapOffsets(in: path("part.h5")), [], "an unsealed dataset keeps its strings out of any global heap")
         var fitted = 0
         XCTAssertTrue(try builder(path("part.h5")).run(progress: { fitted = $0.fittedThisRun }))
         XCTAssertEqual(fitted, 1, "the resumed run fits only what was missing")
@@ -64,6 +66,23 @@ final class DatasetBuildTests: XCTestCase {
         XCTAssertEqual(try whole.gaussians(0..<5), try resumed.gaussians(0..<5))
         XCTAssertEqual(try whole.splitIndices().train, try resumed.splitIndices().train)
         XCTAssertEqual(try whole.statistics().mean, try resumed.statistics().mean)
+    }
+
+    /// A build interrupted before datasets got fixed-length strings (its strings in a global
+    /// heap, the file unsealed) resumes as it did, and equals one that never stopped.
+    func testAnInterruptedBuildWithItsStringsInAGlobalHeapResumes() throws {
+        try builder(path("whole.h5")).run()
+        var windows = 0
+        XCTAssertFalse(try builder(path("part.h5")).run(shouldStop: { windows > 0 }) { _ in windows += 1 })
+        try moveStringsIntoAGlobalHeap(ofDatasetAt: path("part.h5"))
+        XCTAssertEqual(try globalHeapOffsets(in: path("part.h5")).count, 1)
+        var fitted = 0
+        XCTAssertTrue(try builder(path("part.h5")).run(progress: { fitted = $0.fittedThisRun }))
+        XCTAssertEqual(fitted, 1, "the resumed run fits only what was missing")
+        let whole = try GaussianDatasetFile(opening: path("whole.h5")), resumed = try GaussianDatasetFile(opening: path("part.h5"))
+        XCTAssertEqual(resumed.settings, whole.settings)
+        XCTAssertEqual(try whole.gaussians(0..<5), try resumed.gaussians(0..<5))
+        XCTAssertEqual(try whole.splitIndices().train, try resumed.splitIndices().train)
     }
 
     func testMismatchedSettingsAndBadFilesAreClearErrors() throws {

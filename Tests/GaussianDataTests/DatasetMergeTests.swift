@@ -140,7 +140,7 @@ final class DatasetMergeTests: TemporaryDirectoryTestCase {
                     "names": [bytes(row).rstrip(b"\\0").decode() for row in f["names"][()]],
                     "source": [int(s) for s in f["source"][()]],
                     "source_dtype": str(f["source"].dtype),
-                    "files": [sources[str(i)].attrs["file"] for i in range(int(sources.attrs["count"]))],
+                    "files": [sources[str(i)].attrs["file"].decode() for i in range(int(sources.attrs["count"]))],
                     "items": [int(sources[str(i)].attrs["items"]) for i in range(int(sources.attrs["count"]))],
                     "steps": [int(sources[str(i)].attrs["steps"]) for i in range(int(sources.attrs["count"]))],
                     "gaussians": list(f["gaussians"].shape)}))

@@ -111,6 +111,23 @@ final class DatasetValidationTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// An unsealed dataset whose global heap libhdf5 1.10 would loop on forever (a spliced
+    /// dataset, in scripts/fuzz): reading it, or rerunning its build, is a `FileError` at once.
+    func testADamagedGlobalHeapOfAnUnsealedDatasetIsAFileError() throws {
+        let path = try writeDataset()
+        try moveStringsIntoAGlobalHeap(ofDatasetAt: path)
+        XCTAssertEqual(try GaussianDatasetFile(opening: path).settings.order, .morton, "intact, it opens")
+        let heap = try XCTUnwrap(globalHeapOffsets(in: path).first)
+        try makeFirstHeapObjectEndlessFreeSpace(in: path, collectionAt: heap)
+        let expected = FileError(path, "damaged: the global heap collection at byte \(heap) has free space at byte \(heap + 16) "
+                                 + "of 0 bytes, less than its own header (HDF5 checksums no global heap; libhdf5 would loop or "
+                                 + "read out of bounds on it)")
+        for forWriting in [false, true] {
+            let outcome = withinDeadline(seconds: 10) { try GaussianDatasetFile(opening: path, forWriting: forWriting) }
+            assertFileError(expected) { _ = try outcome.get() }
+        }
+    }
+
     func testSetsOfAnotherWidthAreNotReadAsEightColumns() throws {
         // (M, 16, 7) sets must not be read as (M', N, 8): the column count is part of the shape.
         let path = try writeDataset()
