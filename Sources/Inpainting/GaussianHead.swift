@@ -42,9 +42,11 @@ public struct GaussianDecoder: Layer {
     /// Parameters `output.weight`, `output.bias`.
     public let output: Linear
 
-    public init(inputs: Int, hidden: Int, outputs: Int, scope: ParameterScope) {
+    /// `zeroOutput`: the output layer's weights start at zero (its bias always does), so the
+    /// decoder starts by predicting zeros.
+    public init(inputs: Int, hidden: Int, outputs: Int, zeroOutput: Bool = false, scope: ParameterScope) {
         self.hidden = Linear(inputs, hidden, scope: scope.scope("hidden"))
-        self.output = Linear(hidden, outputs, scope: scope.scope("output"))
+        self.output = Linear(hidden, outputs, weightInitializer: zeroOutput ? .zeros : nil, scope: scope.scope("output"))
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
@@ -72,9 +74,10 @@ public struct GaussianHead: Layer {
     public let offset: GaussianDecoder
     public let covariance: GaussianDecoder
 
+    /// `zeroColours`: the colour decoder starts by predicting zeros (`residual_over_fill`).
     public init(featureChannels: Int, options: PatchOptions, embeddingChannels: Int, hidden: Int,
                 dictionary: CholeskyDictionary, offsetRange: Float = 1, covarianceEpsilon: Float = 0.01,
-                scope: ParameterScope) {
+                zeroColours: Bool = false, scope: ParameterScope) {
         precondition(featureChannels >= 1 && embeddingChannels >= 1 && hidden >= 1,
                      "GaussianHead: D \(featureChannels), C_p \(embeddingChannels), hidden \(hidden) must be ≥ 1")
         precondition(options.patchSize >= 1 && options.padding >= 0,
@@ -89,7 +92,8 @@ public struct GaussianHead: Layer {
         patchify = Conv2D(inputChannels: featureChannels, outputChannels: embeddingChannels, kernelSize: IntOrPair(P),
                           stride: IntOrPair(P), scope: scope.scope("patchify"))
         expand = Linear(embeddingChannels, options.windowPixelCount * featureChannels, scope: scope.scope("expand"))
-        colour = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: 3, scope: scope.scope("colour"))
+        colour = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: 3, zeroOutput: zeroColours,
+                                 scope: scope.scope("colour"))
         offset = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: 2, scope: scope.scope("offset"))
         covariance = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: dictionary.count,
                                      scope: scope.scope("covariance"))
@@ -106,7 +110,7 @@ public struct GaussianHead: Layer {
         self.init(featureChannels: config.featureChannels, options: config.patchOptions,
                   embeddingChannels: config.patchEmbeddingChannels, hidden: config.mlpHidden,
                   dictionary: config.dictionary, offsetRange: Float(config.offsetRange),
-                  covarianceEpsilon: Float(config.covarianceEpsilon), scope: scope)
+                  covarianceEpsilon: Float(config.covarianceEpsilon), zeroColours: config.residualOverFill, scope: scope)
     }
 
     /// G, Gaussians per patch: (P + 2·pad)².

@@ -27,6 +27,10 @@ import SplatIO
 //                               (a push-pull diffusion fill of the holes, ClassicalFill.swift, so
 //                               the network refines a smooth guess instead of starting from black;
 //                               configs/inpaint_unet.yaml and the shipped model use it)
+//     residual_over_fill        false | true (needs hole_fill: push_pull): the Gaussians draw a
+//                               correction added to the push-pull fill, not the hole itself, and
+//                               their colour decoder's output layer starts at zero, so an untrained
+//                               model returns the fill exactly and training starts from it (false)
 //     semantic_source           learned (a small encoder of the masked image) | precomputed
 //                               (per-image features, e.g. DINOv2, given to `predict`)
 //     semantic_features         F, the length of the global feature vector (64; paper 768)
@@ -132,6 +136,7 @@ public struct InpaintingModelConfig: Codable, Equatable {
     public var offsetRange = 1.0
     public var semanticSource = SemanticSource.learned
     public var holeFill = HoleFill.zero
+    public var residualOverFill = false
     public var semanticFeatures = 64
     public var globalChannels = 16
 
@@ -142,7 +147,7 @@ public struct InpaintingModelConfig: Codable, Equatable {
         case choleskyValues = "cholesky_values", choleskyScaleRange = "cholesky_scale_range"
         case choleskyShearLimit = "cholesky_shear_limit", covarianceEpsilon = "covariance_epsilon"
         case offsetRange = "offset_range", semanticSource = "semantic_source", semanticFeatures = "semantic_features"
-        case holeFill = "hole_fill"
+        case holeFill = "hole_fill", residualOverFill = "residual_over_fill"
         case globalChannels = "global_channels"
     }
 
@@ -186,6 +191,7 @@ public struct InpaintingModelConfig: Codable, Equatable {
         offsetRange = try value(.offsetRange, offsetRange)
         semanticSource = try value(.semanticSource, semanticSource)
         holeFill = try value(.holeFill, holeFill)
+        residualOverFill = try value(.residualOverFill, residualOverFill)
         semanticFeatures = try value(.semanticFeatures, semanticFeatures)
         globalChannels = try value(.globalChannels, globalChannels)
 
@@ -212,6 +218,8 @@ public struct InpaintingModelConfig: Codable, Equatable {
         try ensure(choleskyShearLimit >= 0, .choleskyShearLimit, in: c, "must not be negative, got \(choleskyShearLimit)")
         try ensure(covarianceEpsilon > 0, .covarianceEpsilon, in: c, "must be positive, got \(covarianceEpsilon)")
         try ensure(offsetRange >= 0, .offsetRange, in: c, "must not be negative, got \(offsetRange)")
+        try ensure(!residualOverFill || holeFill == .pushPull, .residualOverFill, in: c,
+                   "needs hole_fill: push_pull (the fill the Gaussians correct), got hole_fill: \(holeFill.rawValue)")
     }
 
     /// Upper bounds of the depth and patch keys (the widths share `ParameterStore.maximumWidth`).

@@ -14,6 +14,10 @@ import TensorCore
 // the holes hold the push-pull fill F of the known pixels instead: I ⊙ K + F ⊙ (1 − K), a
 // constant of the input), and (with `mask_channel`) the hole mask as a 4th channel: (B, 3 | 4, H, W).
 //
+// With `residual_over_fill` the Gaussians' render R is a correction of the fill: the model's
+// picture is F + R (its `render`), and image = K ⊙ I + (1 − K) ⊙ (F + R). The colour decoder's
+// output layer starts at zero, so R = 0 and an untrained model returns the fill exactly.
+//
 // Sizes. The U-Net needs H and W divisible by 8 (three stride-2 steps) and the rasterizer by P,
 // so the network's stride is lcm(P, 8) (16 for P = 16). Inputs of any size are padded at the
 // bottom and right by reflection (about the last row and column, repeated for inputs smaller
@@ -28,7 +32,8 @@ import TensorCore
 public struct InpaintingPrediction {
     /// K ⊙ I + (1 − K) ⊙ render: (B, 3, H, W).
     public let image: Tensor
-    /// The rasterized Gaussians over the whole image (cropped to H × W): (B, 3, H, W).
+    /// The rasterized Gaussians over the whole image (cropped to H × W), plus the fill with
+    /// `residual_over_fill` (the model's picture, which fills the holes): (B, 3, H, W).
     public let render: Tensor
     /// Screen Gaussians of the padded image: (B, N, G, 8) = [mx, my, a, b, c, r, g, b].
     public let gaussians: Tensor
@@ -103,6 +108,12 @@ public struct InpaintingModel {
         var render = rasterizePatches(gaussians, width: paddedW, height: paddedH, options: config.patchOptions)
         if paddedH != H { render = render.sliced(0..<H, alongAxis: 2) }
         if paddedW != W { render = render.sliced(0..<W, alongAxis: 3) }
+        if config.residualOverFill {  // the fill F (the network input's holes) plus the correction
+            var fill = masked
+            if paddedH != H { fill = fill.sliced(0..<H, alongAxis: 2) }
+            if paddedW != W { fill = fill.sliced(0..<W, alongAxis: 3) }
+            render = fill.detached() + render
+        }
         let known = 1 - mask
         return InpaintingPrediction(image: image * known + render * mask, render: render, gaussians: gaussians)
     }

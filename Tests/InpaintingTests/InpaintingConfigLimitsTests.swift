@@ -30,6 +30,12 @@ final class InpaintingConfigLimitsTests: XCTestCase {
         assertRefused("training:\n  batch_size: 4096\n  crop_size: 4096\n", mentions: ["training.batch_size", "pixels a step"])
     }
 
+    func testResidualOverFillNeedsThePushPullFill() throws {
+        assertRefused("model:\n  residual_over_fill: true\n", mentions: ["model.residual_over_fill", "needs hole_fill: push_pull"])
+        let config = try InpaintingConfig.decode(yaml: "model:\n  hole_fill: push_pull\n  residual_over_fill: true\n", sourceName: "ok.yaml")
+        XCTAssertTrue(config.model.residualOverFill)
+    }
+
     func testTooManyParametersAreCountedNotAllocated() {
         // Every width in range; the residual blocks' 3×3 convolutions alone are 16 × 2 × 9 × 4096².
         assertRefused("model:\n  base_channels: 512\n  residual_blocks: 16\n  group_norm_groups: 4\n",

@@ -142,11 +142,42 @@ final class InpaintingTests: XCTestCase {
     }
 
     func testKnownPixelsArePreservedExactly() {
-        for fill in [HoleFill.zero, .pushPull] {
+        for (fill, residual) in [(HoleFill.zero, false), (.pushPull, false), (.pushPull, true)] {
             var config = tinyConfig()
             config.holeFill = fill
+            config.residualOverFill = residual
             assertKnownPixelsPreserved(InpaintingModel(config: config, store: ParameterStore(seed: 4)))
         }
+    }
+
+    /// With residual_over_fill an untrained model returns the push-pull fill exactly (its colour
+    /// decoder starts at zero), and the loss's gradient reaches that decoder, so training starts
+    /// from the fill and moves away from it.
+    func testResidualOverFillStartsAtTheFillAndLearns() {
+        var config = tinyConfig()
+        config.holeFill = .pushPull
+        config.residualOverFill = true
+        let store = ParameterStore(seed: 6)
+        let model = InpaintingModel(config: config, store: store)
+        // 24 × 40 is padded to 32 × 48: the fill is the padded input's, cropped back.
+        for (height, width) in [(32, 32), (24, 40)] {
+            let image = smoothImage(batch: 1, height: height, width: width)
+            let mask = HoleMask.tensor([MaskGenerator(width: width, height: height, seed: 2).mask(index: 0, kind: .large)],
+                                       width: width, height: height)
+            let s = model.stride
+            let (paddedH, paddedW) = ((height + s - 1) / s * s, (width + s - 1) / s * s)
+            let filled = model.holeFilled(reflectionPaddedBottomRight(image, height: paddedH, width: paddedW),
+                                          hole: reflectionPaddedBottomRight(mask, height: paddedH, width: paddedW))
+                .sliced(0..<height, alongAxis: 2).sliced(0..<width, alongAxis: 3)
+            XCTAssertEqual(model.predict(image, mask: mask).image.scalars, filled.scalars, "\(height)×\(width)")
+        }
+        let image = smoothImage(batch: 1, height: 32, width: 32)
+        let mask = squareHole(batch: 1, height: 32, width: 32, hole: 10)
+        let loss = (model.predict(image, mask: mask, training: true).image - image).squared().mean()
+        loss.backward()
+        let colourWeight = store.parameter(named: "head.colour.output.weight")!
+        XCTAssertTrue(colourWeight.scalars.allSatisfy { $0 == 0 }, "starts at zero")
+        XCTAssertGreaterThan(colourWeight.grad!.scalars.map(abs).max()!, 0, "and takes a gradient")
     }
 
     /// With hole_fill: push_pull the network's input holds the push-pull fill in the holes and
