@@ -15,6 +15,9 @@ public enum CodedFilePreamble {
         case gaussianSet = 1
         /// A learned code: quantised VAE latents and the model they need (LatentCoding).
         case latentCode = 2
+
+        /// What the payload is, for messages.
+        public var name: String { self == .gaussianSet ? "a per-image Gaussian set" : "a learned latent code" }
     }
 
     /// The preamble's bytes for `kind`.
@@ -26,6 +29,21 @@ public enum CodedFilePreamble {
         guard bytes[4] == version else { return .failure(.version(bytes[4])) }
         guard let kind = Kind(rawValue: bytes[5]) else { return .failure(.kind(bytes[5])) }
         return .success(kind)
+    }
+
+    /// Why `bytes` cannot be a coded file of `kind` at least `minimumSize` long (a header and a
+    /// checksum), or nil: the length, the preamble and the payload kind, checked before any field
+    /// is read. Both decoders (per-image sets, learned codes) start here.
+    public static func problem(in bytes: [UInt8], expecting expected: Kind, minimumSize: Int) -> String? {
+        guard bytes.count >= minimumSize else {
+            return "is \(bytes.count) bytes, shorter than the \(minimumSize)-byte minimum (truncated, or not a SplatKit compressed file)"
+        }
+        switch kind(of: bytes) {
+        case .failure(let problem): return problem.description
+        case .success(let found) where found != expected:
+            return "holds payload kind \(found.rawValue) (\(found.name)), not \(expected.rawValue) (\(expected.name))"
+        case .success: return nil
+        }
     }
 
     /// Why bytes are not a readable coded file.

@@ -61,16 +61,10 @@ public struct CompressedGaussianImage: Equatable {
 
     /// Reads a stream, checking every field; damaged, truncated or forged streams throw.
     public init(bytes: [UInt8]) throws {
-        guard bytes.count >= Self.headerSize + Self.checksumSize else {
-            throw CodecError("is \(bytes.count) bytes, shorter than the \(Self.headerSize + Self.checksumSize)-byte minimum (truncated, or not a SplatKit compressed image)")
+        if let problem = CodedFilePreamble.problem(in: bytes, expecting: .gaussianSet, minimumSize: Self.headerSize + Self.checksumSize) {
+            throw CodecError(problem)
         }
-        switch CodedFilePreamble.kind(of: bytes) {
-        case .failure(let problem): throw CodecError(problem.description)
-        case .success(let kind) where kind != .gaussianSet:
-            throw CodecError("holds payload kind \(kind.rawValue), a learned latent code, not a per-image Gaussian set (kind 1)")
-        case .success: break
-        }
-        var reader = LittleEndianReader(bytes: bytes, offset: 6)
+        var reader = LittleEndianReader(bytes: bytes, offset: CodedFilePreamble.size)
         let width = Int(reader.uint16()), height = Int(reader.uint16())
         let rendererCode = reader.byte(), topK = Int(reader.byte()), count = Int(reader.uint32())
         let bits = QuantizationBits(position: Int(reader.byte()), scale: Int(reader.byte()), rotation: Int(reader.byte()), colour: Int(reader.byte()))

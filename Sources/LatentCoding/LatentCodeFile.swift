@@ -61,14 +61,8 @@ public struct LatentCodeFile: Equatable, Sendable {
     /// Reads a file's bytes, checking every field; damaged, truncated or forged files throw.
     public init(bytes: [UInt8]) throws {
         func fail(_ problem: String) -> LatentCodingError { .corruptStream(problem) }
-        guard bytes.count >= Self.headerSize + Self.checksumSize else {
-            throw fail("is \(bytes.count) bytes, shorter than the \(Self.headerSize + Self.checksumSize)-byte minimum")
-        }
-        switch CodedFilePreamble.kind(of: bytes) {
-        case .failure(let problem): throw fail(problem.description)
-        case .success(let kind) where kind != .latentCode:
-            throw fail("holds payload kind \(kind.rawValue), a per-image Gaussian set, not a learned latent code (kind 2)")
-        case .success: break
+        if let problem = CodedFilePreamble.problem(in: bytes, expecting: .latentCode, minimumSize: Self.headerSize + Self.checksumSize) {
+            throw fail(problem)
         }
         var reader = LittleEndianReader(bytes: bytes, offset: CodedFilePreamble.size)
         let fingerprint = reader.uint32()
