@@ -247,9 +247,24 @@ public enum InpaintingOptimizer: String, Codable, Equatable {
     case adamw
 }
 
+/// How the learning rate moves over training.steps.
+public enum InpaintingLearningRateSchedule: String, Codable, Equatable {
+    /// learning_rate throughout.
+    case constant
+    /// Linear warm-up from 0 over warmup_steps, then cosine decay to minimum_learning_rate at
+    /// training.steps (NeuralNetwork's `CosineWarmupSchedule`).
+    case cosine
+}
+
 /// The training recipe, for the training command.
 public struct InpaintingTrainingConfig: Codable, Equatable {
+    /// The learning rate (the peak of a cosine schedule).
     public var learningRate = 2e-4
+    public var learningRateSchedule = InpaintingLearningRateSchedule.constant
+    /// Cosine schedule: steps of linear warm-up from 0 to learning_rate.
+    public var warmupSteps = 0
+    /// Cosine schedule: the rate reached at training.steps.
+    public var minimumLearningRate = 0.0
     public var optimizer = InpaintingOptimizer.adamw
     /// AdamW's decoupled weight decay (ignored by Adam).
     public var weightDecay = 0.01
@@ -277,7 +292,9 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
     public var validationSize = 256
 
     enum CodingKeys: String, CodingKey {
-        case learningRate = "learning_rate", optimizer, weightDecay = "weight_decay", gradientClip = "gradient_clip"
+        case learningRate = "learning_rate", learningRateSchedule = "learning_rate_schedule", warmupSteps = "warmup_steps"
+        case minimumLearningRate = "minimum_learning_rate"
+        case optimizer, weightDecay = "weight_decay", gradientClip = "gradient_clip"
         case batchSize = "batch_size", steps, cropSize = "crop_size", ssimWeight = "ssim_weight", holeL1Weight = "hole_l1_weight"
         case maskRatioStart = "mask_ratio_start", maskRatioEnd = "mask_ratio_end"
         case checkpointEvery = "checkpoint_every", validationEvery = "validation_every"
@@ -302,6 +319,9 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
         }
         learningRate = try value(.learningRate, learningRate)
+        learningRateSchedule = try value(.learningRateSchedule, learningRateSchedule)
+        warmupSteps = try value(.warmupSteps, warmupSteps)
+        minimumLearningRate = try value(.minimumLearningRate, minimumLearningRate)
         optimizer = try value(.optimizer, optimizer)
         weightDecay = try value(.weightDecay, weightDecay)
         gradientClip = try value(.gradientClip, gradientClip)
@@ -318,6 +338,10 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         validationSize = try value(.validationSize, validationSize)
 
         try ensure(learningRate > 0, .learningRate, in: c, "must be positive, got \(learningRate)")
+        try ensure(warmupSteps >= 0 && warmupSteps < steps, .warmupSteps, in: c,
+                   "must lie in [0, steps) = [0, \(steps)), got \(warmupSteps)")
+        try ensure(minimumLearningRate >= 0 && minimumLearningRate <= learningRate, .minimumLearningRate, in: c,
+                   "must lie in [0, learning_rate] = [0, \(learningRate)], got \(minimumLearningRate)")
         try ensure(weightDecay >= 0, .weightDecay, in: c, "must not be negative, got \(weightDecay)")
         try ensure(gradientClip >= 0, .gradientClip, in: c, "must not be negative, got \(gradientClip)")
         try ensure((1...Self.maximumBatchSize).contains(batchSize), .batchSize, in: c,
@@ -342,6 +366,18 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
 
     /// The largest batch, and the largest crop or validation side (the model's image limit).
     public static let maximumBatchSize = 4096, maximumSide = 4096
+
+    /// The learning-rate schedule these keys describe, over `totalSteps` (training.steps, or the
+    /// command line's --steps): a pure function of the step, so a resumed run follows it exactly.
+    public func learningRates(totalSteps: Int) -> any LearningRateSchedule {
+        switch learningRateSchedule {
+        case .constant:
+            return ConstantSchedule(learningRate: Float(learningRate))
+        case .cosine:
+            return CosineWarmupSchedule(peakLearningRate: Float(learningRate), warmupSteps: min(warmupSteps, totalSteps - 1),
+                                        totalSteps: totalSteps, minimumLearningRate: Float(minimumLearningRate))
+        }
+    }
 
     /// The hole-ratio curriculum these keys describe.
     public var maskCurriculum: MaskCurriculum {

@@ -80,6 +80,8 @@ public final class InpaintingTrainer {
     public static let modelFileName = "model.h5"
 
     private var steps: Int { config.training.steps }
+    /// The learning rate of each update (a function of the optimizer's step count).
+    private var learningRates: any LearningRateSchedule { config.training.learningRates(totalSteps: steps) }
     private var trainLog: CSVLog?
     private var validationLog: CSVLog?
     private var tensorBoard: TensorBoardWriter?
@@ -228,6 +230,7 @@ public final class InpaintingTrainer {
             guard values[0].isFinite else { throw InpaintingTrainingError.nonFiniteLoss(step: step + 1, value: values[0]) }
         }
         if training.gradientClip > 0 { clipGradientsByGlobalNorm(store, maxNorm: Float(training.gradientClip)) }
+        optimizer.learningRate = learningRates.learningRate(at: optimizer.step)
         optimizer.update(store)
         store.zeroGradients()
         parallel.broadcastBuffers(of: store)

@@ -36,6 +36,29 @@ final class InpaintingConfigLimitsTests: XCTestCase {
         XCTAssertTrue(config.model.residualOverFill)
     }
 
+    func testTheLearningRateScheduleIsCheckedAndFollowsTheSteps() throws {
+        assertRefused("training:\n  learning_rate_schedule: linear\n", mentions: ["learning_rate_schedule"])
+        assertRefused("training:\n  steps: 100\n  warmup_steps: 100\n", mentions: ["training.warmup_steps", "[0, 100)"])
+        assertRefused("training:\n  minimum_learning_rate: 0.1\n", mentions: ["training.minimum_learning_rate"])
+        let training = try InpaintingConfig.decode(yaml: """
+            training:
+              steps: 1000
+              learning_rate: 0.001
+              learning_rate_schedule: cosine
+              warmup_steps: 100
+              minimum_learning_rate: 0.0001
+            """, sourceName: "ok.yaml").training
+        let rates = training.learningRates(totalSteps: 1000)
+        XCTAssertEqual(rates.learningRate(at: 0), 0)
+        XCTAssertEqual(rates.learningRate(at: 50), 5e-4, accuracy: 1e-9)
+        XCTAssertEqual(rates.learningRate(at: 100), 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(rates.learningRate(at: 550), 5.5e-4, accuracy: 1e-9)  // half-way down the cosine
+        XCTAssertEqual(rates.learningRate(at: 1000), 1e-4, accuracy: 1e-9)
+        // A longer --steps stretches the decay; the constant default ignores the steps.
+        XCTAssertEqual(training.learningRates(totalSteps: 1900).learningRate(at: 1000), 5.5e-4, accuracy: 1e-9)
+        XCTAssertEqual(InpaintingTrainingConfig().learningRates(totalSteps: 10).learningRate(at: 9), 2e-4)
+    }
+
     func testTooManyParametersAreCountedNotAllocated() {
         // Every width in range; the residual blocks' 3×3 convolutions alone are 16 × 2 × 9 × 4096².
         assertRefused("model:\n  base_channels: 512\n  residual_blocks: 16\n  group_norm_groups: 4\n",

@@ -83,10 +83,12 @@ final class InpaintingTrainerTests: XCTestCase {
     }
 
     func testTrainingWritesItsFilesAndResumesBitForBit() throws {
-        let config = tinyTrainingConfig()
+        var config = tinyTrainingConfig()  // a cosine schedule, so the resumed run must pick up its rate
+        (config.training.learningRateSchedule, config.training.warmupSteps, config.training.minimumLearningRate) = (.cosine, 2, 1e-4)
         let text = try yamlText(config)
         let straight = try InpaintingTrainer(config: config, configText: text, images: try images(config: config),
                                              outputDirectory: folder + "/straight")
+        straight.progressInterval = 1
         var validations: [InpaintingScores] = []
         XCTAssertTrue(try straight.run { event in
             if case let .validated(_, small, large, _) = event { validations += [small, large] }
@@ -96,6 +98,17 @@ final class InpaintingTrainerTests: XCTestCase {
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder + "/straight"))
         XCTAssertTrue(files.isSuperset(of: ["config.yaml", "validation.txt", "last.h5", "best.h5", "model.h5", "train.csv",
                                             "validation.csv", "logs"]), "\(files)")
+        // train.csv's learning-rate column (logged after step s, so the rate of update s − 1) follows
+        // the warm-up and cosine decay over the 6 steps.
+        let trainRows = try String(contentsOfFile: folder + "/straight/train.csv", encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }
+        let schedule = CosineWarmupSchedule(peakLearningRate: 1e-3, warmupSteps: 2, totalSteps: 6, minimumLearningRate: 1e-4)
+        XCTAssertEqual(trainRows.map { Int($0[0]) }, Array(1...6))
+        for row in trainRows {
+            XCTAssertEqual(row[5], Double(schedule.learningRate(at: Int(row[0]) - 1)), accuracy: 1e-9, "step \(row[0])")
+        }
+        XCTAssertEqual(trainRows[0][5], 0)  // warm-up starts from 0
+        XCTAssertEqual(trainRows[2][5], 1e-3, accuracy: 1e-9)  // the peak at update 2
         let validationCSV = try String(contentsOfFile: folder + "/straight/validation.csv", encoding: .utf8)
         XCTAssertEqual(validationCSV.split(separator: "\n").count, 3)
 
