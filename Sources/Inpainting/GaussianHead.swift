@@ -42,11 +42,12 @@ public struct GaussianDecoder: Layer {
     /// Parameters `output.weight`, `output.bias`.
     public let output: Linear
 
-    /// `zeroOutput`: the output layer's weights start at zero (its bias always does), so the
-    /// decoder starts by predicting zeros.
-    public init(inputs: Int, hidden: Int, outputs: Int, zeroOutput: Bool = false, scope: ParameterScope) {
+    /// `outputGain`: the output layer's Glorot-uniform weights times this (its bias starts at
+    /// zero), so a small gain starts the decoder near zero.
+    public init(inputs: Int, hidden: Int, outputs: Int, outputGain: Float = 1, scope: ParameterScope) {
         self.hidden = Linear(inputs, hidden, scope: scope.scope("hidden"))
-        self.output = Linear(hidden, outputs, weightInitializer: zeroOutput ? .zeros : nil, scope: scope.scope("output"))
+        let weights: Initializer? = outputGain == 1 ? nil : .scaled(.glorotUniform(fans: .linear([hidden, outputs])), gain: outputGain)
+        self.output = Linear(hidden, outputs, weightInitializer: weights, scope: scope.scope("output"))
     }
 
     public func callAsFunction(_ input: Tensor, training: Bool) -> Tensor {
@@ -74,10 +75,11 @@ public struct GaussianHead: Layer {
     public let offset: GaussianDecoder
     public let covariance: GaussianDecoder
 
-    /// `zeroColours`: the colour decoder starts by predicting zeros (`residual_over_fill`).
+    /// `colourGain`: the colour decoder's output weights are scaled by it (`residual_over_fill`
+    /// starts near a zero correction).
     public init(featureChannels: Int, options: PatchOptions, embeddingChannels: Int, hidden: Int,
                 dictionary: CholeskyDictionary, offsetRange: Float = 1, covarianceEpsilon: Float = 0.01,
-                zeroColours: Bool = false, scope: ParameterScope) {
+                colourGain: Float = 1, scope: ParameterScope) {
         precondition(featureChannels >= 1 && embeddingChannels >= 1 && hidden >= 1,
                      "GaussianHead: D \(featureChannels), C_p \(embeddingChannels), hidden \(hidden) must be ≥ 1")
         precondition(options.patchSize >= 1 && options.padding >= 0,
@@ -92,7 +94,7 @@ public struct GaussianHead: Layer {
         patchify = Conv2D(inputChannels: featureChannels, outputChannels: embeddingChannels, kernelSize: IntOrPair(P),
                           stride: IntOrPair(P), scope: scope.scope("patchify"))
         expand = Linear(embeddingChannels, options.windowPixelCount * featureChannels, scope: scope.scope("expand"))
-        colour = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: 3, zeroOutput: zeroColours,
+        colour = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: 3, outputGain: colourGain,
                                  scope: scope.scope("colour"))
         offset = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: 2, scope: scope.scope("offset"))
         covariance = GaussianDecoder(inputs: featureChannels, hidden: hidden, outputs: dictionary.count,
@@ -110,7 +112,8 @@ public struct GaussianHead: Layer {
         self.init(featureChannels: config.featureChannels, options: config.patchOptions,
                   embeddingChannels: config.patchEmbeddingChannels, hidden: config.mlpHidden,
                   dictionary: config.dictionary, offsetRange: Float(config.offsetRange),
-                  covarianceEpsilon: Float(config.covarianceEpsilon), zeroColours: config.residualOverFill, scope: scope)
+                  covarianceEpsilon: Float(config.covarianceEpsilon),
+                  colourGain: config.residualOverFill ? InpaintingModelConfig.residualColourGain : 1, scope: scope)
     }
 
     /// G, Gaussians per patch: (P + 2·pad)².

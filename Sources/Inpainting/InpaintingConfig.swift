@@ -29,8 +29,8 @@ import SplatIO
 //                               configs/inpaint_unet.yaml and the shipped model use it)
 //     residual_over_fill        false | true (needs hole_fill: push_pull): the Gaussians draw a
 //                               correction added to the push-pull fill, not the hole itself, and
-//                               their colour decoder's output layer starts at zero, so an untrained
-//                               model returns the fill exactly and training starts from it (false)
+//                               their colour decoder's output weights start at 1 % of their draw,
+//                               so training starts from about the fill (false)
 //     semantic_source           learned (a small encoder of the masked image) | precomputed
 //                               (per-image features, e.g. DINOv2, given to `predict`)
 //     semantic_features         F, the length of the global feature vector (64; paper 768)
@@ -137,6 +137,11 @@ public struct InpaintingModelConfig: Codable, Equatable {
     public var semanticSource = SemanticSource.learned
     public var holeFill = HoleFill.zero
     public var residualOverFill = false
+    /// With `residualOverFill`, the colour decoder's output weights start at this fraction of
+    /// their Glorot-uniform draw: a correction of about 1 % at first. (Zero would leave the
+    /// decoder's inputs, the U-Net and the Gaussians' shapes and offsets without a gradient,
+    /// and a 1,100-step run with zeros stayed at the fill.)
+    public static let residualColourGain: Float = 0.01
     public var semanticFeatures = 64
     public var globalChannels = 16
 

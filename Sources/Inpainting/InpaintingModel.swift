@@ -16,7 +16,8 @@ import TensorCore
 //
 // With `residual_over_fill` the Gaussians' render R is a correction of the fill: the model's
 // picture is F + R (its `render`), and image = K ⊙ I + (1 − K) ⊙ (F + R). The colour decoder's
-// output layer starts at zero, so R = 0 and an untrained model returns the fill exactly.
+// output weights start at 1 % of their usual draw, so an untrained model returns the fill plus
+// a correction of about 1 % (`InpaintingModelConfig.residualColourGain`).
 //
 // Sizes. The U-Net needs H and W divisible by 8 (three stride-2 steps) and the rasterizer by P,
 // so the network's stride is lcm(P, 8) (16 for P = 16). Inputs of any size are padded at the

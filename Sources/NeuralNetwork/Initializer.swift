@@ -6,7 +6,7 @@ import TensorCore
 // (in, out) (see Linear.swift), so there fan-in = shape[0], fan-out = shape[1].
 
 /// How a parameter's initial values are drawn.
-public enum Initializer {
+public indirect enum Initializer {
     /// U(−√(6/(fanIn+fanOut)), +√(6/(fanIn+fanOut))): Keras's default for Dense and Conv kernels.
     case glorotUniform(fans: Fans)
     /// N(0, 2/fanIn): Kaiming/He for ReLU networks.
@@ -18,6 +18,9 @@ public enum Initializer {
     case zeros
     case ones
     case constant(Float)
+    /// Another initialiser's values times `gain` (a small gain starts a layer near zero while
+    /// keeping its inputs' gradients alive, unlike `.zeros`).
+    case scaled(Initializer, gain: Float)
 
     /// Fan-in and fan-out of a weight.
     public struct Fans {
@@ -59,6 +62,8 @@ public enum Initializer {
             return Tensor.ones(shape)
         case .constant(let value):
             return Tensor.full(shape, value: value)
+        case .scaled(let base, let gain):
+            return Tensor(shape: shape, scalars: base.make(shape, using: &generator).scalars.map { $0 * gain })
         }
     }
 }

@@ -150,10 +150,11 @@ final class InpaintingTests: XCTestCase {
         }
     }
 
-    /// With residual_over_fill an untrained model returns the push-pull fill exactly (its colour
-    /// decoder starts at zero), and the loss's gradient reaches that decoder, so training starts
-    /// from the fill and moves away from it.
-    func testResidualOverFillStartsAtTheFillAndLearns() {
+    /// With residual_over_fill an untrained model returns the push-pull fill plus a correction of
+    /// about 1 % (its colour decoder's output weights start at 1 % of their draw), and the loss's
+    /// gradient reaches every part of the network, the U-Net and the Gaussians' shapes included
+    /// (with an output starting at exactly zero they had none, and training stayed at the fill).
+    func testResidualOverFillStartsNearTheFillAndLearns() {
         var config = tinyConfig()
         config.holeFill = .pushPull
         config.residualOverFill = true
@@ -169,15 +170,20 @@ final class InpaintingTests: XCTestCase {
             let filled = model.holeFilled(reflectionPaddedBottomRight(image, height: paddedH, width: paddedW),
                                           hole: reflectionPaddedBottomRight(mask, height: paddedH, width: paddedW))
                 .sliced(0..<height, alongAxis: 2).sliced(0..<width, alongAxis: 3)
-            XCTAssertEqual(model.predict(image, mask: mask).image.scalars, filled.scalars, "\(height)×\(width)")
+            let predicted = model.predict(image, mask: mask).image.scalars
+            let largest = zip(predicted, filled.scalars).map { abs($0 - $1) }.max()!
+            XCTAssertGreaterThan(largest, 0, "\(height)×\(width): a correction, not exactly the fill")
+            XCTAssertLessThan(largest, 0.05, "\(height)×\(width): but a small one")
         }
         let image = smoothImage(batch: 1, height: 32, width: 32)
         let mask = squareHole(batch: 1, height: 32, width: 32, hole: 10)
         let loss = (model.predict(image, mask: mask, training: true).image - image).squared().mean()
         loss.backward()
-        let colourWeight = store.parameter(named: "head.colour.output.weight")!
-        XCTAssertTrue(colourWeight.scalars.allSatisfy { $0 == 0 }, "starts at zero")
-        XCTAssertGreaterThan(colourWeight.grad!.scalars.map(abs).max()!, 0, "and takes a gradient")
+        for name in ["head.colour.output.weight", "head.covariance.output.weight", "head.offset.output.weight",
+                     "head.expand.weight", "unet.down.0.conv.weight"] {
+            guard let parameter = store.parameter(named: name) else { XCTFail("no parameter \(name)"); continue }
+            XCTAssertGreaterThan(parameter.grad?.scalars.map(abs).max() ?? 0, 0, "\(name) takes a gradient")
+        }
     }
 
     /// With hole_fill: push_pull the network's input holds the push-pull fill in the holes and
