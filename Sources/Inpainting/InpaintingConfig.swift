@@ -36,9 +36,13 @@ import SplatIO
 //     semantic_features         F, the length of the global feature vector (64; paper 768)
 //     global_channels           width of the learned global encoder's first conv (16)
 //   training
-//     learning_rate (2e-4), optimizer adamw | adam, weight_decay (0.01), gradient_clip (1, global
+//     learning_rate (2e-4; a cosine schedule's peak), learning_rate_schedule constant | cosine
+//     (warm-up from 0 over warmup_steps (0), then down to minimum_learning_rate (0) at the last
+//     step), optimizer adamw | adam, weight_decay (0.01), gradient_clip (1, global
 //     norm; 0 disables), batch_size, steps, crop_size (128 CPU, 256 paper), ssim_weight (0.2),
 //     hole_l1_weight (0: the extra weight of the hole pixels' L1, see InpaintingTrainer.swift),
+//     loss_image render | composite (render: L1 and SSIM of the model's whole picture; composite:
+//     of the output, whose known pixels are the input's),
 //     mask_ratio_start → mask_ratio_end (0.2 → 0.6: the hole-ratio curriculum, see Masks.swift),
 //     checkpoint_every (250 steps: last.h5), validation_every (500 steps: scores of the held-out
 //     images, best.h5), validation_images (10 held out of the folder), validation_size (256 px
@@ -261,6 +265,15 @@ public enum InpaintingLearningRateSchedule: String, Codable, Equatable {
     case cosine
 }
 
+/// Which picture the training loss compares with the image.
+public enum InpaintingLossImage: String, Codable, Equatable {
+    /// The model's whole picture (the Gaussians' render, plus the fill with residual_over_fill).
+    case render
+    /// The output, K ⊙ I + (1 − K) ⊙ render: only the holes' pixels can differ, so the loss
+    /// weighs nothing the user never sees.
+    case composite
+}
+
 /// The training recipe, for the training command.
 public struct InpaintingTrainingConfig: Codable, Equatable {
     /// The learning rate (the peak of a cosine schedule).
@@ -283,6 +296,8 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
     public var ssimWeight = 0.2
     /// h in L = L1 + w·(1 − SSIM) + h·L1_holes: extra weight on the hole pixels' L1.
     public var holeL1Weight = 0.0
+    /// The picture L1 and SSIM are taken of.
+    public var lossImage = InpaintingLossImage.render
     /// The hole ratio at the start of training…
     public var maskRatioStart = 0.2
     /// …rising linearly to this at the end (`MaskCurriculum`).
@@ -301,6 +316,7 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         case minimumLearningRate = "minimum_learning_rate"
         case optimizer, weightDecay = "weight_decay", gradientClip = "gradient_clip"
         case batchSize = "batch_size", steps, cropSize = "crop_size", ssimWeight = "ssim_weight", holeL1Weight = "hole_l1_weight"
+        case lossImage = "loss_image"
         case maskRatioStart = "mask_ratio_start", maskRatioEnd = "mask_ratio_end"
         case checkpointEvery = "checkpoint_every", validationEvery = "validation_every"
         case validationImages = "validation_images", validationSize = "validation_size"
@@ -335,6 +351,7 @@ public struct InpaintingTrainingConfig: Codable, Equatable {
         cropSize = try value(.cropSize, cropSize)
         ssimWeight = try value(.ssimWeight, ssimWeight)
         holeL1Weight = try value(.holeL1Weight, holeL1Weight)
+        lossImage = try value(.lossImage, lossImage)
         maskRatioStart = try value(.maskRatioStart, maskRatioStart)
         maskRatioEnd = try value(.maskRatioEnd, maskRatioEnd)
         checkpointEvery = try value(.checkpointEvery, checkpointEvery)

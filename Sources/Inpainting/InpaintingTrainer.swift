@@ -212,7 +212,8 @@ public final class InpaintingTrainer {
             let local = parallel.isDistributed ? InpaintingBatch(sharing: rows, of: batch) : batch
             let (images, masks) = (local.images, local.masks)
             let prediction = model.predict(images, mask: masks, features: modelFeatures(local), training: true)
-            var (loss, ssim) = l1SSIMLoss(prediction.render, images, ssimWeight: Float(training.ssimWeight))
+            let picture = training.lossImage == .composite ? prediction.image : prediction.render
+            var (loss, ssim) = l1SSIMLoss(picture, images, ssimWeight: Float(training.ssimWeight))
             if parallel.isDistributed { loss = loss * share }  // this rank's part of the batch means
             let wholeLoss = Double(loss.item)
             if training.holeL1Weight > 0 {

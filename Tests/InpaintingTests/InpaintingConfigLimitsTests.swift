@@ -59,6 +59,13 @@ final class InpaintingConfigLimitsTests: XCTestCase {
         XCTAssertEqual(InpaintingTrainingConfig().learningRates(totalSteps: 10).learningRate(at: 9), 2e-4)
     }
 
+    func testTheLossImageIsARenderOrTheComposite() throws {
+        assertRefused("training:\n  loss_image: holes\n", mentions: ["loss_image"])
+        XCTAssertEqual(InpaintingTrainingConfig().lossImage, .render)
+        let config = try InpaintingConfig.decode(yaml: "training:\n  loss_image: composite\n", sourceName: "ok.yaml")
+        XCTAssertEqual(config.training.lossImage, .composite)
+    }
+
     func testTooManyParametersAreCountedNotAllocated() {
         // Every width in range; the residual blocks' 3×3 convolutions alone are 16 × 2 × 9 × 4096².
         assertRefused("model:\n  base_channels: 512\n  residual_blocks: 16\n  group_norm_groups: 4\n",

@@ -136,6 +136,25 @@ final class InpaintingTrainerTests: XCTestCase {
         XCTAssertLessThan(modelSize, lastSize / 2)
     }
 
+    /// loss_image: composite takes the loss of the output, whose known pixels are the image's: the
+    /// same model and batch lose less than on the whole render (which differs there too).
+    func testTheCompositeLossLeavesOutTheKnownPixels() throws {
+        var losses: [InpaintingLossImage: Double] = [:]
+        for lossImage in [InpaintingLossImage.render, .composite] {
+            var config = tinyTrainingConfig(steps: 1)
+            config.training.lossImage = lossImage
+            let trainer = try InpaintingTrainer(config: config, configText: try yamlText(config), images: try images(config: config),
+                                                outputDirectory: folder + "/\(lossImage.rawValue)")
+            trainer.progressInterval = 1
+            var loss = Double.nan
+            XCTAssertTrue(try trainer.run { event in if case let .progress(p) = event { loss = p.loss } })
+            losses[lossImage] = loss
+        }
+        let (render, composite) = (losses[.render]!, losses[.composite]!)
+        XCTAssertTrue(render.isFinite && composite.isFinite && composite > 0, "\(losses)")
+        XCTAssertLessThan(composite, render)
+    }
+
     func testResumingWithAnotherConfigOrAnotherModelsCheckpointNamesTheFile() throws {
         let config = tinyTrainingConfig(steps: 2)
         let trainer = try InpaintingTrainer(config: config, configText: try yamlText(config), images: try images(config: config),
