@@ -15,7 +15,15 @@ public final class Tensor {
     /// The elements in row-major order. Optimizers update parameters through this property.
     /// Every change bumps `version`, so that `backward()` can refuse a graph whose recorded
     /// values were changed after the operation that used them (its gradients would be wrong).
-    public var scalars: [Float] { didSet { version &+= 1 } }
+    public var scalars: [Float] {
+        get { storage }
+        set { storage = newValue; version &+= 1 }
+        // In place: an observed stored property (didSet) is mutated through a temporary copy,
+        // so every element write or mutable-buffer access copied the whole array (the
+        // optimizer's update copied each parameter, batch norm's running statistics C² values).
+        _modify { defer { version &+= 1 }; yield &storage }
+    }
+    private var storage: [Float]
     /// How many times `scalars` has been changed since the tensor was made.
     public private(set) var version = 0
     /// Whether gradients flow to this tensor. Results of operations on such tensors inherit it.
@@ -32,7 +40,7 @@ public final class Tensor {
             shape.reduce(1, *) == scalars.count,
             "Tensor: shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
-        self.scalars = scalars
+        storage = scalars
         self.requiresGrad = requiresGrad
     }
 
