@@ -151,8 +151,7 @@ public struct BatchNorm<Layout: BatchNormLayout>: Layer {
     private func updateRunningStatistics(batchMean: [Float], batchVariance: [Float], count n: Int) {
         let retained = convention.retainedFraction(momentum: momentum)
         let varianceScale: Float = convention.updatesWithUnbiasedVariance ? Float(n) / Float(n - 1) : 1
-        // Updated in local copies and stored once: an element write through the tensor's observed
-        // `scalars` copied the whole array each time (C² work, 11 % of a ResNet VAE step).
+        // Updated in local copies and stored once (one change of each buffer, one version step).
         var mean = runningMean.scalars, variance = runningVariance.scalars
         for c in 0..<featureCount {
             mean[c] = retained * mean[c] + (1 - retained) * batchMean[c]
