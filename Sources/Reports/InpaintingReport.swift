@@ -133,6 +133,6 @@ private func addTrainingCurves(to report: inout HTMLReport, run: String) throws 
     }
     let validationChart = SVGChart.lineChart(series, options: ChartOptions(title: "Validation (held-out images)", xLabel: "step",
                                                                           yLabel: "hole PSNR, dB"))
-    report.figureRow([(lossChart, "Training loss on the render, averaged between progress reports"),
+    report.figureRow([(lossChart, "Training loss as the run's config defines it (training.loss_image, hole_l1_weight), averaged between progress reports"),
                       (validationChart, "Hole PSNR of the held-out images' 256² centre crops, small and large masks")])
 }

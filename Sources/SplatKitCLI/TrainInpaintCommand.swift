@@ -85,7 +85,7 @@ struct TrainInpaintCommand: ParsableCommand {
         trainer.progressInterval = progressEvery
         trainer.parallel = dataParallelTraining(batchSize: training.batchSize, output: output)
         print("model: \(groupedDigits(trainer.store.parameterCount)) parameters; batch \(training.batchSize) × \(training.cropSize)², "
-              + "\(training.steps) steps, \(training.optimizer.rawValue) lr \(training.learningRate)")
+              + "\(training.steps) steps, \(training.optimizer.rawValue) lr \(training.learningRate) (\(training.learningRateSchedule.rawValue))")
 
         Interrupt.install()
         let finished = try trainer.run(shouldStop: { Interrupt.requested }) { event in
