@@ -39,8 +39,9 @@ import TensorCore
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
 // encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…,
-// decoder.output, decoder.linear_skip; with an entropy model (entropy_model: factorized), its
-// density's entropy.prior.{matrices,biases,factors}.{k}.
+// decoder.output, decoder.linear_skip; with an entropy model, entropy_model: factorized's density
+// entropy.prior.{matrices,biases,factors}.{k}, or hyperprior's entropy.hyperprior.{analysis,
+// synthesis}.{0,1}.{weight,bias} and entropy.hyperprior.side_prior.….
 
 /// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
 public final class GaussianSetVAE: VAEModel {
@@ -56,8 +57,8 @@ public final class GaussianSetVAE: VAEModel {
     let decoderStack: Sequential
     /// (B, L) → (B, N·P), when `decoder_linear_skip` is on.
     let decoderSkip: Linear?
-    /// The density of the quantised latent, with `entropy_model: factorized`.
-    public let latentPrior: FactorizedPrior?
+    /// What codes the quantised latent, with `entropy_model` other than none.
+    public let entropyModel: LatentEntropyModel?
     private let summaryRows: [ModelSummary.Row]
 
     public var latentDimensions: Int { configuration.latentDim }
@@ -170,10 +171,15 @@ public final class GaussianSetVAE: VAEModel {
         }
         switch c.entropyModel {
         case .none:
-            latentPrior = nil
+            entropyModel = nil
         case .factorized:
-            latentPrior = FactorizedPrior(channels: c.latentDim, scope: store.scope("entropy").scope("prior"))
+            entropyModel = .factorized(FactorizedPrior(channels: c.latentDim, scope: store.scope("entropy").scope("prior")))
             recorder.record("entropy.prior", "factorised prior over the quantised latent (\(c.latentDim) densities)", [c.latentDim])
+        case .hyperprior:
+            entropyModel = .hyperprior(ScaleHyperprior(latentDimensions: c.latentDim, sideDimensions: c.hyperpriorSideDim,
+                                                       hiddenWidth: c.hyperpriorHiddenUnits, scope: store.scope("entropy").scope("hyperprior")))
+            recorder.record("entropy.hyperprior", "scale hyperprior: \(c.latentDim) → \(c.hyperpriorHiddenUnits) → \(c.hyperpriorSideDim) "
+                            + "side values (factorised prior) → \(c.hyperpriorHiddenUnits) → \(c.latentDim) scales", [c.hyperpriorSideDim])
         }
         summaryRows = recorder.rows
     }

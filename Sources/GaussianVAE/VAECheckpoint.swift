@@ -22,10 +22,13 @@ import TensorCore
 // so that inference maps Image-GS rows → representation → (x − mean)/std → model, and back by
 // decoded·std + mean → `SetRepresentation.decode`.
 //
-// With an entropy model (model.entropy_model) also the prior's integer code tables, made from the
-// prior as it was when the checkpoint was written (LatentCoding's FactorizedCodeTables), which
-// the codec's encoder and decoder both read instead of deriving them again:
-//   /extra/entropy/tables/{offsets,counts,frequencies}   float32 (L), (L), (L, S), integers
+// With an entropy model (model.entropy_model) also its integer code tables, made from the model
+// as it was when the checkpoint was written (LatentCodeTables), which the codec's encoder and
+// decoder both read instead of deriving them again:
+//   factorized   /extra/entropy/tables/{offsets,counts,frequencies}   float32 (L), (L), (L, S), integers
+//   hyperprior   /extra/entropy/hyperprior/side/{offsets,counts,frequencies}     (Z), (Z), (Z, S)
+//                /extra/entropy/hyperprior/scales/{offsets,counts,frequencies}   (K), (K), (K, S)
+//                /extra/entropy/hyperprior/boundaries                          float32 (K − 1)
 //
 // Training checkpoints (best.h5, last.h5) carry more: optimizer state, the random stream,
 // schedule state, the batch position and early stopping's best parameters (`/extra/best/…`);
@@ -40,26 +43,35 @@ public enum VAECheckpoint {
     /// The extra tensor holding the per-column normalisation std (representation columns).
     public static let normalizationStandardDeviation = "data.normalization.std"
 
-    /// The extras' prefix of the entropy model's code tables.
-    public static let codeTablesPrefix = "entropy.tables."
+    /// The extras' prefix of early stopping's best parameters in a training checkpoint.
+    public static let bestParametersPrefix = "best."
 
-    /// The extras that carry the code tables of `prior` as it stands.
-    static func extras(forCodeTablesOf prior: FactorizedPrior) -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: FactorizedCodeTables(prior: prior).tensors.map { (codeTablesPrefix + $0.key, $0.value) })
-    }
+    /// The extras' prefixes of the entropy model's code tables (LatentCodeTables).
+    public static let codeTablesPrefix = "entropy.tables.", hyperpriorTablesPrefix = "entropy.hyperprior."
 
-    /// The code tables saved in a checkpoint's extras, validated, for a latent of `channels`.
-    static func codeTables(in extras: [String: Tensor], channels: Int, path: String) throws -> FactorizedCodeTables {
-        let tensors = extras.filter { $0.key.hasPrefix(codeTablesPrefix) }
-        let named = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst(codeTablesPrefix.count)), $0.value) })
-        let tables: FactorizedCodeTables
-        do { tables = try FactorizedCodeTables(tensors: named) } catch {
-            throw FileError(path, "the entropy model's code tables (/extra/entropy/tables) are missing or invalid: \(error)")
+    /// The code tables of `entropyModel` saved in a checkpoint's extras, validated against it.
+    static func codeTables(in extras: [String: Tensor], for entropyModel: LatentEntropyModel, path: String) throws -> LatentCodeTables {
+        func named(_ prefix: String) -> [String: Tensor] {
+            Dictionary(uniqueKeysWithValues: extras.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
         }
-        guard tables.channels == channels else {
-            throw FileError(path, "the code tables have \(tables.channels) channels, the latent \(channels)")
+        do {
+            switch entropyModel {
+            case .factorized(let prior):
+                let tables = try FactorizedCodeTables(tensors: named(codeTablesPrefix))
+                guard tables.channels == prior.channels else {
+                    throw FileError(path, "the code tables have \(tables.channels) channels, the latent \(prior.channels)")
+                }
+                return .factorized(tables)
+            case .hyperprior(let hyperprior):
+                let tables = try HyperpriorCodeTables(tensors: named(hyperpriorTablesPrefix))
+                guard tables.side.channels == hyperprior.sideDimensions else {
+                    throw FileError(path, "the side tables have \(tables.side.channels) channels, the side latent \(hyperprior.sideDimensions)")
+                }
+                return .hyperprior(tables)
+            }
+        } catch let error as LatentCodingError {
+            throw FileError(path, "the entropy model's code tables (/extra/entropy/…) are missing or invalid: \(error)")
         }
-        return tables
     }
 
     /// The normalisation saved in a checkpoint's extras, checked against the representation.
@@ -145,16 +157,14 @@ public enum VAECheckpoint {
 ///   fit the config's model.
 public func loadVAE(from checkpoint: String) throws
     -> (model: GaussianSetVAE, config: VAEConfig, normalization: ColumnNormalization, representation: SetRepresentation,
-        trainedOn: VAETrainedOn, codeTables: FactorizedCodeTables?) {
+        trainedOn: VAETrainedOn, codeTables: LatentCodeTables?) {
     let (state, config) = try VAECheckpoint.readState(of: checkpoint)
     let representation = config.data.representation
     let normalization = try VAECheckpoint.normalization(in: state.extras, columns: representation.columns, path: checkpoint)
     let trainedOn = try VAECheckpoint.trainingData(in: state.metadata, path: checkpoint)
     let model = config.makeModel()
     try Checkpoint.load(from: checkpoint, into: model.store, optimizer: nil, model: VAECheckpoint.modelKind)
-    let codeTables = try model.latentPrior.map { _ in
-        try VAECheckpoint.codeTables(in: state.extras, channels: model.latentDimensions, path: checkpoint)
-    }
+    let codeTables = try model.entropyModel.map { try VAECheckpoint.codeTables(in: state.extras, for: $0, path: checkpoint) }
     return (model, config, normalization, representation, trainedOn, codeTables)
 }
 
@@ -169,4 +179,17 @@ public struct VAETrainedOn: Equatable, Sendable {
     public let recipe: SetRecipe?
 
     public static let unknown = VAETrainedOn(order: nil, fittedImageSize: nil, recipe: nil)
+}
+
+/// Writes the model of the VAE checkpoint at `path` without its training state, for shipping:
+/// parameters, buffers, config, metadata and the extras inference reads (normalisation, code
+/// tables); no optimizer state, schedules or early stopping's best parameters. The copy loads
+/// with `loadVAE` to the same model (it cannot resume training). `output` is written atomically.
+public func exportVAE(from path: String, to output: String) throws {
+    let (state, _) = try VAECheckpoint.readState(of: path)
+    let vae = try loadVAE(from: path)
+    var kept = TrainingState(model: state.model, config: state.config, step: state.step, epoch: state.epoch)
+    kept.metadata = state.metadata
+    kept.extras = state.extras.filter { !$0.key.hasPrefix(VAECheckpoint.bestParametersPrefix) }
+    try Checkpoint.save(to: output, store: vae.model.store, optimizer: nil, state: kept)
 }

@@ -10,10 +10,11 @@ import TensorCore
 //
 // Reparameterisation (a composition of tensor ops, differentiable in μ and log σ²):
 //   z = μ + exp(½·log σ²) · ε,   ε ~ N(0, I) drawn from a seeded stream, a constant of the graph.
-// With an entropy model (`latentPrior`) the latent is the quantised mean instead (Ballé et al.):
+// With an entropy model (`entropyModel`) the latent is the quantised mean instead (Ballé et al.):
 //   training    ŷ = μ + u,   u ~ U(−½, ½) from the same stream (a differentiable proxy of rounding)
 //   inference   ŷ = round(μ), what the codec writes
-// and the pass also gives the rate of ŷ under the prior, −Σ log2 P(ŷ) (bits of the batch).
+// and the pass also gives the rate of ŷ under the entropy model, −Σ log2 P(ŷ) (bits of the
+// batch, with a hyperprior's side information).
 
 /// A variational autoencoder over sets of Gaussians.
 public protocol VAEModel: AnyObject {
@@ -32,8 +33,8 @@ public protocol VAEModel: AnyObject {
     func decode(_ latent: Tensor, training: Bool) -> Tensor
     /// Per-layer output shapes and parameter counts.
     func summary() -> ModelSummary
-    /// The density of the quantised latent, for a model with an entropy model; nil otherwise.
-    var latentPrior: FactorizedPrior? { get }
+    /// What codes the quantised latent, for a model with an entropy model; nil otherwise.
+    var entropyModel: LatentEntropyModel? { get }
 }
 
 /// One pass through a VAE: the reconstruction and the posterior it was decoded from.
@@ -68,7 +69,7 @@ extension VAEModel {
     /// decode: (B, N, C) → `VAEOutput`.
     public func callAsFunction(_ gaussians: Tensor, training: Bool) -> VAEOutput {
         let (mean, logVariance) = encode(gaussians, training: training)
-        guard let latentPrior else {
+        guard let entropyModel else {
             let latent = sample(mean: mean, logVariance: logVariance)
             return VAEOutput(reconstruction: decode(latent, training: training), mean: mean,
                              logVariance: logVariance, latent: latent, bits: nil)
@@ -76,13 +77,13 @@ extension VAEModel {
         let latent = training ? mean + Tensor.uniform(mean.shape, low: -0.5, high: 0.5, using: &store.random.generator)
                               : mean.roundedToIntegers()
         return VAEOutput(reconstruction: decode(latent, training: training), mean: mean, logVariance: logVariance,
-                         latent: latent, bits: latentPrior.bits(latent))
+                         latent: latent, bits: entropyModel.bits(latent, training: training, generator: &store.random.generator))
     }
 
     /// The deterministic latent of a posterior mean μ (B, L): μ itself, or with an entropy model
     /// round(μ), what the codec writes.
     public func pointLatent(_ mean: Tensor) -> Tensor {
-        latentPrior == nil ? mean : mean.roundedToIntegers()
+        entropyModel == nil ? mean : mean.roundedToIntegers()
     }
 
     /// The deterministic reconstruction, in inference mode (GaussVAE's `reconstruct`): decode

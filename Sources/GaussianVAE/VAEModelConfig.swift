@@ -36,9 +36,12 @@ import NeuralNetwork
 //   decoder_linear_skip*    false (GaussVAE) or true: a Linear(L → N·P) from the latent straight
 //                           to every Gaussian's parameters, added to the decoder's output (see
 //                           GaussianSetVAE)
-//   entropy_model*          none (a VAE, GaussVAE's) or factorized: the latent is quantised and
-//                           coded with a learned factorised prior, trained for rate + λ·distortion
-//                           (VAEEntropyModel; λ is loss_weights.rate_lambda)
+//   entropy_model*          none (a VAE, GaussVAE's), factorized (the latent is quantised and
+//                           coded with a learned factorised prior) or hyperprior (a scale
+//                           hyperprior: side information predicts each latent's scale), trained
+//                           for rate + λ·distortion (VAEEntropyModel; λ is loss_weights.rate_lambda)
+//   hyperprior_side_dim*    Z, the hyperprior's side latent (64)
+//   hyperprior_hidden_units* H, its analysis and synthesis networks' hidden width (256)
 // The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
 // builder's for conv1d and its ResNet trainer's for resnet_conv1d.
 
@@ -71,6 +74,8 @@ public enum VAEEntropyModel: String, Codable, CaseIterable, StrictlyDecodedChoic
     case none
     /// Ballé's factorised prior over the quantised latent (LatentCoding's FactorizedPrior).
     case factorized
+    /// Ballé's scale hyperprior (LatentCoding's ScaleHyperprior).
+    case hyperprior
 }
 
 /// A choice among named values in a config file: an unknown name is a decoding error that lists
@@ -116,6 +121,9 @@ public struct VAEModelConfig: Codable, Equatable {
     /// SplatKit's extension: add a linear read-out of the latent for every Gaussian.
     public var decoderLinearSkip: Bool
     public var entropyModel: VAEEntropyModel
+    /// Z and H of the scale hyperprior (used with entropy_model: hyperprior).
+    public var hyperpriorSideDim: Int
+    public var hyperpriorHiddenUnits: Int
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
@@ -128,6 +136,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case decoderFilters = "decoder_filters", decoderKernelSizes = "decoder_kernel_sizes"
         case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
         case decoderLinearSkip = "decoder_linear_skip", entropyModel = "entropy_model"
+        case hyperpriorSideDim = "hyperprior_side_dim", hyperpriorHiddenUnits = "hyperprior_hidden_units"
     }
 
     /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
@@ -142,7 +151,8 @@ public struct VAEModelConfig: Codable, Equatable {
         encoderLinearSkip: Bool = false,
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
-        decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false, entropyModel: VAEEntropyModel = .none
+        decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false, entropyModel: VAEEntropyModel = .none,
+        hyperpriorSideDim: Int = 64, hyperpriorHiddenUnits: Int = 256
     ) {
         let isResNet = architecture == .resnetConv1D
         func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
@@ -167,6 +177,8 @@ public struct VAEModelConfig: Codable, Equatable {
         self.decoderDropoutRates = decoderDropoutRates ?? Array(repeating: 0, count: decoderFilters.count)
         self.decoderLinearSkip = decoderLinearSkip
         self.entropyModel = entropyModel
+        self.hyperpriorSideDim = hyperpriorSideDim
+        self.hyperpriorHiddenUnits = hyperpriorHiddenUnits
     }
 
     public init(from decoder: Decoder) throws {
@@ -196,7 +208,9 @@ public struct VAEModelConfig: Codable, Equatable {
             decoderUpsampleSizes: try c.decodeIfPresent([Int?].self, forKey: .decoderUpsampleSizes),
             decoderDropoutRates: try c.decodeIfPresent([Double].self, forKey: .decoderDropoutRates),
             decoderLinearSkip: try c.decodeIfPresent(Bool.self, forKey: .decoderLinearSkip) ?? false,
-            entropyModel: try c.decodeIfPresent(VAEEntropyModel.self, forKey: .entropyModel) ?? .none)
+            entropyModel: try c.decodeIfPresent(VAEEntropyModel.self, forKey: .entropyModel) ?? .none,
+            hyperpriorSideDim: try c.decodeIfPresent(Int.self, forKey: .hyperpriorSideDim) ?? 64,
+            hyperpriorHiddenUnits: try c.decodeIfPresent(Int.self, forKey: .hyperpriorHiddenUnits) ?? 256)
         if let problem = problems().first {
             if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
                 throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)
@@ -256,6 +270,9 @@ public struct VAEModelConfig: Codable, Equatable {
         let widths = 1...Self.maximumWidth, setSizes = 1...GaussianDatasetFile.maximumSetSize
         let kernels = 1...Self.maximumKernelSize
         check(widths.contains(latentDim), .latentDim, "must be in 1...\(Self.maximumWidth), got \(latentDim)")
+        check(widths.contains(hyperpriorSideDim), .hyperpriorSideDim, "must be in 1...\(Self.maximumWidth), got \(hyperpriorSideDim)")
+        check(widths.contains(hyperpriorHiddenUnits), .hyperpriorHiddenUnits,
+              "must be in 1...\(Self.maximumWidth), got \(hyperpriorHiddenUnits)")
         check(setSizes.contains(numGaussians), .numGaussians,
               "must be in 1...\(GaussianDatasetFile.maximumSetSize), got \(numGaussians)")
 

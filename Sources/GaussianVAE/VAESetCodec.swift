@@ -24,20 +24,28 @@ import TensorCore
 /// A VAE with an entropy model, ready to code sets.
 public struct VAESetCodec {
     public let inference: VAEInference
-    public let tables: FactorizedCodeTables
+    public let entropyModel: LatentEntropyModel
+    public let tables: LatentCodeTables
     public let fingerprint: UInt32
 
     /// The codec of the VAE checkpoint at `path`, which must have an entropy model.
     public init(checkpoint path: String) throws {
         let vae = try loadVAE(from: path)
-        guard let tables = vae.codeTables else {
+        guard let tables = vae.codeTables, let entropyModel = vae.model.entropyModel else {
             throw FileError(path, "has no entropy model (model.entropy_model is none), so its latents are not a code: "
-                            + "train a model with model.entropy_model: factorized")
+                            + "train a model with model.entropy_model: factorized or hyperprior")
         }
         inference = VAEInference(model: vae.model, config: vae.config, normalization: vae.normalization,
                                  representation: vae.representation, trainedOn: vae.trainedOn)
-        self.tables = tables
-        fingerprint = latentModelFingerprint(tables: tables, parameters: vae.model.store.parameters.map(\.tensor))
+        (self.entropyModel, self.tables) = (entropyModel, tables)
+        let parameters = vae.model.store.parameters.map(\.tensor)
+        switch tables {
+        case .factorized(let factorized):
+            fingerprint = latentModelFingerprint(tables: [factorized], parameters: parameters)
+        case .hyperprior(let hyper):
+            fingerprint = latentModelFingerprint(tables: [hyper.side, hyper.scales],
+                                                 parameters: parameters + [Tensor(shape: [hyper.boundaries.count], scalars: hyper.boundaries)])
+        }
     }
 
     /// The side of the images the model's sets were fitted at (nil: unknown, sets taken as they are).
@@ -54,7 +62,20 @@ public struct VAESetCodec {
         guard let values = quantizedLatents(latent) else {
             throw FileError(source, "its latent is not finite or outside the 32-bit range (a set far from the model's data?)")
         }
-        return LatentCodeFile(latents: values, tables: tables, fingerprint: fingerprint,
+        let stream: [UInt8]
+        switch (entropyModel, tables) {
+        case (.hyperprior(let hyperprior), .hyperprior(let hyperTables)):
+            let side = withoutGradients { hyperprior.sideLatent(of: latent).roundedToIntegers() }  // ẑ = round(h_a(|ŷ|)), (1, Z)
+            guard let sides = quantizedLatents(side) else {
+                throw FileError(source, "its side latent is not finite or outside the 32-bit range (a set far from the model's data?)")
+            }
+            stream = HyperpriorStream.encode(latents: values, sides: sides, hyperprior: hyperprior, tables: hyperTables)
+        case (_, .factorized(let factorized)):
+            stream = LatentStream.encode(values, tables: factorized)
+        default:
+            preconditionFailure("VAESetCodec: the entropy model and its tables differ in kind")
+        }
+        return LatentCodeFile(stream: stream, latentDimensions: inference.latentDimensions, items: 1, fingerprint: fingerprint,
                               width: Swift.min(set.width, LatentCodeFile.maximumSide), height: Swift.min(set.height, LatentCodeFile.maximumSide))
     }
 
@@ -66,9 +87,22 @@ public struct VAESetCodec {
                                            code.fingerprint, fingerprint))
         }
         guard code.items == 1 else { throw FileError(source, "holds \(code.items) latents; a set's code holds one") }
+        let dimensions = inference.latentDimensions
+        guard code.latentDimensions == dimensions else {
+            throw FileError(source, "holds latents of \(code.latentDimensions) dimensions; the model's have \(dimensions)")
+        }
         let values: [Int32]
-        do { values = try code.latents(tables: tables) } catch { throw FileError(source, "\(error)") }
-        let latent = Tensor(shape: [1, tables.channels], scalars: values.map { Float($0) })
+        do {
+            switch (entropyModel, tables) {
+            case (.hyperprior(let hyperprior), .hyperprior(let hyperTables)):
+                values = try HyperpriorStream.decode(code.stream, items: 1, hyperprior: hyperprior, tables: hyperTables).latents
+            case (_, .factorized(let factorized)):
+                values = try code.latents(tables: factorized)
+            default:
+                preconditionFailure("VAESetCodec: the entropy model and its tables differ in kind")
+            }
+        } catch { throw FileError(source, "\(error)") }
+        let latent = Tensor(shape: [1, dimensions], scalars: values.map { Float($0) })
         var rows = inference.decode(latent).squeezed(0)  // (N, 8), at the model's size
         if let side = modelImageSize {
             rows = scaledForOutput(rows, fittedWidth: side, fittedHeight: side, width: code.width, height: code.height)

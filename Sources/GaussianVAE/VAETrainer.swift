@@ -202,7 +202,7 @@ public final class VAETrainer {
         } catch let error as VAETrainingError {
             throw FileError(path, error.description)
         }
-        let prefix = "best."
+        let prefix = VAECheckpoint.bestParametersPrefix
         earlyStopping.loadBestParameters(state.extras.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
             .map { (path: String($0.key.dropFirst(prefix.count)), tensor: $0.value) })
         try Checkpoint.load(from: path, into: model.store, optimizer: optimizer, model: VAECheckpoint.modelKind)
@@ -357,7 +357,7 @@ public final class VAETrainer {
             while let next = try iterator.next() {
                 let input = normalization.modelInput(next.sets, representation: representation)
                 let values: VAELossValues
-                if model.latentPrior != nil {  // ŷ = round(μ), what the codec writes
+                if model.entropyModel != nil {  // ŷ = round(μ), what the codec writes
                     let output = model(input, training: false)
                     values = objective(reconstruction: output.reconstruction, target: input, mean: output.mean,
                                        logVariance: output.logVariance, bits: output.bits, beta: beta).values
@@ -402,7 +402,7 @@ public final class VAETrainer {
     }
 
     private var lossColumns: VAELossColumns {
-        VAELossColumns(render: config.lossWeights.render > 0, bits: model.latentPrior != nil)
+        VAELossColumns(render: config.lossWeights.render > 0, bits: model.entropyModel != nil)
     }
 
     private func logEpoch(_ metrics: VAEEpochMetrics) throws {
@@ -451,8 +451,8 @@ public final class VAETrainer {
     /// The run's full state (see the file comment) as a checkpoint's training state.
     private func trainingState() -> TrainingState {
         var extras = VAECheckpoint.extras(for: normalization)
-        for (name, tensor) in earlyStopping.bestParameterTensors() { extras["best." + name] = tensor }
-        if let prior = model.latentPrior { extras.merge(VAECheckpoint.extras(forCodeTablesOf: prior)) { $1 } }
+        for (name, tensor) in earlyStopping.bestParameterTensors() { extras[VAECheckpoint.bestParametersPrefix + name] = tensor }
+        if let entropyModel = model.entropyModel { extras.merge(entropyModel.codeTables.extras) { $1 } }
         return TrainingState(
             model: VAECheckpoint.modelKind, config: configText, step: optimizer.step, epoch: epoch,
             schedules: ["plateau": plateau.stateValues, "early_stopping": earlyStopping.stateValues,

@@ -34,3 +34,61 @@ public enum GaussianConditional {
         likelihoods(values, means: means, scales: scales).log().sum() * (-1 / Float(M_LN2))
     }
 }
+
+// Coding with the conditional: the predicted scale is quantised to a fixed table of `scaleCount`
+// scales, log-spaced from `scaleBound` to `largestScale` (CompressAI's table), and each table
+// scale has its own integer code table (zero-mean, support ±⌈`supportWidth`·σ⌉, the escape for
+// the rest; FactorizedCodeTables' rows, made with erfc in Double). The index of a predicted
+// log-scale s is the count of `scaleBoundaries` (midpoints of consecutive log table scales) that
+// are ≤ s: float comparisons only, so encoder and decoder agree on any IEEE-754 machine given the
+// same s. The tables and boundaries depend only on these constants; a model file stores them
+// (ScaleHyperprior's checkpoint extras) so that no decoder evaluates erfc or log.
+extension GaussianConditional {
+    /// Table scales and the largest.
+    public static let scaleCount = 64
+    public static let largestScale: Double = 256
+    /// Support half-width in scales: 2·Φ(−(4.9σ + ½)/σ) < 10⁻⁶ of tail mass for every σ.
+    public static let supportWidth = 4.9
+
+    /// The table's scales σ_k = exp(ln 0.11 + k·(ln 256 − ln 0.11)/(K − 1)), k = 0..<K.
+    public static var tableScales: [Double] {
+        let (low, high) = (Foundation.log(Double(scaleBound)), Foundation.log(largestScale))
+        return (0..<scaleCount).map { Foundation.exp(low + Double($0) * (high - low) / Double(scaleCount - 1)) }
+    }
+
+    /// K − 1 float32 midpoints between consecutive log table scales.
+    public static var scaleBoundaries: [Float] {
+        let logs = tableScales.map { Foundation.log($0) }
+        return (0..<(scaleCount - 1)).map { Float((logs[$0] + logs[$0 + 1]) / 2) }
+    }
+
+    /// The index into the table of a predicted log-scale: how many `boundaries` are ≤ it (NaN: the
+    /// widest scale, so that any value can still be coded).
+    @inline(__always) public static func scaleIndex(logScale: Float, boundaries: [Float]) -> Int {
+        guard !logScale.isNaN else { return boundaries.count }
+        var low = 0, high = boundaries.count  // the first boundary > logScale lies in low...high
+        while low < high {
+            let middle = (low + high) / 2
+            if boundaries[middle] <= logScale { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The code tables of the table scales: row k codes a zero-mean value of scale σ_k.
+    public static func scaleCodeTables() -> FactorizedCodeTables {
+        var offsets: [Int32] = [], frequencies: [[UInt32]] = []
+        for scale in tableScales {
+            let reach = Int((supportWidth * scale).rounded(.up))
+            // P(v) = Φ((½ − |v|)/σ) − Φ((−½ − |v|)/σ), with Φ(x) = ½·erfc(−x/√2).
+            let phi = { (x: Double) in 0.5 * erfc(-x / 2.0.squareRoot()) }
+            var masses = (-reach...reach).map { value -> Double in
+                let distance = Double(Swift.abs(value))
+                return Swift.max(0, phi((0.5 - distance) / scale) - phi((-0.5 - distance) / scale))
+            }
+            masses.append(Swift.max(0, 1 - masses.reduce(0, +)))
+            offsets.append(Int32(-reach))
+            frequencies.append(FactorizedCodeTables.quantized(masses))
+        }
+        return try! FactorizedCodeTables(offsets: offsets, frequencies: frequencies)  // valid by construction
+    }
+}

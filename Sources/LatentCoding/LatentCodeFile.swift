@@ -31,17 +31,24 @@ public struct LatentCodeFile: Equatable, Sendable {
     /// The range-coded latents.
     public let stream: [UInt8]
 
-    /// Codes `latents` (items × L, item-major) with `tables` (L channels).
+    /// Codes `latents` (items × L, item-major) with a factorised prior's `tables` (L channels).
     public init(latents: [Int32], tables: FactorizedCodeTables, fingerprint: UInt32, width: Int, height: Int) {
         let dimensions = tables.channels
         precondition(!latents.isEmpty && latents.count % dimensions == 0, "LatentCodeFile: \(latents.count) latents of \(dimensions)")
+        self.init(stream: LatentStream.encode(latents, tables: tables), latentDimensions: dimensions, items: latents.count / dimensions,
+                  fingerprint: fingerprint, width: width, height: height)
+    }
+
+    /// A file of `stream`, which holds `items` latents of `latentDimensions` values coded by the
+    /// model of `fingerprint` (its LatentStream or HyperpriorStream).
+    public init(stream: [UInt8], latentDimensions: Int, items: Int, fingerprint: UInt32, width: Int, height: Int) {
         precondition((1...Self.maximumSide).contains(width) && (1...Self.maximumSide).contains(height),
                      "LatentCodeFile: size \(width)×\(height) outside 1...\(Self.maximumSide)")
-        precondition(dimensions <= Self.maximumLatentDimensions && latents.count / dimensions <= Self.maximumItems,
-                     "LatentCodeFile: \(latents.count / dimensions) latents of \(dimensions) dimensions")
+        precondition((1...Self.maximumLatentDimensions).contains(latentDimensions) && (1...Self.maximumItems).contains(items),
+                     "LatentCodeFile: \(items) latents of \(latentDimensions) dimensions")
         self.fingerprint = fingerprint
-        (self.width, self.height, self.latentDimensions, self.items) = (width, height, dimensions, latents.count / dimensions)
-        stream = LatentStream.encode(latents, tables: tables)
+        (self.width, self.height, self.latentDimensions, self.items) = (width, height, latentDimensions, items)
+        self.stream = stream
     }
 
     /// The file's bytes.
@@ -99,14 +106,17 @@ public struct LatentCodeFile: Equatable, Sendable {
 }
 
 /// The fingerprint a latent code records of its model: the CRC-32 of the code tables' integers
-/// and of the model's parameters' float bits, in order (`parameters` as the model lists them).
-/// A decoder given another model (or another training of the same one) refuses the file.
-public func latentModelFingerprint(tables: FactorizedCodeTables, parameters: [Tensor]) -> UInt32 {
+/// (each of `tables` in turn) and of the float bits of `parameters` (the model's, as it lists
+/// them, then any other floats the coder reads, such as a hyperprior's scale boundaries). A
+/// decoder given another model (or another training of the same one) refuses the file.
+public func latentModelFingerprint(tables: [FactorizedCodeTables], parameters: [Tensor]) -> UInt32 {
     var bytes: [UInt8] = []
-    for (offset, table) in zip(tables.offsets, tables.frequencies) {
-        appendLittleEndian(offset, to: &bytes)
-        appendLittleEndian(UInt32(table.count), to: &bytes)
-        for frequency in table { appendLittleEndian(frequency, to: &bytes) }
+    for table in tables {
+        for (offset, row) in zip(table.offsets, table.frequencies) {
+            appendLittleEndian(offset, to: &bytes)
+            appendLittleEndian(UInt32(row.count), to: &bytes)
+            for frequency in row { appendLittleEndian(frequency, to: &bytes) }
+        }
     }
     var checksum = crc32(bytes)
     for parameter in parameters {

@@ -190,8 +190,11 @@ struct EvaluateCodecCommand: ParsableCommand {
     @Option(help: "A text file of image file names (one a line) to use instead of every PNG of --images.")
     var list: String?
 
-    @Option(help: "Target rates in bits per pixel, comma-separated.")
-    var bpp: String = "0.1,0.25,0.5,1.0"
+    @Option(help: "Target rates in bits per pixel, comma-separated (default 0.1,0.25,0.5,1.0; not with --model).")
+    var bpp: String?
+
+    @Option(help: "Evaluate the learned codec of this VAE checkpoint instead, at its image size (sources/ holds the photos at that size).")
+    var model: String?
 
     @Option(help: "The output folder.")
     var output: String
@@ -208,6 +211,7 @@ struct EvaluateCodecCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func rates() throws -> [Double] {
+        let bpp = self.bpp ?? "0.1,0.25,0.5,1.0"
         let values = bpp.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! > 0 && $0! <= 64 }) else {
             throw ValidationError("--bpp must be comma-separated rates in (0, 64], got \(bpp)")
@@ -215,7 +219,10 @@ struct EvaluateCodecCommand: ParsableCommand {
         return values.map { $0! }
     }
 
-    func validate() throws { _ = try rates() }
+    func validate() throws {
+        _ = try rates()
+        if model != nil && bpp != nil { throw ValidationError("--bpp sets the per-image codec's rates; a learned model has its own rate (no --bpp with --model)") }
+    }
 
     func run() throws {
         try compute.apply()
@@ -229,6 +236,7 @@ struct EvaluateCodecCommand: ParsableCommand {
         guard !names.isEmpty else { throw FileError(list ?? images, "names no PNG image") }
         let paths = names.map { folder.appendingPathComponent($0).path }
         for path in paths where !FileManager.default.fileExists(atPath: path) { throw FileError(path, "no such file") }
+        if let model { return try evaluateLearned(paths, model: model) }
         var options = CodecOptions()
         options.effort = effort
         options.tuningMethod = tuning

@@ -108,3 +108,23 @@ extension CompressCommand {
                      multiScaleSimilarity(decoded, target) as NSString, code.fingerprint, monotonicSeconds() - start))
     }
 }
+
+extension EvaluateCodecCommand {
+    /// `evaluate-codec --model`: every photo at the model's image size, coded, decoded and scored.
+    func evaluateLearned(_ paths: [String], model: String) throws {
+        try requireOutputs([output], notAmong: paths + [model])
+        let codec = try VAESetCodec(checkpoint: model)
+        let side = codec.modelImageSize.map(String.init) ?? "?"
+        print("evaluating the learned codec \(model) on \(paths.count) images at \(side)×\(side), \(ComputeThreads.count) threads → \(output)")
+        let rows = try evaluateLearnedCodec(codec, model: model, images: paths, folder: output, fitSteps: FitOptions().steps, seed: seed) { row, done, total in
+            print(String(format: "  [%d/%d] %@: %d bytes (%.4f bpp) PSNR %.2f dB SSIM %.4f (fit %.2f dB), encode %.1f ms, decode %.1f ms",
+                         done, total, row.image as NSString, row.bytes, row.bpp, row.psnr, row.ssim, row.fittedPSNR,
+                         row.encodeMilliseconds, row.decodeMilliseconds))
+        }
+        let mean = { (value: (LearnedCodecEvaluationRow) -> Double) in rows.map(value).reduce(0, +) / Double(rows.count) }
+        print(String(format: "mean over %d images: %.1f bytes, %.4f bpp, PSNR %.2f dB, SSIM %.4f (fits %.2f dB), encode %.1f ms, decode %.1f ms",
+                     rows.count, mean { Double($0.bytes) }, mean(\.bpp), mean(\.psnr), mean(\.ssim), mean(\.fittedPSNR),
+                     mean(\.encodeMilliseconds), mean(\.decodeMilliseconds)))
+        print("wrote \(output)/results.csv, the .sgi files, their decoded PNGs and sources/")
+    }
+}

@@ -20,7 +20,7 @@ struct SplatKit: ParsableCommand {
         commandName: "splatkit",
         abstract: "Learned compression of images as 2D Gaussian splats.",
         version: version,
-        subcommands: [CompressCommand.self, DecompressCommand.self, CompressSetCommand.self, DecompressSetCommand.self, EvaluateCodecCommand.self, FitCommand.self, RenderCommand.self, DatasetCommand.self, ReportCommand.self, TrainCommand.self, SummaryCommand.self, EncodeCommand.self, DecodeCommand.self, ReconstructCommand.self, EvaluateCommand.self,
+        subcommands: [CompressCommand.self, DecompressCommand.self, CompressSetCommand.self, DecompressSetCommand.self, EvaluateCodecCommand.self, FitCommand.self, RenderCommand.self, DatasetCommand.self, ReportCommand.self, TrainCommand.self, ExportModelCommand.self, SummaryCommand.self, EncodeCommand.self, DecodeCommand.self, ReconstructCommand.self, EvaluateCommand.self,
                       MasksCommand.self, TrainInpaintCommand.self, InpaintCommand.self, EvaluateInpaintCommand.self, DemoCommand.self, BenchCommand.self, InfoCommand.self]
     )
 }

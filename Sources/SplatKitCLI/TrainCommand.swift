@@ -125,3 +125,25 @@ struct TrainCommand: ParsableCommand {
         }
     }
 }
+
+/// `splatkit export-model CKPT --output OUT.h5`: a training checkpoint's model alone, for shipping.
+struct ExportModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-model",
+        abstract: "Write a VAE checkpoint's model without its training state (optimizer, schedules, best parameters), for shipping.",
+        discussion: "The copy loads in every inference command (encode, decode, evaluate, compress --model, …) to the same model; it cannot resume training.")
+
+    @Argument(help: "The VAE checkpoint (best.h5 or last.h5 of `splatkit train`).")
+    var checkpoint: String
+
+    @Option(help: "The output model (.h5).")
+    var output: String
+
+    func run() throws {
+        try requireOutputs([output], notAmong: [checkpoint])
+        try exportVAE(from: checkpoint, to: output)
+        let size = { (path: String) in ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0 }
+        print(String(format: "wrote %@: %.1f MB (the checkpoint: %.1f MB)", output as NSString,
+                     Double(size(output)) / 1e6, Double(size(checkpoint)) / 1e6))
+    }
+}

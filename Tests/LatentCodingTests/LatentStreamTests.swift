@@ -113,7 +113,7 @@ final class LatentCodeFileTests: XCTestCase {
     func testRoundTripAndDamage() throws {
         let tables = FactorizedCodeTables(prior: perturbedPrior(channels: 8, seed: 6))
         let latents: [Int32] = [0, 1, -2, 3, 40, -1, 0, 2]
-        let fingerprint = latentModelFingerprint(tables: tables, parameters: [Tensor(shape: [2], scalars: [1, 2])])
+        let fingerprint = latentModelFingerprint(tables: [tables], parameters: [Tensor(shape: [2], scalars: [1, 2])])
         let code = LatentCodeFile(latents: latents, tables: tables, fingerprint: fingerprint, width: 768, height: 512)
         let bytes = code.bytes
         XCTAssertTrue(LatentCodeFile.isLatentCode(bytes))
@@ -121,7 +121,7 @@ final class LatentCodeFileTests: XCTestCase {
         XCTAssertEqual(read, code)
         XCTAssertEqual(try read.latents(tables: tables), latents)
         XCTAssertEqual(bytes.count, LatentCodeFile.headerSize + code.stream.count + LatentCodeFile.checksumSize)
-        XCTAssertNotEqual(fingerprint, latentModelFingerprint(tables: tables, parameters: [Tensor(shape: [2], scalars: [1, 2.0001])]))
+        XCTAssertNotEqual(fingerprint, latentModelFingerprint(tables: [tables], parameters: [Tensor(shape: [2], scalars: [1, 2.0001])]))
 
         for cut in [0, 5, 23, bytes.count - 1] {
             XCTAssertThrowsError(try LatentCodeFile(bytes: Array(bytes.prefix(cut))), "cut at \(cut)")

@@ -56,7 +56,7 @@ except ImportError:
 
 MS_SSIM_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
 COLUMNS = ["image", "codec", "target_bpp", "target_bytes", "quality", "bytes", "bpp", "psnr",
-           "ms_ssim", "over_target", "encode_ms", "decode_ms"]
+           "ssim", "ms_ssim", "over_target", "encode_ms", "decode_ms"]
 CODECS = {  # name -> (lowest quality, highest quality, Pillow save arguments)
     "jpeg": (1, 95, dict(format="JPEG", optimize=True, subsampling="4:2:0")),
     "webp": (0, 100, dict(format="WEBP", method=6, lossless=False)),
@@ -101,9 +101,17 @@ def ssim_terms(x, y, taps, L=255.0, K1=0.01, K2=0.03):
     return (lum * cs).mean(axis=(0, 1)), cs.mean(axis=(0, 1))
 
 
+def ssim(a, b):
+    """Single-scale SSIM of two (H, W, 3) uint8 images (11-px Gaussian window, sigma 1.5, valid):
+    per channel, then the channel mean, as NeuralNetwork's `ssim` on [0, 1] images."""
+    return float(ssim_terms(a.astype(np.float64), b.astype(np.float64), gaussian_taps())[0].mean())
+
+
 def ms_ssim(a, b):
     """5-scale MS-SSIM of two (H, W, 3) uint8 images: per channel, then the channel mean.
-    Needs min(H, W) >= 11 * 16 = 176 for valid filtering at the coarsest scale."""
+    Needs min(H, W) >= 11 * 16 = 176 for valid filtering at the coarsest scale (NaN below)."""
+    if min(a.shape[0], a.shape[1]) < 176:
+        return math.nan
     taps = gaussian_taps()
     x, y, values = a.astype(np.float64), b.astype(np.float64), np.ones(a.shape[2])  # values: (3,)
     for scale, weight in enumerate(MS_SSIM_WEIGHTS):
@@ -253,7 +261,7 @@ def run_baselines(args):
                     os.makedirs(args.save_decoded, exist_ok=True)
                     Image.fromarray(out).save(os.path.join(args.save_decoded, f"{stem(name)}-{target_bpp}bpp-{codec}.png"))
                 r = dict(image=name, codec=codec, target_bpp=target_bpp, target_bytes=target_bytes, quality=q,
-                         bytes=len(data), bpp=len(data) * 8 / (w * h), psnr=psnr(ref, out), ms_ssim=ms_ssim(ref, out),
+                         bytes=len(data), bpp=len(data) * 8 / (w * h), psnr=psnr(ref, out), ssim=ssim(ref, out), ms_ssim=ms_ssim(ref, out),
                          over_target=int(len(data) > target_bytes), encode_ms=enc_ms, decode_ms=dec_ms)
                 rows.append(r)
                 print(f"{name:28s} {codec:4s} target {target_bpp:5.3f} bpp ({target_bytes} B): q {q:3d} "
