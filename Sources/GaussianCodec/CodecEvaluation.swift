@@ -128,10 +128,12 @@ private func writeRows(_ rows: [CodecEvaluationRow], to path: String) throws {
 }
 
 extension JSONEncoder {
-    /// Pretty, key-sorted output (stable files).
+    /// Pretty, key-sorted output (stable files). A value JSON has no number for (MS-SSIM of an
+    /// image too small for it, PSNR of a lossless decode) is written as a string, "NaN" or "inf".
     static var sortedPretty: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "NaN")
         return encoder
     }
 }

@@ -10,8 +10,9 @@ import TensorCore
 //   source     shorter side resized to S (triangle filter), centred S × S square: the dataset
 //              builder's own preparation (`preparedSquare`), written to sources/NAME.png so that
 //              JPEG, WebP and the per-image codec code the very same pixels
-//   encode     `compress(image:)`: the model's recipe fitted at S × S, its latent rounded and
-//              range-coded → NAME.sgi (timed: fit + encoder + range coder)
+//   encode     `compress(image:)`: the model's recipe fitted at S × S, its latent refined against
+//              the source (`refinement`, when given), rounded and range-coded → NAME.sgi (timed:
+//              fit + encoder + refinement + range coder)
 //   decode     the file's bytes parsed, decoded by the VAE and drawn at S × S, three times
 //              (median reported) → NAME.png
 //   score      PSNR and SSIM (11-px Gaussian window, σ 1.5, valid; NeuralNetwork's `ssim`) of
@@ -48,7 +49,7 @@ public struct LearnedCodecEvaluationRow: Equatable, Sendable {
 
 /// Codes every PNG of `images` (paths) with `codec` into `folder` (see the file's comment);
 /// `model` names the checkpoint in the rows; `fitSteps` and `seed` are the fit's (a ridge recipe takes no steps). `progress` hears of each row as it is made.
-public func evaluateLearnedCodec(_ codec: VAESetCodec, model: String, images: [String], folder: String, fitSteps: Int, seed: UInt64 = 0,
+public func evaluateLearnedCodec(_ codec: VAESetCodec, model: String, images: [String], folder: String, fitSteps: Int, seed: UInt64 = 0, refinement: LatentRefinement? = nil,
                                  progress: (_ row: LearnedCodecEvaluationRow, _ done: Int, _ total: Int) -> Void) throws
     -> [LearnedCodecEvaluationRow] {
     guard let side = codec.modelImageSize else {
@@ -65,7 +66,7 @@ public func evaluateLearnedCodec(_ codec: VAESetCodec, model: String, images: [S
         let source = try RGBImage(contentsOfPNG: sourcePath)  // 8-bit, as the baselines read it
         let stem = (folder as NSString).appendingPathComponent(name)
         let encodeStart = monotonicSeconds()
-        let (code, fitted) = try codec.compress(image: source, fitSteps: fitSteps, seed: seed, source: path)
+        let (code, fitted) = try codec.compress(image: source, fitSteps: fitSteps, seed: seed, source: path, refinement: refinement)
         try code.write(to: stem + ".sgi")
         let encodeMilliseconds = (monotonicSeconds() - encodeStart) * 1000
         // Decode from the file's bytes, as a user would; time the decoder three times.

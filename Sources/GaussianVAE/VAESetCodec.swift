@@ -16,7 +16,8 @@ import TensorCore
 //                height (the source's), which it is drawn at by default
 //   image        an image is resized to S × S (the triangle filter of dataset builds, aspect not
 //                kept), fitted with the model's recipe and N Gaussians, and compressed as above
-//                with its own width × height recorded, so the decoder's rescaling undoes the squeeze
+//                with its own width × height recorded, so the decoder's rescaling undoes the
+//                squeeze; its latent is first refined against the S × S image (LatentRefinement)
 //
 // The file records the model's fingerprint (code tables and parameters), so decoding with any
 // other model is a clear error instead of a wrong picture.
@@ -53,12 +54,20 @@ public struct VAESetCodec {
 
     /// The code of `set`, drawn by default at its source size. `source` names the set in errors.
     public func compress(_ set: GaussianSet, source: String) throws -> LatentCodeFile {
+        try code(posteriorMean(of: set, source: source).roundedToIntegers(), for: set, source: source)
+    }
+
+    /// μ (1, L) of `set`, taken to the model's image size and spatial order.
+    func posteriorMean(of set: GaussianSet, source: String) throws -> Tensor {
         try inference.checkSetSize(set.gaussians.shape[0], in: source)
         let order = inference.trainedOn.order ?? .morton
-        let side = modelImageSize
-        let rows = side.map { scaledForOutput(set.gaussians, fittedWidth: set.width, fittedHeight: set.height, width: $0, height: $0) }
+        let rows = modelImageSize.map { scaledForOutput(set.gaussians, fittedWidth: set.width, fittedHeight: set.height, width: $0, height: $0) }
             ?? set.gaussians
-        let latent = inference.latents(of: rows.unsqueezed(0), order: order)  // (1, L), round(μ)
+        return inference.posterior(normalized: inference.normalizedInput(order.ordered(rows.unsqueezed(0)))).mean
+    }
+
+    /// The file of the integer latent `latent` (1, L), drawn by default at `set`'s size.
+    func code(_ latent: Tensor, for set: GaussianSet, source: String) throws -> LatentCodeFile {
         guard let values = quantizedLatents(latent) else {
             throw FileError(source, "its latent is not finite or outside the 32-bit range (a set far from the model's data?)")
         }
@@ -111,8 +120,10 @@ public struct VAESetCodec {
     }
 
     /// Fits `image` as the model's training data was fitted (its recipe, N Gaussians, at S × S)
-    /// and codes the fit; `fitSteps` and `seed` are the fit's. Returns the code and the fit.
-    public func compress(image: RGBImage, fitSteps: Int, seed: UInt64, source: String,
+    /// and codes the fit, its latent refined against the S × S image unless `refinement` is nil
+    /// or takes no steps (LatentRefinement.swift); `fitSteps` and `seed` are the fit's. Returns
+    /// the code and the fit.
+    public func compress(image: RGBImage, fitSteps: Int, seed: UInt64, source: String, refinement: LatentRefinement? = nil,
                          progress: (FitProgress) -> Void = { _ in }) throws -> (code: LatentCodeFile, fitted: GaussianSet) {
         guard let side = modelImageSize else {
             throw FileError(source, "cannot be compressed with this model: it does not record the image size its sets were "
@@ -132,7 +143,11 @@ public struct VAESetCodec {
         let native = GaussianSet(gaussians: scaledForOutput(fit.gaussians, fittedWidth: side, fittedHeight: side,
                                                             width: image.width, height: image.height),
                                  width: image.width, height: image.height, psnr: Double(fit.psnr), recipe: .fit(recipe), steps: fit.steps)
-        return (try compress(native, source: source), native)
+        var latent = try posteriorMean(of: native, source: source)
+        if let refinement, refinement.steps > 0 {
+            latent = refinedLatent(from: latent, image: square.tensor(), settings: refinement).latent
+        }
+        return (try code(latent.roundedToIntegers(), for: native, source: source), native)
     }
 }
 

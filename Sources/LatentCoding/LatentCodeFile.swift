@@ -120,10 +120,15 @@ public func latentModelFingerprint(tables: [FactorizedCodeTables], parameters: [
     }
     var checksum = crc32(bytes)
     for parameter in parameters {
-        var block: [UInt8] = []
-        block.reserveCapacity(parameter.count * 4)
-        for value in parameter.scalars { appendLittleEndian(value.bitPattern, to: &block) }
-        checksum = crc32(block, continuing: checksum)
+        let scalars = parameter.scalars
+        if UInt32(1).littleEndian == 1 {  // the floats' memory is already their little-endian bytes
+            checksum = scalars.withUnsafeBytes { crc32($0, continuing: checksum) }
+        } else {
+            var block: [UInt8] = []
+            block.reserveCapacity(scalars.count * 4)
+            for value in scalars { appendLittleEndian(value.bitPattern, to: &block) }
+            checksum = crc32(block, continuing: checksum)
+        }
     }
     return checksum
 }

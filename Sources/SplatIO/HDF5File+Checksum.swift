@@ -96,7 +96,7 @@ enum HDF5FileSeal {
         do {
             try handle.seek(toOffset: UInt64(userBlockSize))
             while let piece = try handle.read(upToCount: pieceSize), !piece.isEmpty {
-                crc = crc32(piece, continuing: crc)
+                crc = piece.withUnsafeBytes { crc32($0, continuing: crc) }
                 length += piece.count
             }
         } catch {

@@ -1,4 +1,5 @@
 import CZlib
+import EntropyCoding
 import Foundation
 
 // NumPy's `.npz` archives: a zip file whose entries are `.npy` files named `<array>.npy`
@@ -236,7 +237,7 @@ public enum NPZ {
                 Zlib.inflateRaw(UnsafeRawBufferPointer(rebasing: raw[data]), size: entry.uncompressedSize)
             }.mapError { FileError(path, "entry '\(name)': \($0)") }.get()
         }
-        let crc = Zlib.crc32(contents)
+        let crc = EntropyCoding.crc32(contents)
         guard crc == entry.crc else {
             throw FileError(path, "entry '\(name)': CRC-32 mismatch (stored \(hex(entry.crc)), computed \(hex(crc))); the archive is corrupt")
         }
@@ -266,7 +267,7 @@ public enum NPZ {
         for (name, array) in arrays {
             let nameBytes = Array((name + ".npy").utf8)
             let contents = NPY.encode(array)
-            let crc = Zlib.crc32(contents)
+            let crc = EntropyCoding.crc32(contents)
             let data = compressed ? try Zlib.deflateRaw(contents).mapError { FileError(path, "entry '\(name).npy': \($0)") }.get() : contents
             guard contents.count < limit, data.count < limit, archive.count < limit else {
                 throw FileError(path, "archive larger than 4 GiB: zip64 writing is not supported")
@@ -355,20 +356,6 @@ enum Zlib {
     /// A zlib failure, described for the entry it happened in.
     struct Failure: Error, CustomStringConvertible {
         let description: String
-    }
-
-    /// CRC-32 (the zip polynomial) of `bytes`.
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { buffer in
-            var crc: uLong = CZlib.crc32(0, nil, 0)
-            var offset = 0
-            while offset < buffer.count {
-                let chunk = min(buffer.count - offset, 1 << 30)
-                crc = CZlib.crc32(crc, buffer.baseAddress! + offset, uInt(chunk))
-                offset += chunk
-            }
-            return UInt32(truncatingIfNeeded: crc)
-        }
     }
 
     /// Inflates a raw deflate stream that must expand to exactly `size` bytes and end exactly

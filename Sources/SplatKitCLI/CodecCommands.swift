@@ -69,6 +69,8 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Code with this VAE (trained with model.entropy_model) instead: the image is fitted as its data was and coded as the quantised latent (no --bpp or --gaussians; the rate is the model's).")
     var model: String?
 
+    @OptionGroup var refinement: LatentRefinementOptions
+
     @OptionGroup var compute: ComputeOptions
 
     /// `--bits` parsed and checked.
@@ -195,6 +197,8 @@ struct EvaluateCodecCommand: ParsableCommand {
 
     @Option(help: "Evaluate the learned codec of this VAE checkpoint instead, at its image size (sources/ holds the photos at that size).")
     var model: String?
+
+    @OptionGroup var refinement: LatentRefinementOptions
 
     @Option(help: "The output folder.")
     var output: String

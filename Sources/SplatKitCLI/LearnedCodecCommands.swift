@@ -11,6 +11,24 @@ import TensorCore
 // a VAE trained with an entropy model (.sgi, payload kind 2), and back. `decompress` also draws
 // such files (DecompressCommand, given --model).
 
+/// The encoder's latent refinement against the image (`compress --model`, `evaluate-codec --model`).
+struct LatentRefinementOptions: ParsableArguments {
+    @Option(help: "With --model: Adam steps refining the latent against the image at the model's size (0: the encoder's latent as it is).")
+    var refineSteps: Int = LatentRefinement().steps
+
+    @Option(help: "With --model: the refinement's price of one bit per pixel, in squared error (0: the rate may grow).")
+    var refineRateWeight: Float = LatentRefinement().rateWeight
+
+    func validate() throws {
+        guard (0...100_000).contains(refineSteps) else { throw ValidationError("--refine-steps must be in 0...100000, got \(refineSteps)") }
+        guard refineRateWeight.isFinite && refineRateWeight >= 0 else {
+            throw ValidationError("--refine-rate-weight must be a finite number ≥ 0, got \(refineRateWeight)")
+        }
+    }
+
+    var settings: LatentRefinement { LatentRefinement(steps: refineSteps, rateWeight: refineRateWeight) }
+}
+
 struct CompressSetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compress-set",
@@ -96,7 +114,7 @@ extension CompressCommand {
         print("compressing \(image) (\(picture.width)×\(picture.height)) with \(model): \(codec.inference.setSize) Gaussians "
               + "fitted at \(side)×\(side), \(ComputeThreads.count) threads")
         let steps = fitSteps ?? FitOptions().steps
-        let (code, _) = try codec.compress(image: picture, fitSteps: steps, seed: seed, source: image) { report in
+        let (code, _) = try codec.compress(image: picture, fitSteps: steps, seed: seed, source: image, refinement: refinement.settings) { report in
             guard report.step % 500 == 0 || report.step == report.totalSteps else { return }
             print(String(format: "  fit %5d/%-5d PSNR %.2f dB  %.1f steps/s", report.step, report.totalSteps, report.psnr, report.stepsPerSecond))
         }
@@ -116,7 +134,8 @@ extension EvaluateCodecCommand {
         let codec = try VAESetCodec(checkpoint: model)
         let side = codec.modelImageSize.map(String.init) ?? "?"
         print("evaluating the learned codec \(model) on \(paths.count) images at \(side)×\(side), \(ComputeThreads.count) threads → \(output)")
-        let rows = try evaluateLearnedCodec(codec, model: model, images: paths, folder: output, fitSteps: FitOptions().steps, seed: seed) { row, done, total in
+        let rows = try evaluateLearnedCodec(codec, model: model, images: paths, folder: output, fitSteps: FitOptions().steps, seed: seed,
+                                            refinement: refinement.settings) { row, done, total in
             print(String(format: "  [%d/%d] %@: %d bytes (%.4f bpp) PSNR %.2f dB SSIM %.4f (fit %.2f dB), encode %.1f ms, decode %.1f ms",
                          done, total, row.image as NSString, row.bytes, row.bpp, row.psnr, row.ssim, row.fittedPSNR,
                          row.encodeMilliseconds, row.decodeMilliseconds))

@@ -43,6 +43,21 @@ final class EntropyCodingTests: XCTestCase {
         }
     }
 
+    /// The eight-byte path over contiguous memory (any length, any start) gives the byte-by-byte
+    /// path's CRC (a lazy sequence has no contiguous storage), and a known long value.
+    func testCRC32SlicedPathMatchesTheBytewisePath() {
+        var random = TestRandom(state: 7)
+        let bytes = (0..<300).map { _ in UInt8(random.below(256)) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: bytes.count, by: 7) {
+                let piece = bytes[start..<end]
+                XCTAssertEqual(crc32(piece, continuing: 0x1234_5678), crc32(piece.lazy.map { $0 }, continuing: 0x1234_5678),
+                               "bytes \(start)..<\(end)")
+            }
+        }
+        XCTAssertEqual(crc32([UInt8](repeating: 0xAB, count: 1_000_000)), 0xDB67_E0FB)  // zlib.crc32(b"\xab" * 10**6)
+    }
+
     func testStaticIntervalsRoundTripExactly() {
         var random = TestRandom(state: 1)
         // Random tables (totals up to 2¹⁶), symbols drawn from them, interleaved with raw bits.

@@ -1,5 +1,6 @@
 import EntropyCoding
 import GaussianRasterizer
+import SplatIO
 import TensorCore
 import XCTest
 @testable import GaussianCodec
@@ -239,6 +240,33 @@ final class GaussianCodecTests: XCTestCase {
         let decoded = try! CompressedGaussianImage(bytes: fixedCount.bytes)
         XCTAssertEqual(decoded.render().scalars, fixedCount.decoded.scalars)
         XCTAssertGreaterThan(fixedCount.psnr, 12)
+    }
+
+    /// `evaluate-codec` on an image too small for MS-SSIM: the rows and files are written,
+    /// results.json says "NaN" for the undefined MS-SSIM, and a second run keeps the rows.
+    func testEvaluationWritesRowsAndJSONForSmallImagesAndResumes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codec-eval-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let image = (folder as NSString).appendingPathComponent("small.png")
+        try RGBImage(tensor: testPicture(width: 32, height: 24)).writePNG(to: image)
+        var options = CodecOptions()
+        options.fitSteps = 20
+        options.tuningSteps = 3
+        options.gaussians = 20
+        let output = (folder as NSString).appendingPathComponent("out")
+        let rows = try evaluateCodec(images: [image], rates: [2.0], options: options, folder: output) { _, _, _, _ in }
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertTrue(rows[0].msSSIM.isNaN && rows[0].psnr > 10, "\(rows[0])")
+        let json = try String(contentsOfFile: (output as NSString).appendingPathComponent("results.json"), encoding: .utf8)
+        XCTAssertTrue(json.contains("\"ms_ssim\" : \"NaN\"") || json.contains("\"msSSIM\" : \"NaN\""), json)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent("small-2.0bpp.sgi")))
+        var resumed = 0
+        let again = try evaluateCodec(images: [image], rates: [2.0], options: options, folder: output) { _, _, _, fromEarlier in
+            if fromEarlier { resumed += 1 }
+        }
+        XCTAssertEqual(resumed, 1)
+        XCTAssertEqual(again.map(\.bytes), rows.map(\.bytes))
     }
 
     func testABudgetBelowTheSmallestFileIsReportedNotExceededSilently() {

@@ -114,6 +114,22 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
             XCTAssertEqual(row.psnr, Double(psnr(decoded.tensor(), source.tensor())), accuracy: 1e-4)
             XCTAssertTrue(row.ssim > -1 && row.ssim <= 1 && row.msSSIM.isNaN, "SSIM \(row.ssim), MS-SSIM \(row.msSSIM) at 64 px")
         }
+        // Refinement against the image: never a worse loss than round(μ) (its step 0), deterministic.
+        let picture = try RGBImage(contentsOfPNG: (evaluation as NSString).appendingPathComponent("sources/p0.png"))
+        let set = try shipped.compress(image: picture, fitSteps: 20, seed: 0, source: "p0").fitted
+        let mean = try shipped.posteriorMean(of: set, source: "p0")
+        let unrefined = shipped.refinedLatent(from: mean, image: picture.tensor(), settings: LatentRefinement(steps: 0))
+        let refined = shipped.refinedLatent(from: mean, image: picture.tensor(), settings: LatentRefinement(steps: 8, learningRate: 0.2))
+        XCTAssertEqual(unrefined.latent.scalars, mean.roundedToIntegers().scalars)
+        XCTAssertLessThanOrEqual(refined.loss, unrefined.loss)
+        XCTAssertTrue(refined.latent.scalars.allSatisfy { $0 == $0.rounded() })
+        let again = shipped.refinedLatent(from: mean, image: picture.tensor(), settings: LatentRefinement(steps: 8, learningRate: 0.2))
+        XCTAssertEqual(again.latent.scalars, refined.latent.scalars)
+        XCTAssertEqual(again.loss, refined.loss)
+        let coded = try shipped.compress(image: picture, fitSteps: 20, seed: 0, source: "p0", refinement: LatentRefinement(steps: 8)).code
+        XCTAssertEqual(try shipped.compress(image: picture, fitSteps: 20, seed: 0, source: "p0", refinement: LatentRefinement(steps: 8)).code.bytes,
+                       coded.bytes, "same image and settings, same bytes")
+
         let csv = try String(contentsOfFile: (evaluation as NSString).appendingPathComponent("results.csv"), encoding: .utf8)
         XCTAssertEqual(csv.split(separator: "\n").count, 3)
         XCTAssertTrue(csv.hasPrefix(LearnedCodecEvaluationRow.header))

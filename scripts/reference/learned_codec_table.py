@@ -95,19 +95,26 @@ def main():
         for key in ("bytes", "bpp", "psnr", "ssim", "fitted_psnr", "encode_ms", "decode_ms"):
             entry[key] = float(np.mean([float(r[key]) for r in rows]))
         for codec in codecs:
-            deltas, ssims, above = [], [], 0
+            deltas, ssims, above, smallest = [], [], 0, []
             for r in rows:
                 image, bpp = stem(r["image"]), float(r["bpp"])
                 p = at_rate(psnr_curves.get((codec, image)), bpp)
                 s = at_rate(ssim_curves.get((codec, image)), bpp)
-                if p is None:
+                if p is None:  # the codec's smallest file for this image, and its quality
+                    curve = psnr_curves.get((codec, image))
+                    if curve:
+                        smallest.append((curve[0][0], curve[0][1], float(r["psnr"])))
                     continue
                 deltas.append(float(r["psnr"]) - p)
                 ssims.append(float(r["ssim"]) - s)
                 above += float(r["psnr"]) > p
             entry[codec] = {"images": len(deltas), "not_reached": len(rows) - len(deltas),
                             "psnr_delta": float(np.mean(deltas)) if deltas else None,
-                            "ssim_delta": float(np.mean(ssims)) if ssims else None, "learned_above": above}
+                            "ssim_delta": float(np.mean(ssims)) if ssims else None, "learned_above": above,
+                            # where not reached: the codec's smallest files (mean bpp, PSNR) and the learned PSNR there
+                            "smallest_bpp": float(np.mean([t[0] for t in smallest])) if smallest else None,
+                            "smallest_psnr": float(np.mean([t[1] for t in smallest])) if smallest else None,
+                            "learned_psnr_where_not_reached": float(np.mean([t[2] for t in smallest])) if smallest else None}
         table.append(entry)
 
     print(f"{'model':40s} {'bytes':>6s} {'bpp':>7s} {'PSNR':>6s} {'SSIM':>6s} {'fit':>6s} {'enc ms':>7s} {'dec ms':>7s}")
@@ -119,6 +126,9 @@ def main():
             delta = "n/a" if c["psnr_delta"] is None else f"{c['psnr_delta']:+.2f} dB PSNR, {c['ssim_delta']:+.4f} SSIM"
             print(f"    vs {codec:10s} at the same bpp: {delta} over {c['images']} images "
                   f"(learned above on {c['learned_above']}; {c['not_reached']} where {codec} has no file this small)")
+            if c["smallest_bpp"] is not None:
+                print(f"       {codec}'s smallest files there: {c['smallest_bpp']:.4f} bpp, {c['smallest_psnr']:.2f} dB "
+                      f"(learned: {e['bpp']:.4f} bpp on average, {c['learned_psnr_where_not_reached']:.2f} dB on those images)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(table, f, indent=1)
