@@ -24,6 +24,9 @@ import TensorCore
 
 /// A VAE with an entropy model, ready to code sets.
 public struct VAESetCodec {
+    /// The shipped learned codec's path inside the repository (SplatIO's `locateShippedFile`).
+    public static let shippedModelPath = "models/vae_codec.h5"
+
     public let inference: VAEInference
     public let entropyModel: LatentEntropyModel
     public let tables: LatentCodeTables

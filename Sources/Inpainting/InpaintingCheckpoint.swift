@@ -19,18 +19,9 @@ public enum InpaintingCheckpoint {
     /// The shipped model's path inside the repository.
     public static let shippedModelPath = "models/inpaint_cpu.h5"
 
-    /// Where the shipped model is looked for, in order: the repository holding the running
-    /// executable (two and three folders up), then the current folder.
+    /// Where the shipped model is looked for, in order (SplatIO's `shippedFileCandidates`).
     public static func shippedModelCandidates(executable: String = CommandLine.arguments[0]) -> [String] {
-        let resolved = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        var candidates: [String] = []
-        var folder = resolved
-        for _ in 0..<4 {
-            folder = folder.deletingLastPathComponent()
-            candidates.append(folder.appendingPathComponent(shippedModelPath).path)
-        }
-        candidates.append(FileManager.default.currentDirectoryPath + "/" + shippedModelPath)
-        return candidates
+        shippedFileCandidates(shippedModelPath, executable: executable)
     }
 }
 
@@ -79,12 +70,7 @@ extension InpaintingCheckpoint {
         if let path {
             modelPath = path
         } else {
-            let candidates = shippedModelCandidates()
-            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw FileError(shippedModelPath, "the shipped model was not found (looked in \(candidates.joined(separator: ", "))); "
-                                + "pass a model file")
-            }
-            modelPath = found
+            modelPath = try locateShippedFile(shippedModelPath, instead: "pass a model file")
         }
         let loaded = try loadInpaintingModel(from: modelPath)
         let settings = loaded.config.model

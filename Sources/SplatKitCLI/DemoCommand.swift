@@ -4,13 +4,15 @@ import GaussianCodec
 import GaussianFitting
 import GaussianRasterizer
 import GaussianVAE
+import LatentCoding
 import NeuralNetwork
 import SplatIO
 import TensorCore
 
 /// `splatkit demo`: the main job end to end on an embedded default (no downloads, no files
 /// outside the output folder): draw a seeded test picture, fit Gaussians to it, render them at
-/// the source size and at twice the size and check them; then build a small procedural dataset,
+/// the source size and at twice the size and check them; compress it with the per-image codec and
+/// with the shipped learned codec; then build a small procedural dataset,
 /// train the demo VAE (configs/demo.yaml) on it, evaluate it on the test split and check its
 /// renders, and write the HTML reports of the dataset and of the training run; last, fill holes
 /// in the test picture with the shipped inpainting model and write its report. The later stages run the CLI's own commands.
@@ -52,11 +54,11 @@ struct DemoCommand: ParsableCommand {
         let started = monotonicSeconds()
         func path(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 
-        print("1/11 drawing a \(size)×\(size) test picture (seed \(seed))")
+        print("1/12 drawing a \(size)×\(size) test picture (seed \(seed))")
         let picture = DemoPicture.draw(size: size, seed: seed)
         try picture.writePNG(to: path("picture.png"))
 
-        print("2/11 fitting \(gaussians) Gaussians (Image-GS recipe, ≤ \(steps) steps, \(ComputeThreads.count) threads)")
+        print("2/12 fitting \(gaussians) Gaussians (Image-GS recipe, ≤ \(steps) steps, \(ComputeThreads.count) threads)")
         var options = FitOptions()
         options.gaussians = gaussians
         options.steps = steps
@@ -72,7 +74,7 @@ struct DemoCommand: ParsableCommand {
                               ssim: Double(result.ssim), recipe: .fit(.imagegs), steps: result.steps)
         try set.write(to: path("gaussians.h5"))
 
-        print("3/11 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
+        print("3/12 rendering at \(size)×\(size) and \(2 * size)×\(2 * size)")
         let reloaded = try GaussianSet(contentsOf: path("gaussians.h5"))
         let renderer = SetRenderer(recipe: reloaded.recipe)
         let render = renderer.render(reloaded.gaussians, fittedWidth: reloaded.width, fittedHeight: reloaded.height, width: size, height: size)
@@ -81,7 +83,7 @@ struct DemoCommand: ParsableCommand {
                                     width: 2 * size, height: 2 * size)
         try RGBImage(tensor: large).writePNG(to: path("render_2x.png"))
 
-        print("4/11 checking")
+        print("4/12 checking")
         let target = picture.tensor()
         let display = render.clamped(min: 0, max: 1)
         let quality = (psnr: psnr(display, target), ssim: withoutGradients { ssim(display.unsqueezed(0), target.unsqueezed(0)).item })
@@ -102,6 +104,7 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("demo check failed: render PSNR \(quality.psnr) dB is below 20 dB")
         }
         try compressPicture(target, in: path)
+        try compressWithLearnedCodec(picture, in: path)
         if datasetImages > 0 { try runPipeline(in: path) }
         try runInpainting(in: path)
         print("demo OK → \(output)/ (total \(String(format: "%.1f", monotonicSeconds() - started)) s)")
@@ -110,7 +113,7 @@ struct DemoCommand: ParsableCommand {
     /// Stage 5: the test picture through the codec at 1 bit per pixel (fast effort), decoded
     /// back from the file and checked against the picture.
     private func compressPicture(_ picture: Tensor, in path: (String) -> String) throws {
-        print("5/11 compressing the test picture at ≤ 1 bpp (splatkit compress --bpp 1 --effort fast)")
+        print("5/12 compressing the test picture at ≤ 1 bpp (splatkit compress --bpp 1 --effort fast)")
         var options = CodecOptions()
         options.bitsPerPixel = 1
         options.effort = .fast
@@ -127,29 +130,48 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
-    /// Stages 6–11: dataset → VAE training → evaluation → dataset and run reports → inpainting,
+    /// Stage 6: the test picture through the shipped learned codec (models/vae_codec.h5): squeezed
+    /// to the model's 96 × 96, fitted with its fixed layout, its latent refined and range-coded,
+    /// then decoded from the file and drawn back at the picture's size.
+    private func compressWithLearnedCodec(_ picture: RGBImage, in path: (String) -> String) throws {
+        print("6/12 coding the test picture with the shipped learned codec (splatkit compress --model \(VAESetCodec.shippedModelPath))")
+        let start = monotonicSeconds()
+        let codec = try VAESetCodec(checkpoint: try locateShippedFile(VAESetCodec.shippedModelPath, instead: "pass --model to compress"))
+        let (code, _) = try codec.compress(image: picture, fitSteps: FitOptions().steps, seed: seed, source: path("picture.png"),
+                                           refinement: LatentRefinement())
+        try code.write(to: path("picture-learned.sgi"))
+        let decoded = try codec.decompress(try LatentCodeFile(contentsOf: path("picture-learned.sgi")), source: path("picture-learned.sgi"))
+            .render(width: picture.width, height: picture.height)
+        try RGBImage(tensor: decoded).writePNG(to: path("picture-learned_decoded.png"))
+        let side = codec.modelImageSize ?? picture.width
+        print(String(format: "    picture-learned.sgi: %d bytes (%.3f bits per pixel of the model's %d×%d), PSNR %.2f dB at %d×%d "
+                     + "(picture-learned_decoded.png), %.1f s", code.bytes.count, Double(code.bytes.count * 8) / Double(side * side),
+                     side, side, psnr(decoded, picture.tensor()), picture.width, picture.height, monotonicSeconds() - start))
+    }
+
+    /// Stages 7–12: dataset → VAE training → evaluation → dataset and run reports → inpainting,
     /// through the CLI's own commands.
     private func runPipeline(in path: (String) -> String) throws {
         let threads = ["--threads", String(ComputeThreads.count)]
-        print("6/11 building a dataset of \(datasetImages) procedural images (64 px, 512 Gaussians each on a fixed layout)")
+        print("7/12 building a dataset of \(datasetImages) procedural images (64 px, 512 Gaussians each on a fixed layout)")
         let build = try DatasetBuildCommand.parse(["--procedural", String(datasetImages), "--size", "64", "--gaussians", "512",
                                                     "--recipe", FitRecipe.imagegsGridLayoutRidge.rawValue,
                                                     "--splits", "0.75,0.125,0.125", "--seed", String(seed),
                                                     "--output", path("dataset.h5")])
         try build.run()
-        print("7/11 training the demo VAE (\(vaeConfig))")
+        print("8/12 training the demo VAE (\(vaeConfig))")
         try? FileManager.default.removeItem(atPath: path("vae"))  // the demo owns this folder: train anew
         let train = try TrainCommand.parse(["--config", vaeConfig, "--data", path("dataset.h5"), "--output", path("vae"),
                                             "--seed", String(seed)] + threads)
         try train.run()
-        print("8/11 evaluating on the test split")
+        print("9/12 evaluating on the test split")
         let evaluate = try EvaluateCommand.parse(["--model", path("vae/best.h5"), "--data", path("dataset.h5"), "--split", "test",
                                                   "--json", path("evaluation.json")] + threads)
         try checkVAEQuality(try evaluate.evaluate())
-        print("9/11 writing the dataset report")
+        print("10/12 writing the dataset report")
         let report = try ReportDatasetCommand.parse([path("dataset.h5"), "--output", path("report"), "--samples", "3"] + threads)
         try report.run()
-        print("10/11 writing the training run's report")
+        print("11/12 writing the training run's report")
         let runReport = try ReportRunCommand.parse([path("vae"), "--output", path("report-run"), "--data", path("dataset.h5"),
                                                     "--samples", "4"] + threads)
         try runReport.run()
@@ -172,11 +194,11 @@ extension DemoCommand {
 
     static let minimumVAEPSNR = 15.0
 
-    /// Stage 10: the shipped inpainting model fills small, large and box holes in the test
+    /// Stage 12: the shipped inpainting model fills small, large and box holes in the test
     /// picture, and `report inpaint` shows the result.
     fileprivate func runInpainting(in path: (String) -> String) throws {
         let threads = ["--threads", String(ComputeThreads.count)]
-        print("11/11 inpainting the test picture with the shipped model (models/inpaint_cpu.h5)")
+        print("12/12 inpainting the test picture with the shipped model (models/inpaint_cpu.h5)")
         let pictures = path("inpaint/images")
         try createOutputFolder(pictures)
         let copy = (pictures as NSString).appendingPathComponent("picture.png")
