@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "GaussianDataTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "TestSupport"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["TensorCore", "EntropyCoding"]),
         .testTarget(name: "LatentCodingTests", dependencies: ["TensorCore", "NeuralNetwork", "EntropyCoding", "LatentCoding", "TestSupport"]),
-        .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "GaussianRasterizer", "EntropyCoding", "GaussianCodec"]),
+        .testTarget(name: "GaussianCodecTests", dependencies: ["TensorCore", "SplatIO", "GaussianRasterizer", "EntropyCoding", "GaussianCodec"]),
         .testTarget(name: "GaussianFittingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "TestSupport"]),
         .testTarget(name: "GaussianVAETests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "GaussianFitting", "GaussianData", "GaussianVAE", "LatentCoding"]),
         .testTarget(name: "InpaintingTests", dependencies: ["TensorCore", "SplatIO", "NeuralNetwork", "GaussianRasterizer", "Inpainting", "TestSupport"]),
