@@ -59,6 +59,7 @@ public final class GaussianSetVAE: VAEModel {
     let decoderSkip: Linear?
     /// What codes the quantised latent, with `entropy_model` other than none.
     public let entropyModel: LatentEntropyModel?
+    public var straightThroughRounding: Bool { configuration.straightThroughRounding }
     private let summaryRows: [ModelSummary.Row]
 
     public var latentDimensions: Int { configuration.latentDim }

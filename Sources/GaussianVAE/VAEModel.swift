@@ -11,7 +11,9 @@ import TensorCore
 // Reparameterisation (a composition of tensor ops, differentiable in μ and log σ²):
 //   z = μ + exp(½·log σ²) · ε,   ε ~ N(0, I) drawn from a seeded stream, a constant of the graph.
 // With an entropy model (`entropyModel`) the latent is the quantised mean instead (Ballé et al.):
-//   training    ŷ = μ + u,   u ~ U(−½, ½) from the same stream (a differentiable proxy of rounding)
+//   training    ŷ = μ + u,   u ~ U(−½, ½) from the same stream (a differentiable proxy of rounding);
+//               with `straightThroughRounding` the decoder sees μ + (round(μ) − μ) instead, the
+//               bracket a constant (its gradient passes straight through), and the rate keeps μ + u
 //   inference   ŷ = round(μ), what the codec writes
 // and the pass also gives the rate of ŷ under the entropy model, −Σ log2 P(ŷ) (bits of the
 // batch, with a hyperprior's side information).
@@ -35,6 +37,8 @@ public protocol VAEModel: AnyObject {
     func summary() -> ModelSummary
     /// What codes the quantised latent, for a model with an entropy model; nil otherwise.
     var entropyModel: LatentEntropyModel? { get }
+    /// With an entropy model: whether the decoder sees round(μ) in training (straight through).
+    var straightThroughRounding: Bool { get }
 }
 
 /// One pass through a VAE: the reconstruction and the posterior it was decoded from.
@@ -45,7 +49,7 @@ public struct VAEOutput {
     public let mean: Tensor
     /// log σ², (B, L)
     public let logVariance: Tensor
-    /// The sampled z, or with an entropy model the quantised ŷ, (B, L)
+    /// The sampled z, or with an entropy model the quantised ŷ the decoder saw, (B, L)
     public let latent: Tensor
     /// With an entropy model: −Σ log2 P(ŷ) over the batch, a scalar; nil otherwise.
     public let bits: Tensor?
@@ -76,8 +80,9 @@ extension VAEModel {
         }
         let latent = training ? mean + Tensor.uniform(mean.shape, low: -0.5, high: 0.5, using: &store.random.generator)
                               : mean.roundedToIntegers()
-        return VAEOutput(reconstruction: decode(latent, training: training), mean: mean, logVariance: logVariance,
-                         latent: latent, bits: entropyModel.bits(latent, training: training, generator: &store.random.generator))
+        let decoded = training && straightThroughRounding ? mean + (mean.roundedToIntegers() - mean.detached()) : latent
+        return VAEOutput(reconstruction: decode(decoded, training: training), mean: mean, logVariance: logVariance,
+                         latent: decoded, bits: entropyModel.bits(latent, training: training, generator: &store.random.generator))
     }
 
     /// The deterministic latent of a posterior mean μ (B, L): μ itself, or with an entropy model

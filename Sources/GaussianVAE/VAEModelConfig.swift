@@ -41,6 +41,9 @@ import NeuralNetwork
 //                           hyperprior: side information predicts each latent's scale), trained
 //                           for rate + λ·distortion (VAEEntropyModel; λ is loss_weights.rate_lambda)
 //   hyperprior_side_dim*    Z, the hyperprior's side latent (64)
+//   straight_through_rounding* with an entropy model: false (the decoder sees ŷ = μ + u in training,
+//                           as the rate does) or true (it sees round(μ), the gradient passing
+//                           straight through; the rate keeps μ + u)
 //   hyperprior_hidden_units* H, its analysis and synthesis networks' hidden width (256)
 // The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
 // builder's for conv1d and its ResNet trainer's for resnet_conv1d.
@@ -124,6 +127,8 @@ public struct VAEModelConfig: Codable, Equatable {
     /// Z and H of the scale hyperprior (used with entropy_model: hyperprior).
     public var hyperpriorSideDim: Int
     public var hyperpriorHiddenUnits: Int
+    /// With an entropy model: the decoder sees round(μ) in training (straight-through gradient).
+    public var straightThroughRounding: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
@@ -137,6 +142,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
         case decoderLinearSkip = "decoder_linear_skip", entropyModel = "entropy_model"
         case hyperpriorSideDim = "hyperprior_side_dim", hyperpriorHiddenUnits = "hyperprior_hidden_units"
+        case straightThroughRounding = "straight_through_rounding"
     }
 
     /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
@@ -152,7 +158,7 @@ public struct VAEModelConfig: Codable, Equatable {
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
         decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false, entropyModel: VAEEntropyModel = .none,
-        hyperpriorSideDim: Int = 64, hyperpriorHiddenUnits: Int = 256
+        hyperpriorSideDim: Int = 64, hyperpriorHiddenUnits: Int = 256, straightThroughRounding: Bool = false
     ) {
         let isResNet = architecture == .resnetConv1D
         func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
@@ -179,6 +185,7 @@ public struct VAEModelConfig: Codable, Equatable {
         self.entropyModel = entropyModel
         self.hyperpriorSideDim = hyperpriorSideDim
         self.hyperpriorHiddenUnits = hyperpriorHiddenUnits
+        self.straightThroughRounding = straightThroughRounding
     }
 
     public init(from decoder: Decoder) throws {
@@ -210,7 +217,8 @@ public struct VAEModelConfig: Codable, Equatable {
             decoderLinearSkip: try c.decodeIfPresent(Bool.self, forKey: .decoderLinearSkip) ?? false,
             entropyModel: try c.decodeIfPresent(VAEEntropyModel.self, forKey: .entropyModel) ?? .none,
             hyperpriorSideDim: try c.decodeIfPresent(Int.self, forKey: .hyperpriorSideDim) ?? 64,
-            hyperpriorHiddenUnits: try c.decodeIfPresent(Int.self, forKey: .hyperpriorHiddenUnits) ?? 256)
+            hyperpriorHiddenUnits: try c.decodeIfPresent(Int.self, forKey: .hyperpriorHiddenUnits) ?? 256,
+            straightThroughRounding: try c.decodeIfPresent(Bool.self, forKey: .straightThroughRounding) ?? false)
         if let problem = problems().first {
             if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
                 throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)

@@ -180,6 +180,25 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
                                 stop: { $0.epoch == 1 && $0.batch == 2 }, expectedPosition: (1, 2))
     }
 
+    /// `straight_through_rounding`: in training the decoder sees round(μ) (integers) while the
+    /// gradient still reaches the encoder; the rate is still taken of μ + u; a run trains.
+    func testStraightThroughRoundingFeedsTheDecoderIntegers() throws {
+        let yaml = tinyYAML(epochs: 2, entropyModel: "factorized\n  straight_through_rounding: true")
+        let config = try VAEConfig.decode(yaml: yaml, sourceName: "tiny.yaml")
+        XCTAssertTrue(config.model.straightThroughRounding)
+        let model = config.makeModel()
+        var generator = RandomGenerator(seed: 2)
+        let input = Tensor(shape: [3, 16, 8], scalars: (0..<(3 * 16 * 8)).map { _ in generator.nextNormal() })
+        let output = model(input, training: true)
+        XCTAssertTrue(output.latent.scalars.allSatisfy { $0 == $0.rounded() }, "the decoder's input is round(μ)")
+        XCTAssertFalse(output.bits!.item.isNaN)
+        (output.reconstruction * output.reconstruction).sum().backward()
+        let encoderGradients = model.store.parameters.filter { $0.name.hasPrefix("encoder.") }.compactMap(\.tensor.grad)
+        XCTAssertTrue(encoderGradients.contains { $0.scalars.contains { $0 != 0 } }, "the reconstruction's gradient reaches the encoder")
+        let result = try makeTrainer(yaml: yaml, dataset: try makeDataset(), output: path("ste")).run()
+        XCTAssertTrue(result.finished && result.history.allSatisfy { $0.train.total.isFinite })
+    }
+
     /// A smaller λ buys fewer bits with more distortion (same data, seed and epochs).
     func testLambdaTradesRateForDistortion() throws {
         let dataset = try makeDataset()
