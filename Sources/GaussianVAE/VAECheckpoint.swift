@@ -183,13 +183,24 @@ public struct VAETrainedOn: Equatable, Sendable {
 
 /// Writes the model of the VAE checkpoint at `path` without its training state, for shipping:
 /// parameters, buffers, config, metadata and the extras inference reads (normalisation, code
-/// tables); no optimizer state, schedules or early stopping's best parameters. The copy loads
+/// tables, made again in the current layout); no optimizer state, schedules or early stopping's
+/// best parameters. The copy loads
 /// with `loadVAE` to the same model (it cannot resume training). `output` is written atomically.
 public func exportVAE(from path: String, to output: String) throws {
     let (state, _) = try VAECheckpoint.readState(of: path)
     let vae = try loadVAE(from: path)
     var kept = TrainingState(model: state.model, config: state.config, step: state.step, epoch: state.epoch)
     kept.metadata = state.metadata
-    kept.extras = state.extras.filter { !$0.key.hasPrefix(VAECheckpoint.bestParametersPrefix) }
+    let dropped = [VAECheckpoint.bestParametersPrefix, VAECheckpoint.codeTablesPrefix, VAECheckpoint.hyperpriorTablesPrefix]
+    kept.extras = state.extras.filter { extra in !dropped.contains { extra.key.hasPrefix($0) } }
+    // The code tables written in the current layout, made again from the model: the same integers
+    // as the checkpoint's (they were made from these parameters), checked.
+    if let entropyModel = vae.model.entropyModel {
+        let tables = entropyModel.codeTables
+        guard tables == vae.codeTables else {
+            throw FileError(path, "its code tables differ from those its entropy model gives; the file was altered after training")
+        }
+        kept.extras.merge(tables.extras) { $1 }
+    }
     try Checkpoint.save(to: output, store: vae.model.store, optimizer: nil, state: kept)
 }

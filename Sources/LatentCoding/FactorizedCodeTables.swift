@@ -153,16 +153,27 @@ public enum LatentCodingError: Error, Equatable, CustomStringConvertible {
 
 extension FactorizedCodeTables {
     /// The tables as float32 tensors for a model file (every value an integer below 2^24, so
-    /// exact): `offsets` (C), `counts` (C, symbols per channel) and `frequencies` (C, S), each
-    /// row padded with zeros to the longest, S = the most symbols of any channel.
-    public var tensors: [String: Tensor] {
-        let width = frequencies.map(\.count).max()!
-        var padded: [Float] = []
-        for table in frequencies { padded += table.map { Float($0) } + [Float](repeating: 0, count: width - table.count) }
+    /// exact): `offsets` (C), `counts` (C, symbols per channel) and `frequencies`, either (C, S),
+    /// each row padded with zeros to the longest, S = the most symbols of any channel, or, when
+    /// `packed` (for rows of very different lengths), (Σ counts), the rows one after another.
+    public func tensors(packed: Bool = false) -> [String: Tensor] {
+        let frequencyTensor: Tensor
+        if packed {
+            let joined = frequencies.joined().map { Float($0) }
+            frequencyTensor = Tensor(shape: [joined.count], scalars: joined)
+        } else {
+            let width = frequencies.map(\.count).max()!
+            var padded: [Float] = []
+            for table in frequencies { padded += table.map { Float($0) } + [Float](repeating: 0, count: width - table.count) }
+            frequencyTensor = Tensor(shape: [channels, width], scalars: padded)
+        }
         return ["offsets": Tensor(shape: [channels], scalars: offsets.map { Float($0) }),
                 "counts": Tensor(shape: [channels], scalars: frequencies.map { Float($0.count) }),
-                "frequencies": Tensor(shape: [channels, width], scalars: padded)]
+                "frequencies": frequencyTensor]
     }
+
+    /// `tensors()` with the padded layout.
+    public var tensors: [String: Tensor] { tensors(packed: false) }
 
     /// Tables read back from `tensors`, validated (shapes, integers, then `init(offsets:frequencies:)`).
     public init(tensors: [String: Tensor]) throws {
@@ -170,8 +181,11 @@ extension FactorizedCodeTables {
             throw LatentCodingError.invalidTables("offsets, counts or frequencies are missing")
         }
         let channels = offsets.count
-        guard offsets.shape == [channels], counts.shape == [channels], frequencies.rank == 2, frequencies.shape[0] == channels,
-              frequencies.shape[1] >= 2, frequencies.shape[1] <= FactorizedCodeTables.maximumSupport + 1 else {
+        let packed = frequencies.rank == 1
+        guard offsets.shape == [channels], counts.shape == [channels],
+              packed ? frequencies.count <= channels * (FactorizedCodeTables.maximumSupport + 1)
+                     : frequencies.rank == 2 && frequencies.shape[0] == channels && frequencies.shape[1] >= 2
+                       && frequencies.shape[1] <= FactorizedCodeTables.maximumSupport + 1 else {
             throw LatentCodingError.invalidTables("shapes \(offsets.shape), \(counts.shape) and \(frequencies.shape) do not fit together")
         }
         let exact = { (value: Float) in value.isFinite && value == value.rounded() && Swift.abs(value) < 16_777_216 }
@@ -180,16 +194,25 @@ extension FactorizedCodeTables {
                 throw LatentCodingError.invalidTables("\(name) holds \(bad), not an integer below 2^24")
             }
         }
-        let width = frequencies.shape[1]
+        let width = packed ? FactorizedCodeTables.maximumSupport + 1 : frequencies.shape[1]
         var rows: [[UInt32]] = []
+        var start = 0  // packed: where the channel's row begins
         for channel in 0..<channels {
             let count = Int(counts.scalars[channel])
             guard count >= 2 && count <= width else {
                 throw LatentCodingError.invalidTables("channel \(channel) has \(count) symbols (2...\(width))")
             }
-            let row = frequencies.scalars[(channel * width)..<(channel * width + count)]
+            let first = packed ? start : channel * width
+            guard first + count <= frequencies.count else {
+                throw LatentCodingError.invalidTables("the counts need more than the \(frequencies.count) frequencies stored")
+            }
+            start += count
+            let row = frequencies.scalars[first..<(first + count)]
             guard row.allSatisfy({ $0 >= 0 }) else { throw LatentCodingError.invalidTables("channel \(channel) has a negative frequency") }
             rows.append(row.map { UInt32($0) })
+        }
+        guard !packed || start == frequencies.count else {
+            throw LatentCodingError.invalidTables("\(frequencies.count) frequencies stored for counts that sum to \(start)")
         }
         try self.init(offsets: offsets.scalars.map { Int32($0) }, frequencies: rows)
     }

@@ -35,12 +35,13 @@ public struct HyperpriorCodeTables: Equatable, Sendable {
                        boundaries: GaussianConditional.scaleBoundaries)  // valid by construction
     }
 
-    /// For a model file: the side tables' and scale tables' tensors (prefixed `side.`, `scales.`)
-    /// and `boundaries` (K − 1).
+    /// For a model file: the side tables' tensors (prefixed `side.`, padded rows), the scale
+    /// tables' (prefixed `scales.`, packed rows: their lengths run from 4 to 2,512) and
+    /// `boundaries` (K − 1).
     public var tensors: [String: Tensor] {
         var out: [String: Tensor] = ["boundaries": Tensor(shape: [boundaries.count], scalars: boundaries)]
-        for (name, tensor) in side.tensors { out["side." + name] = tensor }
-        for (name, tensor) in scales.tensors { out["scales." + name] = tensor }
+        for (name, tensor) in side.tensors(packed: false) { out["side." + name] = tensor }
+        for (name, tensor) in scales.tensors(packed: true) { out["scales." + name] = tensor }
         return out
     }
 

@@ -123,6 +123,13 @@ final class ScaleHyperpriorTests: XCTestCase {
         let (hyperprior, _) = perturbedHyperprior(seed: 9)
         let tables = HyperpriorCodeTables(hyperprior: hyperprior)
         XCTAssertEqual(try HyperpriorCodeTables(tensors: tables.tensors), tables)
+        XCTAssertEqual(tables.tensors["scales.frequencies"]?.rank, 1, "the scale tables are stored packed")
+        for packed in [false, true] {
+            XCTAssertEqual(try FactorizedCodeTables(tensors: tables.scales.tensors(packed: packed)), tables.scales)
+        }
+        var short = tables.scales.tensors(packed: true)
+        short["frequencies"] = Tensor(shape: [10], scalars: Array(short["frequencies"]!.scalars.prefix(10)))
+        XCTAssertThrowsError(try FactorizedCodeTables(tensors: short)) { XCTAssertTrue("\($0)".contains("frequencies"), "\($0)") }
         XCTAssertEqual(HyperpriorCodeTables(hyperprior: hyperprior), tables, "made again: the same integers")
         var tensors = tables.tensors
         tensors["boundaries"] = Tensor(shape: [3], scalars: [0, 1, 2])
