@@ -103,7 +103,7 @@ def main():
                 if p is None:  # the codec's smallest file for this image, and its quality
                     curve = psnr_curves.get((codec, image))
                     if curve:
-                        smallest.append((curve[0][0], curve[0][1], float(r["psnr"])))
+                        smallest.append((curve[0][0], curve[0][1], float(r["psnr"]), bpp))
                     continue
                 deltas.append(float(r["psnr"]) - p)
                 ssims.append(float(r["ssim"]) - s)
@@ -114,7 +114,8 @@ def main():
                             # where not reached: the codec's smallest files (mean bpp, PSNR) and the learned PSNR there
                             "smallest_bpp": float(np.mean([t[0] for t in smallest])) if smallest else None,
                             "smallest_psnr": float(np.mean([t[1] for t in smallest])) if smallest else None,
-                            "learned_psnr_where_not_reached": float(np.mean([t[2] for t in smallest])) if smallest else None}
+                            "learned_psnr_where_not_reached": float(np.mean([t[2] for t in smallest])) if smallest else None,
+                            "learned_bpp_where_not_reached": float(np.mean([t[3] for t in smallest])) if smallest else None}
         table.append(entry)
 
     print(f"{'model':40s} {'bytes':>6s} {'bpp':>7s} {'PSNR':>6s} {'SSIM':>6s} {'fit':>6s} {'enc ms':>7s} {'dec ms':>7s}")
@@ -128,7 +129,7 @@ def main():
                   f"(learned above on {c['learned_above']}; {c['not_reached']} where {codec} has no file this small)")
             if c["smallest_bpp"] is not None:
                 print(f"       {codec}'s smallest files there: {c['smallest_bpp']:.4f} bpp, {c['smallest_psnr']:.2f} dB "
-                      f"(learned: {e['bpp']:.4f} bpp on average, {c['learned_psnr_where_not_reached']:.2f} dB on those images)")
+                      f"(learned on those images: {c['learned_bpp_where_not_reached']:.4f} bpp, {c['learned_psnr_where_not_reached']:.2f} dB)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(table, f, indent=1)
