@@ -70,11 +70,17 @@ public final class LayoutColourSolver: @unchecked Sendable {
         for g in 0..<n { for c in 5..<8 { rows[g * 8 + c] = 0 } }
         var columns = [Float](repeating: 0, count: pixels * n)
         withoutGradients {
-            for g in 0..<n {
-                rows[g * 8 + 5] = 1
+            // The blend weights do not depend on the colours, and each channel is drawn on its own:
+            // three Gaussians a render, one in each channel (Gaussian g + c lit in channel c).
+            for first in stride(from: 0, to: n, by: 3) {
+                let lit = first..<Swift.min(first + 3, n)
+                for g in lit { rows[g * 8 + 5 + (g - first)] = 1 }
                 let render = renderImageGS(Tensor(shape: [n, 8], scalars: rows), width: width, height: height, options: topK)
-                rows[g * 8 + 5] = 0
-                for p in 0..<pixels { columns[p * n + g] = render.scalars[p] }
+                for g in lit {
+                    rows[g * 8 + 5 + (g - first)] = 0
+                    let channel = (g - first) * pixels  // (3, H, W): channel c of the render
+                    for p in 0..<pixels { columns[p * n + g] = render.scalars[channel + p] }
+                }
             }
         }
         return Tensor(shape: [pixels, n], scalars: columns)
