@@ -24,7 +24,7 @@ public enum LatentEntropyModel {
             return prior.bits(latent)
         case .hyperprior(let hyperprior):
             let rate = hyperprior.bits(latent, training: training, generator: &generator)
-            return rate.latent + rate.side
+            return rate.latentBits + rate.sideBits
         }
     }
 

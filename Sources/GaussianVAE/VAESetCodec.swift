@@ -29,8 +29,14 @@ public struct VAESetCodec {
 
     public let inference: VAEInference
     public let entropyModel: LatentEntropyModel
-    public let tables: LatentCodeTables
     public let fingerprint: UInt32
+    /// What writes and reads the latents: the checkpoint's tables, with a hyperprior's networks.
+    private let coder: Coder
+
+    private enum Coder {
+        case factorized(FactorizedCodeTables)
+        case hyperprior(ScaleHyperprior, HyperpriorCodeTables)
+    }
 
     /// The codec of the VAE checkpoint at `path`, which must have an entropy model.
     public init(checkpoint path: String) throws {
@@ -41,14 +47,18 @@ public struct VAESetCodec {
         }
         inference = VAEInference(model: vae.model, config: vae.config, normalization: vae.normalization,
                                  representation: vae.representation, trainedOn: vae.trainedOn)
-        (self.entropyModel, self.tables) = (entropyModel, tables)
+        self.entropyModel = entropyModel
         let parameters = vae.model.store.parameters.map(\.tensor)
-        switch tables {
-        case .factorized(let factorized):
+        switch (entropyModel, tables) {
+        case (.factorized, .factorized(let factorized)):
+            coder = .factorized(factorized)
             fingerprint = latentModelFingerprint(tables: [factorized], parameters: parameters)
-        case .hyperprior(let hyper):
+        case (.hyperprior(let hyperprior), .hyperprior(let hyper)):
+            coder = .hyperprior(hyperprior, hyper)
             fingerprint = latentModelFingerprint(tables: [hyper.side, hyper.scales],
                                                  parameters: parameters + [Tensor(shape: [hyper.boundaries.count], scalars: hyper.boundaries)])
+        default:
+            throw FileError(path, "its code tables are not those of its entropy model (model.entropy_model)")
         }
     }
 
@@ -75,17 +85,15 @@ public struct VAESetCodec {
             throw FileError(source, "its latent is not finite or outside the 32-bit range (a set far from the model's data?)")
         }
         let stream: [UInt8]
-        switch (entropyModel, tables) {
-        case (.hyperprior(let hyperprior), .hyperprior(let hyperTables)):
+        switch coder {
+        case .hyperprior(let hyperprior, let hyperTables):
             let side = withoutGradients { hyperprior.sideLatent(of: latent).roundedToIntegers() }  // ẑ = round(h_a(|ŷ|)), (1, Z)
             guard let sides = quantizedLatents(side) else {
                 throw FileError(source, "its side latent is not finite or outside the 32-bit range (a set far from the model's data?)")
             }
             stream = HyperpriorStream.encode(latents: values, sides: sides, hyperprior: hyperprior, tables: hyperTables)
-        case (_, .factorized(let factorized)):
+        case .factorized(let factorized):
             stream = LatentStream.encode(values, tables: factorized)
-        default:
-            preconditionFailure("VAESetCodec: the entropy model and its tables differ in kind")
         }
         return LatentCodeFile(stream: stream, latentDimensions: inference.latentDimensions, items: 1, fingerprint: fingerprint,
                               width: Swift.min(set.width, LatentCodeFile.maximumSide), height: Swift.min(set.height, LatentCodeFile.maximumSide))
@@ -105,13 +113,11 @@ public struct VAESetCodec {
         }
         let values: [Int32]
         do {
-            switch (entropyModel, tables) {
-            case (.hyperprior(let hyperprior), .hyperprior(let hyperTables)):
+            switch coder {
+            case .hyperprior(let hyperprior, let hyperTables):
                 values = try HyperpriorStream.decode(code.stream, items: 1, hyperprior: hyperprior, tables: hyperTables).latents
-            case (_, .factorized(let factorized)):
+            case .factorized(let factorized):
                 values = try code.latents(tables: factorized)
-            default:
-                preconditionFailure("VAESetCodec: the entropy model and its tables differ in kind")
             }
         } catch { throw FileError(source, "\(error)") }
         let latent = Tensor(shape: [1, dimensions], scalars: values.map { Float($0) })

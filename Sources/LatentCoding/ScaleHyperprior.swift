@@ -56,7 +56,8 @@ public struct ScaleHyperprior {
     /// The rate of `latent` ŷ (B, L) with its side latent: in training ẑ = z + u (u from
     /// `generator`), otherwise round(z). Returns the bits of ŷ and of ẑ (scalars, differentiable)
     /// and ẑ (B, Z).
-    public func bits(_ latent: Tensor, training: Bool, generator: inout RandomGenerator) -> (latent: Tensor, side: Tensor, quantizedSide: Tensor) {
+    public func bits(_ latent: Tensor, training: Bool, generator: inout RandomGenerator)
+        -> (latentBits: Tensor, sideBits: Tensor, quantizedSide: Tensor) {
         let z = sideLatent(of: latent)
         let side = training ? z + Tensor.uniform(z.shape, low: -0.5, high: 0.5, using: &generator) : z.roundedToIntegers()
         let scales = logScales(side: side).exp()

@@ -28,7 +28,7 @@ final class ScaleHyperpriorTests: XCTestCase {
         var generator = RandomGenerator(seed: 1)
         func rate(_ latent: Tensor) -> Tensor {
             let bits = hyperprior.bits(latent, training: false, generator: &generator)
-            return bits.latent + bits.side
+            return bits.latentBits + bits.sideBits
         }
         let latent = Tensor(shape: [2, 6], scalars: [-2.3, 0.4, 1.7, 3.2, -0.6, 5.1, 0.9, -4.2, 2.6, -1.4, 0.3, -3.7], requiresGrad: true)
         assertGradientsMatch([latent], epsilon: 1e-2, tolerance: 3e-2) { inputs in rate(inputs[0]) }
