@@ -57,12 +57,6 @@ public struct CodecEvaluationRow: Codable, Equatable {
     }
 }
 
-/// MS-SSIM of two (3, H, W) images (NaN when the shorter side is 160 pixels or less).
-public func multiScaleSSIM(_ x: Tensor, _ y: Tensor) -> Double {
-    guard Swift.min(x.shape[1], x.shape[2]) > 160 else { return .nan }
-    return Double(withoutGradients { msSSIM(x.unsqueezed(0), y.unsqueezed(0)).item })
-}
-
 /// Runs the evaluation of `images` (PNG paths) at `rates` (bits per pixel) into `folder`.
 /// `progress` hears of each row as it is made (or found from an earlier run); when `shouldStop`
 /// turns true the run stops before its next row (rerun to resume) and returns the rows so far.

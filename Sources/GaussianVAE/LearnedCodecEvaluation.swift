@@ -55,8 +55,12 @@ public func evaluateLearnedCodec(_ codec: VAESetCodec, model: String, images: [S
     guard let side = codec.modelImageSize else {
         throw FileError(model, "does not record the image size its sets were fitted at (imported data), so it has no image size to evaluate at")
     }
-    try createOutputFolder(folder, purpose: "evaluation folder")
     let sources = (folder as NSString).appendingPathComponent("sources")
+    let sourceFolder = URL(fileURLWithPath: sources).standardizedFileURL.path
+    if let inside = images.first(where: { URL(fileURLWithPath: $0).deletingLastPathComponent().standardizedFileURL.path == sourceFolder }) {
+        throw FileError(inside, "lies in \(sources), where the evaluation writes its model-size sources; choose another --output")
+    }
+    try createOutputFolder(folder, purpose: "evaluation folder")
     try createOutputFolder(sources, purpose: "folder of the model-size sources")
     var rows: [LearnedCodecEvaluationRow] = []
     for (index, path) in images.enumerated() {
@@ -84,7 +88,7 @@ public func evaluateLearnedCodec(_ codec: VAESetCodec, model: String, images: [S
             image: name, model: model, bytes: bytes.count, bpp: Double(bytes.count * 8) / Double(side * side),
             psnr: Double(psnr(output, target)),
             ssim: Double(withoutGradients { ssim(output.unsqueezed(0), target.unsqueezed(0)).item }),
-            msSSIM: side > 160 ? Double(withoutGradients { msSSIM(output.unsqueezed(0), target.unsqueezed(0)).item }) : .nan,
+            msSSIM: multiScaleSSIM(output, target),
             fittedPSNR: Double(psnr(fitted.render(width: side, height: side), target)),
             encodeMilliseconds: encodeMilliseconds, decodeMilliseconds: times.sorted()[1])
         rows.append(row)

@@ -210,3 +210,10 @@ private func clampedPower(_ values: Tensor, _ exponent: Float) -> Tensor {
     let safeBase = Tensor.where(positive, values, Tensor(1))
     return Tensor.where(positive, safeBase.pow(exponent), Tensor(0))
 }
+
+/// MS-SSIM of two (3, H, W) images as a number for reports: NaN when the shorter side is 160
+/// pixels or less (the coarsest of the five scales needs a full window).
+public func multiScaleSSIM(_ x: Tensor, _ y: Tensor) -> Double {
+    guard Swift.min(x.shape[1], x.shape[2]) > 160 else { return .nan }
+    return Double(withoutGradients { msSSIM(x.unsqueezed(0), y.unsqueezed(0)).item })
+}

@@ -130,6 +130,12 @@ final class VAEEntropyModelTests: VAETrainerTestCase {
         XCTAssertEqual(try shipped.compress(image: picture, fitSteps: 20, seed: 0, source: "p0", refinement: LatentRefinement(steps: 8)).code.bytes,
                        coded.bytes, "same image and settings, same bytes")
 
+        // Its own sources as inputs would be overwritten: refused.
+        XCTAssertThrowsError(try evaluateLearnedCodec(shipped, model: exported, images: [(evaluation as NSString).appendingPathComponent("sources/p0.png")],
+                                                      folder: evaluation, fitSteps: 20) { _, _, _ in }) { error in
+            XCTAssertTrue("\(error)".contains("another --output"), "\(error)")
+        }
+
         let csv = try String(contentsOfFile: (evaluation as NSString).appendingPathComponent("results.csv"), encoding: .utf8)
         XCTAssertEqual(csv.split(separator: "\n").count, 3)
         XCTAssertTrue(csv.hasPrefix(LearnedCodecEvaluationRow.header))
