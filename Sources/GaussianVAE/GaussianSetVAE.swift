@@ -32,6 +32,12 @@ import TensorCore
 //                         features shared with its neighbours; the skip gives every Gaussian its
 //                         own linear read-out of z (what a rank-L PCA decoder has), and the
 //                         blocks add what is nonlinear.
+// Skip columns (linear_skip_columns, SplatKit's): with K of the P columns listed, the encoder's
+//                         skip reads only those, Linear(N·K → L) of (B, N, K), and the decoder's
+//                         writes only those, Linear(L → N·K) scattered into (B, N, P) with zeros
+//                         elsewhere (a gather over the K columns and one zero column); a learned
+//                         (N, P) set bias, decoder.set_bias, then gives every Gaussian its own
+//                         constant in every column, as the whole skip's bias does.
 // Convolutions and dense layers have biases; kernels are Glorot uniform, biases zero; batch
 // norm follows Keras (momentum 0.99, ε 1e-3), as GaussVAE's layers do. The residual block's
 // 1×1 projection has a bias and no batch norm (GaussVAE's `residual_block_1d`).
@@ -51,12 +57,17 @@ public final class GaussianSetVAE: VAEModel {
     let encoderTrunk: Sequential
     let meanHead: Linear
     let logVarianceHead: Linear
-    /// (B, N·P) → (B, L), added to z_mean, when `encoder_linear_skip` is on.
+    /// (B, N·K) → (B, L), added to z_mean, when `encoder_linear_skip` is on.
     let encoderSkip: Linear?
+    /// The K columns the skips read and write, ascending (every column unless
+    /// `linear_skip_columns` lists some).
+    public let skipColumns: [Int]
     /// (B, L) → (B, N, P).
     let decoderStack: Sequential
-    /// (B, L) → (B, N·P), when `decoder_linear_skip` is on.
+    /// (B, L) → (B, N·K), when `decoder_linear_skip` is on.
     let decoderSkip: Linear?
+    /// (N, P), added to the decoder's output when its skip writes only some columns.
+    let decoderSetBias: Tensor?
     /// What codes the quantised latent, with `entropy_model` other than none.
     public let entropyModel: LatentEntropyModel?
     public var straightThroughRounding: Bool { configuration.straightThroughRounding }
@@ -73,6 +84,9 @@ public final class GaussianSetVAE: VAEModel {
         precondition(problems.isEmpty, "GaussianSetVAE: invalid configuration: \(problems.joined(separator: "; "))")
         self.configuration = configuration
         self.columnCount = columns
+        self.skipColumns = configuration.skipColumns(of: columns)
+        precondition(skipColumns.allSatisfy { $0 < columns },
+                     "GaussianSetVAE: linear_skip_columns \(skipColumns) for \(columns) columns")
         self.store = store
         let c = configuration
         let recorder = SummaryRecorder(store: store)
@@ -119,8 +133,9 @@ public final class GaussianSetVAE: VAEModel {
         recorder.record("encoder.z_mean", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
         logVarianceHead = Linear(c.encoderDenseUnits, c.latentDim, scope: encoder.scope("z_log_var"))
         recorder.record("encoder.z_log_var", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
+        let skipWidth = skipColumns.count  // K
         if c.encoderLinearSkip {
-            let inputs = c.numGaussians * columns
+            let inputs = c.numGaussians * skipWidth
             encoderSkip = Linear(inputs, c.latentDim, scope: encoder.scope("linear_skip"))
             recorder.record("encoder.linear_skip", "Linear(\(inputs) → \(c.latentDim)), added to z_mean", [c.latentDim])
         } else {
@@ -163,12 +178,19 @@ public final class GaussianSetVAE: VAEModel {
         add(&stack, SwapAxes(), "decoder.output_nlc", "swap to (N, \(columns))", [length, columns])
         decoderStack = Sequential(stack)
         if c.decoderLinearSkip {
-            let outputs = c.numGaussians * columns
+            let outputs = c.numGaussians * skipWidth
             decoderSkip = Linear(c.latentDim, outputs, scope: decoder.scope("linear_skip"))
             recorder.record("decoder.linear_skip", "Linear(\(c.latentDim) → \(outputs)), added to the output",
-                            [c.numGaussians, columns])
+                            [c.numGaussians, skipWidth])
         } else {
             decoderSkip = nil
+        }
+        if c.decoderLinearSkip && skipWidth < columns {
+            decoderSetBias = decoder.parameter("set_bias", shape: [c.numGaussians, columns], initializer: .zeros)
+            recorder.record("decoder.set_bias", "a learned constant per Gaussian and column, added to the output",
+                            [c.numGaussians, columns])
+        } else {
+            decoderSetBias = nil
         }
         switch c.entropyModel {
         case .none:
@@ -192,7 +214,8 @@ public final class GaussianSetVAE: VAEModel {
         let features = encoderTrunk(gaussians, training: training)  // (B, encoder_dense_units)
         var mean = meanHead(features, training: training)  // (B, L)
         if let encoderSkip {
-            mean = mean + encoderSkip(gaussians.reshaped([gaussians.shape[0], gaussianCount * columnCount]), training: training)
+            let read = skipColumns.count == columnCount ? gaussians : gaussians.gathered(skipColumns, alongAxis: 2)  // (B, N, K)
+            mean = mean + encoderSkip(read.reshaped([gaussians.shape[0], gaussianCount * skipColumns.count]), training: training)
         }
         return (mean, logVarianceHead(features, training: training))
     }
@@ -202,7 +225,15 @@ public final class GaussianSetVAE: VAEModel {
                      "GaussianSetVAE.decode: latent \(latent.shape) must be (B, \(latentDimensions))")
         let output = decoderStack(latent, training: training)  // (B, N, P)
         guard let decoderSkip else { return output }
-        return output + decoderSkip(latent, training: training).reshaped(output.shape)
+        let batch = latent.shape[0], skipWidth = skipColumns.count
+        let written = decoderSkip(latent, training: training).reshaped([batch, gaussianCount, skipWidth])  // (B, N, K)
+        guard skipWidth < columnCount else { return output + written }
+        // (B, N, K) → (B, N, K + 1) with a zero column → (B, N, P): column p reads its skip column or the zero.
+        let withZero = Tensor.concatenated([written, Tensor.zeros([batch, gaussianCount, 1])], alongAxis: 2)
+        let source = (0..<columnCount).map { skipColumns.firstIndex(of: $0) ?? skipWidth }
+        let scattered = withZero.gathered(source, alongAxis: 2)  // (B, N, P)
+        guard let decoderSetBias else { return output + scattered }
+        return output + scattered + decoderSetBias  // (N, P) broadcast over B
     }
 
     public func summary() -> ModelSummary {

@@ -31,6 +31,8 @@ public enum SetRepresentation: String, Codable, CaseIterable, Sendable {
 
     /// Columns per Gaussian in this representation.
     public var columns: Int { self == .canonical ? 9 : 8 }
+    /// The most columns any representation has.
+    public static let maximumColumns = 9
 
     /// Column ranges of the loss groups (xy, scale, rotation, colour).
     public var groups: [(name: String, columns: Range<Int>)] {

@@ -18,6 +18,7 @@ import SplatIO
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
 // model.num_gaussians, model.encoder_global_pool, model.encoder_linear_skip, model.decoder_linear_skip,
+// model.linear_skip_columns,
 // training.gradient_clip_norm, training.augment_flips, training.init_skip_bias_to_mean_set,
 // data.representation, loss_weights.render_loss_weight, model.entropy_model, loss_weights.rate_lambda.
 //
@@ -71,6 +72,10 @@ public struct VAEConfig: Codable, Equatable {
             seed: try c.decodeIfPresent(Int.self, forKey: .seed))
         try requireValid(!training.initSkipBiasToMeanSet || model.decoderLinearSkip, .training, in: c,
                          "init_skip_bias_to_mean_set needs the decoder's linear skip (model.decoder_linear_skip: true)")
+        let columns = data.representation.columns
+        try requireValid(model.skipColumns(of: columns).allSatisfy { $0 < columns }, .model, in: c,
+                         "linear_skip_columns \(model.skipColumns(of: columns)) must be columns of the \(columns)-column "
+                         + "\(data.representation.rawValue) representation (0..<\(columns))")
         let scalars = makeModel(allocating: false).summary().parameterCount
         try requireValid(scalars <= ParameterStore.maximumScalars, .model, in: c,
                          "describes a model of \(groupedDigits(scalars)) parameters; at most "
@@ -114,7 +119,8 @@ public struct VAETrainingConfig: Codable, Equatable {
     /// flipped at random (SplatKit's extension, default off; needs a dataset whose order follows
     /// position, see SetFlips.swift).
     public var augmentFlips = false
-    /// Start the decoder's linear skip bias at the train split's mean set (SplatKit's extension,
+    /// Start the decoder's linear skip bias (with model.linear_skip_columns, its set bias) at the
+    /// train split's mean set (SplatKit's extension,
     /// default off; needs model.decoder_linear_skip): a new model then decodes every code to the
     /// mean layout (each Gaussian at its mean place, size, shape and colour) instead of every
     /// Gaussian at the columns' means, which matters when the render loss alone places them.

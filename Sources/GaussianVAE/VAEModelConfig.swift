@@ -45,6 +45,11 @@ import NeuralNetwork
 //                           as the rate does) or true (it sees round(μ), the gradient passing
 //                           straight through; the rate keeps μ + u)
 //   hyperprior_hidden_units* H, its analysis and synthesis networks' hidden width (256)
+//   linear_skip_columns*    the columns (of the data's representation) the linear skips read and
+//                           write, ascending; absent: every column. A fixed layout varies only
+//                           in its colours ([5, 6, 7] in log_covariance), and skips over those
+//                           columns alone are 3/8 of the size (the decoder's other columns come
+//                           from its blocks, the skips' biases included)
 // The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
 // builder's for conv1d and its ResNet trainer's for resnet_conv1d.
 
@@ -129,6 +134,8 @@ public struct VAEModelConfig: Codable, Equatable {
     public var hyperpriorHiddenUnits: Int
     /// With an entropy model: the decoder sees round(μ) in training (straight-through gradient).
     public var straightThroughRounding: Bool
+    /// The columns the linear skips read and write, ascending; nil: every column.
+    public var linearSkipColumns: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
@@ -142,7 +149,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case decoderUpsampleSizes = "decoder_upsample_sizes", decoderDropoutRates = "decoder_dropout_rates"
         case decoderLinearSkip = "decoder_linear_skip", entropyModel = "entropy_model"
         case hyperpriorSideDim = "hyperprior_side_dim", hyperpriorHiddenUnits = "hyperprior_hidden_units"
-        case straightThroughRounding = "straight_through_rounding"
+        case straightThroughRounding = "straight_through_rounding", linearSkipColumns = "linear_skip_columns"
     }
 
     /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
@@ -158,7 +165,8 @@ public struct VAEModelConfig: Codable, Equatable {
         decoderDenseUnits: [Int]? = nil, decoderReshapeTarget: [Int]? = nil,
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
         decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false, entropyModel: VAEEntropyModel = .none,
-        hyperpriorSideDim: Int = 64, hyperpriorHiddenUnits: Int = 256, straightThroughRounding: Bool = false
+        hyperpriorSideDim: Int = 64, hyperpriorHiddenUnits: Int = 256, straightThroughRounding: Bool = false,
+        linearSkipColumns: [Int]? = nil
     ) {
         let isResNet = architecture == .resnetConv1D
         func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
@@ -186,6 +194,7 @@ public struct VAEModelConfig: Codable, Equatable {
         self.hyperpriorSideDim = hyperpriorSideDim
         self.hyperpriorHiddenUnits = hyperpriorHiddenUnits
         self.straightThroughRounding = straightThroughRounding
+        self.linearSkipColumns = linearSkipColumns
     }
 
     public init(from decoder: Decoder) throws {
@@ -218,7 +227,8 @@ public struct VAEModelConfig: Codable, Equatable {
             entropyModel: try c.decodeIfPresent(VAEEntropyModel.self, forKey: .entropyModel) ?? .none,
             hyperpriorSideDim: try c.decodeIfPresent(Int.self, forKey: .hyperpriorSideDim) ?? 64,
             hyperpriorHiddenUnits: try c.decodeIfPresent(Int.self, forKey: .hyperpriorHiddenUnits) ?? 256,
-            straightThroughRounding: try c.decodeIfPresent(Bool.self, forKey: .straightThroughRounding) ?? false)
+            straightThroughRounding: try c.decodeIfPresent(Bool.self, forKey: .straightThroughRounding) ?? false,
+            linearSkipColumns: try c.decodeIfPresent([Int].self, forKey: .linearSkipColumns))
         if let problem = problems().first {
             if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
                 throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)
@@ -234,6 +244,9 @@ public struct VAEModelConfig: Codable, Equatable {
     public static let maximumWidth = ParameterStore.maximumWidth
     /// The largest kernel size.
     public static let maximumKernelSize = 1025
+
+    /// The columns the linear skips read and write for sets of `columns` parameters per Gaussian.
+    public func skipColumns(of columns: Int) -> [Int] { linearSkipColumns ?? Array(0..<columns) }
 
     /// The per-sample sequence length after the encoder's max pools (floor division, as Keras's
     /// 'valid' pooling), before the global pool; pools below 1 count as 1 (they are invalid).
@@ -338,6 +351,12 @@ public struct VAEModelConfig: Codable, Equatable {
         if perBlock(decoderDropoutRates, .decoderDropoutRates, filters: decoderFilters, filtersKey: .decoderFilters) {
             check(decoderDropoutRates.allSatisfy { $0 >= 0 && $0 < 1 }, .decoderDropoutRates,
                   "rates must lie in [0, 1), got \(decoderDropoutRates)")
+        }
+        if let skipColumns = linearSkipColumns {
+            let ascending = zip(skipColumns, skipColumns.dropFirst()).allSatisfy { $0 < $1 }
+            check(!skipColumns.isEmpty && ascending && skipColumns.allSatisfy { (0..<SetRepresentation.maximumColumns).contains($0) },
+                  .linearSkipColumns, "must list column indices in 0..<\(SetRepresentation.maximumColumns), ascending and "
+                  + "without repeats, got \(skipColumns)")
         }
         return found
     }

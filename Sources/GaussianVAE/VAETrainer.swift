@@ -127,8 +127,8 @@ public final class VAETrainer {
         precondition(self.normalization.mean.count == representation.columns,
                      "VAETrainer: \(self.normalization.mean.count)-column normalisation for \(representation.columns) columns")
         model = config.makeModel()
-        if config.training.initSkipBiasToMeanSet, let bias = model.decoderSkip?.bias {  // resuming overwrites it
-            bias.scalars = try data.meanSet(representation: representation, normalization: self.normalization)
+        if config.training.initSkipBiasToMeanSet, let bias = model.decoderSetBias ?? model.decoderSkip?.bias {  // resuming overwrites it
+            bias.scalars = try data.meanSet(representation: representation, normalization: self.normalization)  // N·P
         }
         let training = config.training, callbacks = config.callbacks
         optimizer = Optimizer(Adam(epsilon: Adam.kerasEpsilon), learningRate: Float(training.learningRate))

@@ -108,6 +108,13 @@ final class VAEInitializationTests: VAETrainerTestCase {
         XCTAssertEqual(tensors(plain.model.store).filter { !$0.key.contains("linear_skip.bias") },
                        tensors(trainer.model.store).filter { !$0.key.contains("linear_skip.bias") }, "nothing else changes")
 
+        let colours = try makeTrainer(yaml: skipYAML(meanSet: true).replacingOccurrences(
+            of: "  decoder_linear_skip: true\n", with: "  decoder_linear_skip: true\n  linear_skip_columns: [5, 6, 7]\n"),
+                                      dataset: dataset, output: path("colours"))
+        XCTAssertEqual(colours.model.decoderSetBias?.scalars, trainer.model.decoderSkip!.bias!.scalars,
+                       "with linear_skip_columns the set bias starts at the mean set")
+        XCTAssertEqual(colours.model.decoderSkip!.bias!.scalars, [Float](repeating: 0, count: 16 * 3), "and the skip's at zero")
+
         assertFileError(try VAEConfig.decode(yaml: tinyYAML().replacingOccurrences(
                             of: "  max_beta: 0.01\n", with: "  max_beta: 0.01\n  init_skip_bias_to_mean_set: true\n"),
                                              sourceName: "noskip.yaml"),

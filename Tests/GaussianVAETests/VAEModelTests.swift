@@ -156,13 +156,13 @@ final class VAEParameterCountTests: XCTestCase {
 
 final class VAEForwardTests: XCTestCase {
     /// A scalar that depends on every output: reconstruction error plus GaussVAE's KL term.
-    private func loss(_ output: VAEOutput, target: Tensor) -> Tensor {
+    func loss(_ output: VAEOutput, target: Tensor) -> Tensor {
         let reconstruction = (output.reconstruction - target).squared().mean()
         let kl = (1 + output.logVariance - output.mean.squared() - output.logVariance.exp()).mean() * -0.5
         return reconstruction + kl
     }
 
-    private func assertEveryParameterHasGradient(_ model: VAEModel, line: UInt = #line) {
+    func assertEveryParameterHasGradient(_ model: VAEModel, line: UInt = #line) {
         for (name, tensor) in model.store.parameters {
             guard let grad = tensor.grad else {
                 XCTFail("\(name) received no gradient", line: line)
@@ -226,7 +226,7 @@ final class VAEForwardTests: XCTestCase {
     }
 
     /// A tiny two-block model over 64 Gaussians (latent 8), with one `extra` model key.
-    private static func twoBlockYAML(architecture: String = "conv1d", extra: String = "") -> String {
+    static func twoBlockYAML(architecture: String = "conv1d", extra: String = "") -> String {
         """
         model:
           architecture: \(architecture)
