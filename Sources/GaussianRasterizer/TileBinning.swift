@@ -38,6 +38,47 @@ func threeSigmaRadius(a: Float, b: Float, c: Float) -> Float {
     return 3 / smallest.squareRoot()
 }
 
+/// The tile-index rectangle (inclusive) a screen Gaussian's 3σ bounding box touches, or nil when
+/// the box misses the image (or the row is not finite): the tiles that consider it.
+@inline(__always)
+func tileBox(_ row: UnsafePointer<Float>, grid: TileGrid) -> (x0: Int, x1: Int, y0: Int, y1: Int)? {
+    let mx = row[ScreenColumn.meanX], my = row[ScreenColumn.meanY]
+    let radius = threeSigmaRadius(a: row[ScreenColumn.conicA], b: row[ScreenColumn.conicB], c: row[ScreenColumn.conicC])
+    guard mx.isFinite, my.isFinite, !radius.isNaN else { return nil }
+    let left = mx - radius, right = mx + radius, top = my - radius, bottom = my + radius
+    guard right >= 0, bottom >= 0, left < Float(grid.width), top < Float(grid.height) else { return nil }
+    let x0 = Swift.max(0, Int(Swift.max(left, 0)) / tileSize)
+    let x1 = Swift.min(grid.tilesAcross - 1, Int(Swift.min(right, Float(grid.width - 1))) / tileSize)
+    let y0 = Swift.max(0, Int(Swift.max(top, 0)) / tileSize)
+    let y1 = Swift.min(grid.tilesDown - 1, Int(Swift.min(bottom, Float(grid.height - 1))) / tileSize)
+    return (x0, x1, y0, y1)
+}
+
+/// A rectangle of pixels: columns `x`, rows `y`.
+public struct PixelRectangle: Equatable, Sendable {
+    public let x: Range<Int>
+    public let y: Range<Int>
+
+    public func intersects(_ other: PixelRectangle) -> Bool { x.overlaps(other.x) && y.overlaps(other.y) }
+}
+
+/// Where each Gaussian of Image-GS rows (G, 8) can reach in a top-K render of width × height:
+/// the 16-pixel tiles its 3σ box touches, clipped to the image, or nil when it reaches no pixel.
+/// A pixel blends only Gaussians whose footprints contain it, so Gaussians with disjoint
+/// footprints never share a pixel (LayoutColourSolver renders many of them at once).
+public func topKFootprints(imageGS parameters: Tensor, width: Int, height: Int) -> [PixelRectangle?] {
+    let grid = TileGrid(width: width, height: height)
+    let screen = withoutGradients { imageGSScreenFeatures(parameters, width: width, height: height) }.scalars
+    return screen.withUnsafeBufferPointer { rows in
+        (0..<(screen.count / ScreenColumn.count)).map { g in
+            tileBox(rows.baseAddress! + g * ScreenColumn.count, grid: grid).map { box in
+                PixelRectangle(x: (box.x0 * tileSize)..<Swift.min((box.x1 + 1) * tileSize, width),
+                               y: (box.y0 * tileSize)..<Swift.min((box.y1 + 1) * tileSize, height))
+            }
+        }
+    }
+}
+
 /// For one image: which Gaussians each tile considers, in ascending Gaussian order, as a CSR
 /// list (`tileStart[t]..<tileStart[t+1]` indexes `gaussianIndices`). A Gaussian joins every
 /// tile its 3σ bounding box touches; one whose box misses the image joins none.
@@ -51,18 +92,9 @@ struct TileBins {
         var boxes = [(x0: Int, x1: Int, y0: Int, y1: Int)](repeating: (0, -1, 0, -1), count: G)
         var counts = [Int32](repeating: 0, count: grid.tileCount + 1)
         for g in 0..<G {
-            let row = features + g * ScreenColumn.count
-            let mx = row[ScreenColumn.meanX], my = row[ScreenColumn.meanY]
-            let radius = threeSigmaRadius(a: row[ScreenColumn.conicA], b: row[ScreenColumn.conicB], c: row[ScreenColumn.conicC])
-            guard mx.isFinite, my.isFinite, !radius.isNaN else { continue }
-            let left = mx - radius, right = mx + radius, top = my - radius, bottom = my + radius
-            guard right >= 0, bottom >= 0, left < Float(grid.width), top < Float(grid.height) else { continue }
-            let x0 = Swift.max(0, Int(Swift.max(left, 0)) / tileSize)
-            let x1 = Swift.min(grid.tilesAcross - 1, Int(Swift.min(right, Float(grid.width - 1))) / tileSize)
-            let y0 = Swift.max(0, Int(Swift.max(top, 0)) / tileSize)
-            let y1 = Swift.min(grid.tilesDown - 1, Int(Swift.min(bottom, Float(grid.height - 1))) / tileSize)
-            boxes[g] = (x0, x1, y0, y1)
-            for ty in y0...y1 { for tx in x0...x1 { counts[ty * grid.tilesAcross + tx + 1] += 1 } }
+            guard let box = tileBox(features + g * ScreenColumn.count, grid: grid) else { continue }
+            boxes[g] = box
+            for ty in box.y0...box.y1 { for tx in box.x0...box.x1 { counts[ty * grid.tilesAcross + tx + 1] += 1 } }
         }
         for t in 0..<grid.tileCount { counts[t + 1] += counts[t] }
         var next = Array(counts.dropLast())

@@ -43,6 +43,29 @@ final class LayoutColourSolverTests: XCTestCase {
         }
     }
 
+    /// The design matrix read from grouped renders is, bit for bit, the render of each Gaussian
+    /// alone at colour 1 (the slow reference: one render a Gaussian); and a dense layout needs
+    /// fewer renders than Gaussians (checked through the footprints it groups by).
+    func testDesignIsEachGaussianRenderedAlone() {
+        for (w, h, n) in [(width, height, count), (48, 48, 48)] {
+            let options = fitOptions(.imagegsGridLayout, gaussians: n, steps: 0)
+            let rows = GaussianFitter(image: testPicture(width: w, height: h), options: options).run().gaussians.scalars
+            let layout = Tensor(shape: [n, 8], scalars: rows.enumerated().map { $0.offset % 8 >= 5 ? 0 : $0.element })
+            let design = LayoutColourSolver(layout: layout, width: w, height: h, ridge: 0.1).design.scalars  // (H·W, N)
+            for g in 0..<n {
+                var lit = layout.scalars
+                lit[g * 8 + 5] = 1
+                let alone = renderImageGS(Tensor(shape: [n, 8], scalars: lit), width: w, height: h).scalars
+                for p in 0..<(w * h) where alone[p] != design[p * n + g] {
+                    XCTFail("\(w)×\(h), Gaussian \(g), pixel \(p): \(design[p * n + g]) instead of \(alone[p])")
+                    return
+                }
+            }
+            let footprints = topKFootprints(imageGS: layout, width: w, height: h).compactMap { $0 }
+            XCTAssertTrue(footprints.contains { f in !footprints.allSatisfy { $0.intersects(f) } }, "some footprints are disjoint")
+        }
+    }
+
     /// An image drawn by the layout itself is solved back to its colours.
     func testPlainLeastSquaresRecoversTheColours() {
         let layout = layout()
