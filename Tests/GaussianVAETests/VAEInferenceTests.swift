@@ -163,7 +163,7 @@ final class VAEInferenceTests: XCTestCase {
                                           trainedOn: VAETrainedOn(order: .hilbert, fittedImageSize: 32, recipe: .fit(.imagegs)))
         XCTAssertEqual(try hilbertTrained.latentsFile(of: set, name: "one", checkpoint: "m.h5", source: "one.h5").order, .hilbert)
         XCTAssertEqual(try vae.latentsFile(of: set, name: "one", checkpoint: "m.h5", source: "one.h5").order, .morton)
-        XCTAssertEqual(try vae.latentsFile(of: set, name: "one", order: .none, checkpoint: "m.h5", source: "one.h5").latents.scalars,
+        XCTAssertEqual(try vae.latentsFile(of: set, name: "one", order: SpatialOrder.none, checkpoint: "m.h5", source: "one.h5").latents.scalars,
                        vae.latents(of: set.gaussians.unsqueezed(0), order: .none).scalars)
     }
 
