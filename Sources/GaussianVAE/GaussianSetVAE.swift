@@ -38,6 +38,8 @@ import TensorCore
 //                         elsewhere (a gather over the K columns and one zero column); a learned
 //                         (N, P) set bias, decoder.set_bias, then gives every Gaussian its own
 //                         constant in every column, as the whole skip's bias does.
+// Tied skips (tie_linear_skips, SplatKit's): the encoder's skip is x·Wᵀ + b_e with W (L, N·K) the
+//                         decoder skip's weight and b_e (L) its own, encoder.linear_skip.bias.
 // Convolutions and dense layers have biases; kernels are Glorot uniform, biases zero; batch
 // norm follows Keras (momentum 0.99, ε 1e-3), as GaussVAE's layers do. The residual block's
 // 1×1 projection has a bias and no batch norm (GaussVAE's `residual_block_1d`).
@@ -57,8 +59,10 @@ public final class GaussianSetVAE: VAEModel {
     let encoderTrunk: Sequential
     let meanHead: Linear
     let logVarianceHead: Linear
-    /// (B, N·K) → (B, L), added to z_mean, when `encoder_linear_skip` is on.
+    /// (B, N·K) → (B, L), added to z_mean, when `encoder_linear_skip` is on (and not tied).
     let encoderSkip: Linear?
+    /// b_e (L) of the tied encoder skip, with `tie_linear_skips`.
+    let tiedSkipBias: Tensor?
     /// The K columns the skips read and write, ascending (every column unless
     /// `linear_skip_columns` lists some).
     public let skipColumns: [Int]
@@ -134,12 +138,18 @@ public final class GaussianSetVAE: VAEModel {
         logVarianceHead = Linear(c.encoderDenseUnits, c.latentDim, scope: encoder.scope("z_log_var"))
         recorder.record("encoder.z_log_var", "Linear(\(c.encoderDenseUnits) → \(c.latentDim))", [c.latentDim])
         let skipWidth = skipColumns.count  // K
-        if c.encoderLinearSkip {
+        if c.tieLinearSkips {
+            encoderSkip = nil
+            tiedSkipBias = encoder.scope("linear_skip").parameter("bias", shape: [c.latentDim], initializer: .zeros)
+            recorder.record("encoder.linear_skip", "x·Wᵀ + b (W the decoder skip's, tied), added to z_mean", [c.latentDim])
+        } else if c.encoderLinearSkip {
+            tiedSkipBias = nil
             let inputs = c.numGaussians * skipWidth
             encoderSkip = Linear(inputs, c.latentDim, scope: encoder.scope("linear_skip"))
             recorder.record("encoder.linear_skip", "Linear(\(inputs) → \(c.latentDim)), added to z_mean", [c.latentDim])
         } else {
             encoderSkip = nil
+            tiedSkipBias = nil
         }
 
         // Decoder: (B, L) → dense → (B, S, C) → (B, C, S) → blocks → (B, P, N) → (B, N, P).
@@ -213,9 +223,14 @@ public final class GaussianSetVAE: VAEModel {
                      "GaussianSetVAE.encode: input \(gaussians.shape) must be (B, \(gaussianCount), \(columnCount))")
         let features = encoderTrunk(gaussians, training: training)  // (B, encoder_dense_units)
         var mean = meanHead(features, training: training)  // (B, L)
-        if let encoderSkip {
+        if encoderSkip != nil || tiedSkipBias != nil {
             let read = skipColumns.count == columnCount ? gaussians : gaussians.gathered(skipColumns, alongAxis: 2)  // (B, N, K)
-            mean = mean + encoderSkip(read.reshaped([gaussians.shape[0], gaussianCount * skipColumns.count]), training: training)
+            let flat = read.reshaped([gaussians.shape[0], gaussianCount * skipColumns.count])  // (B, N·K)
+            if let encoderSkip {
+                mean = mean + encoderSkip(flat, training: training)
+            } else if let tiedSkipBias, let decoderSkip {
+                mean = mean + flat.matmul(decoderSkip.weight.transposed()) + tiedSkipBias
+            }
         }
         return (mean, logVarianceHead(features, training: training))
     }

@@ -50,6 +50,9 @@ import NeuralNetwork
 //                           in its colours ([5, 6, 7] in log_covariance), and skips over those
 //                           columns alone are 3/8 of the size (the decoder's other columns come
 //                           from its blocks, the skips' biases included)
+//   tie_linear_skips*       false or true (with both skips): the encoder's skip is the decoder's
+//                           weight transposed, Wᵀ, plus its own bias (a tied linear autoencoder,
+//                           PCA's form), so the pair costs one N·K × L matrix
 // The defaults are GaussVAE's: its ModelConfig for the filters and dropout_rates, its Conv1D
 // builder's for conv1d and its ResNet trainer's for resnet_conv1d.
 
@@ -136,6 +139,8 @@ public struct VAEModelConfig: Codable, Equatable {
     public var straightThroughRounding: Bool
     /// The columns the linear skips read and write, ascending; nil: every column.
     public var linearSkipColumns: [Int]?
+    /// The encoder's skip reuses the decoder's weight, transposed.
+    public var tieLinearSkips: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, latentDim = "latent_dim", numGaussians = "num_gaussians"
@@ -150,6 +155,7 @@ public struct VAEModelConfig: Codable, Equatable {
         case decoderLinearSkip = "decoder_linear_skip", entropyModel = "entropy_model"
         case hyperpriorSideDim = "hyperprior_side_dim", hyperpriorHiddenUnits = "hyperprior_hidden_units"
         case straightThroughRounding = "straight_through_rounding", linearSkipColumns = "linear_skip_columns"
+        case tieLinearSkips = "tie_linear_skips"
     }
 
     /// Keys read but not stored: GaussVAE's older spelling of encoder_dropout_rates.
@@ -166,7 +172,7 @@ public struct VAEModelConfig: Codable, Equatable {
         decoderFilters: [Int] = [64, 32, 16], decoderKernelSizes: [Int]? = nil, decoderUpsampleSizes: [Int?]? = nil,
         decoderDropoutRates: [Double]? = nil, decoderLinearSkip: Bool = false, entropyModel: VAEEntropyModel = .none,
         hyperpriorSideDim: Int = 64, hyperpriorHiddenUnits: Int = 256, straightThroughRounding: Bool = false,
-        linearSkipColumns: [Int]? = nil
+        linearSkipColumns: [Int]? = nil, tieLinearSkips: Bool = false
     ) {
         let isResNet = architecture == .resnetConv1D
         func resampling(_ count: Int) -> [Int?] { Array(repeating: 2, count: max(count - 1, 0)) + [nil] }
@@ -195,6 +201,7 @@ public struct VAEModelConfig: Codable, Equatable {
         self.hyperpriorHiddenUnits = hyperpriorHiddenUnits
         self.straightThroughRounding = straightThroughRounding
         self.linearSkipColumns = linearSkipColumns
+        self.tieLinearSkips = tieLinearSkips
     }
 
     public init(from decoder: Decoder) throws {
@@ -228,7 +235,8 @@ public struct VAEModelConfig: Codable, Equatable {
             hyperpriorSideDim: try c.decodeIfPresent(Int.self, forKey: .hyperpriorSideDim) ?? 64,
             hyperpriorHiddenUnits: try c.decodeIfPresent(Int.self, forKey: .hyperpriorHiddenUnits) ?? 256,
             straightThroughRounding: try c.decodeIfPresent(Bool.self, forKey: .straightThroughRounding) ?? false,
-            linearSkipColumns: try c.decodeIfPresent([Int].self, forKey: .linearSkipColumns))
+            linearSkipColumns: try c.decodeIfPresent([Int].self, forKey: .linearSkipColumns),
+            tieLinearSkips: try c.decodeIfPresent(Bool.self, forKey: .tieLinearSkips) ?? false)
         if let problem = problems().first {
             if problem.key == .encoderDropoutRates, encoderDropout == nil, olderDropout != nil {
                 throw DecodingError.dataCorruptedError(forKey: .dropoutRates, in: alias, debugDescription: problem.message)
@@ -358,6 +366,8 @@ public struct VAEModelConfig: Codable, Equatable {
                   .linearSkipColumns, "must list column indices in 0..<\(SetRepresentation.maximumColumns), ascending and "
                   + "without repeats, got \(skipColumns)")
         }
+        check(!tieLinearSkips || (encoderLinearSkip && decoderLinearSkip), .tieLinearSkips,
+              "needs both linear skips (encoder_linear_skip: true and decoder_linear_skip: true)")
         return found
     }
 }

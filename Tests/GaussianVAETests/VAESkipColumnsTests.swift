@@ -69,6 +69,42 @@ extension VAEForwardTests {
         assertEveryParameterHasGradient(model)
     }
 
+    /// `tie_linear_skips`: the encoder's skip is x·Wᵀ + b with W the decoder skip's weight (one
+    /// matrix fewer), so its gradient reaches W from both ends; it needs both skips.
+    func testTiedSkipsShareTheDecodersWeight() throws {
+        let skips = "encoder_linear_skip: true\n  decoder_linear_skip: true\n  \(Self.colourSkips)"
+        let untied = try VAEConfig.decode(yaml: Self.twoBlockYAML(extra: skips), sourceName: "tiny")
+        let tied = try VAEConfig.decode(yaml: Self.twoBlockYAML(extra: skips + "\n  tie_linear_skips: true"), sourceName: "tiny")
+        XCTAssertFalse(untied.model.tieLinearSkips)
+        let model = tied.makeModel(seed: 1)
+        XCTAssertEqual(model.summary().parameterCount, untied.makeModel(seed: 1).summary().parameterCount - 64 * 3 * 8)
+        XCTAssertNil(model.store.parameter(named: "encoder.linear_skip.weight"))
+        let bias = try XCTUnwrap(model.store.parameter(named: "encoder.linear_skip.bias"))
+        var generator = RandomGenerator(seed: 5)
+        bias.scalars = Tensor.normal([8], using: &generator).scalars
+
+        let input = Tensor.normal([2, 64, 8], using: &generator)
+        let weight = try XCTUnwrap(model.decoderSkip).weight  // (8, 64·3)
+        let features = model.encoderTrunk(input, training: false)
+        let mean = model.encode(input, training: false).mean
+        let head = model.meanHead(features, training: false)
+        for b in 0..<2 {
+            for l in 0..<8 {
+                var expected = head[b, l] + bias[l]
+                for n in 0..<64 { for k in 0..<3 { expected += input[b, n, 5 + k] * weight[l, n * 3 + k] } }
+                XCTAssertEqual(mean[b, l], expected, accuracy: 1e-4, "[\(b), \(l)]")
+            }
+        }
+
+        let encoded = model.encode(input, training: true).mean.sum()  // the encoder's path alone
+        encoded.backward()
+        XCTAssertTrue(try XCTUnwrap(weight.grad).scalars.contains { $0 != 0 }, "the encoder's use of W reaches it")
+        XCTAssertThrowsError(try VAEConfig.decode(yaml: Self.twoBlockYAML(extra: "decoder_linear_skip: true\n  tie_linear_skips: true"),
+                                                  sourceName: "tied.yaml")) { error in
+            XCTAssertTrue("\(error)".contains("tie_linear_skips") && "\(error)".contains("encoder_linear_skip: true"), "\(error)")
+        }
+    }
+
     /// The columns must be ascending, unrepeated and columns of the data's representation.
     func testSkipColumnsErrorsNameTheKey() throws {
         for (columns, fragment) in [("[7, 5]", "ascending"), ("[5, 5]", "ascending"), ("[]", "ascending"),
