@@ -47,7 +47,7 @@ import TensorCore
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
 // encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…,
-// decoder.output, decoder.linear_skip; with an entropy model, entropy_model: factorized's density
+// decoder.output, decoder.linear_skip, decoder.set_bias (with skip columns); with an entropy model, entropy_model: factorized's density
 // entropy.prior.{matrices,biases,factors}.{k}, or hyperprior's entropy.hyperprior.{analysis,
 // synthesis}.{0,1}.{weight,bias} and entropy.hyperprior.side_prior.….
 
