@@ -81,6 +81,15 @@ final class VAEParameterCountTests: XCTestCase {
     /// The demo's model: narrow, but with the flatten bridge (32 channels × 128 steps → 64) and
     /// the two linear skips (512 × 8 → 64 and 64 → 512 × 8, with biases) that carry most of its
     /// parameters.
+    /// The shipped learned codec's recipe (models/vae_codec.h5): tied skips over the colours of
+    /// 1,024 Gaussians, so one 1,024 × 3,072 weight serves both ends.
+    func testLearnedCodec() throws {
+        let summary = try assertCount("vae_codec.yaml", total: 4_311_320)
+        XCTAssertEqual(summary.rows.first { $0.name == "decoder.linear_skip" }?.trainableCount, 1024 * 3072 + 3072)
+        XCTAssertEqual(summary.rows.first { $0.name == "encoder.linear_skip" }?.trainableCount, 1024, "its own bias only")
+        XCTAssertEqual(summary.rows.first { $0.name == "decoder.set_bias" }?.trainableCount, 1024 * 8)
+    }
+
     func testDemo() throws {
         let summary = try assertCount("demo.yaml", total: 844_288)
         XCTAssertEqual(summary.rows.first { $0.name == "encoder.linear_skip" }?.trainableCount, 4096 * 64 + 64)
