@@ -47,9 +47,10 @@ import TensorCore
 // Parameter names: encoder.blocks.{i}.{conv,bn} (conv1d) or encoder.blocks.{i}.{conv1,bn1,
 // conv2,bn2,projection} (resnet_conv1d), encoder.dense.{linear,bn}, encoder.z_mean,
 // encoder.z_log_var, encoder.linear_skip, decoder.dense.{j}.{linear,bn}, decoder.blocks.{i}.…,
-// decoder.output, decoder.linear_skip, decoder.set_bias (with skip columns); with an entropy model, entropy_model: factorized's density
-// entropy.prior.{matrices,biases,factors}.{k}, or hyperprior's entropy.hyperprior.{analysis,
-// synthesis}.{0,1}.{weight,bias} and entropy.hyperprior.side_prior.….
+// decoder.output, decoder.linear_skip, decoder.set_bias (with skip columns); with an entropy
+// model, entropy_model: factorized's density entropy.prior.{matrices,biases,factors}.{k}, or
+// hyperprior's entropy.hyperprior.{analysis,synthesis}.{0,1}.{weight,bias} and
+// entropy.hyperprior.side_prior.….
 
 /// A Conv1D or ResNet Conv1D VAE over (B, N, P) Gaussian sets.
 public final class GaussianSetVAE: VAEModel {
@@ -66,6 +67,9 @@ public final class GaussianSetVAE: VAEModel {
     /// The K columns the skips read and write, ascending (every column unless
     /// `linear_skip_columns` lists some).
     public let skipColumns: [Int]
+    /// For each of the P output columns, the skip column it reads, or K (the zero column) when
+    /// the decoder's skip does not write it; nil when K = P.
+    private let skipScatter: [Int]?
     /// (B, L) → (B, N, P).
     let decoderStack: Sequential
     /// (B, L) → (B, N·K), when `decoder_linear_skip` is on.
@@ -88,9 +92,12 @@ public final class GaussianSetVAE: VAEModel {
         precondition(problems.isEmpty, "GaussianSetVAE: invalid configuration: \(problems.joined(separator: "; "))")
         self.configuration = configuration
         self.columnCount = columns
-        self.skipColumns = configuration.skipColumns(of: columns)
+        let skipColumns = configuration.skipColumns(of: columns)
         precondition(skipColumns.allSatisfy { $0 < columns },
                      "GaussianSetVAE: linear_skip_columns \(skipColumns) for \(columns) columns")
+        self.skipColumns = skipColumns
+        skipScatter = skipColumns.count == columns ? nil
+            : (0..<columns).map { skipColumns.firstIndex(of: $0) ?? skipColumns.count }
         self.store = store
         let c = configuration
         let recorder = SummaryRecorder(store: store)
@@ -223,16 +230,18 @@ public final class GaussianSetVAE: VAEModel {
                      "GaussianSetVAE.encode: input \(gaussians.shape) must be (B, \(gaussianCount), \(columnCount))")
         let features = encoderTrunk(gaussians, training: training)  // (B, encoder_dense_units)
         var mean = meanHead(features, training: training)  // (B, L)
-        if encoderSkip != nil || tiedSkipBias != nil {
-            let read = skipColumns.count == columnCount ? gaussians : gaussians.gathered(skipColumns, alongAxis: 2)  // (B, N, K)
-            let flat = read.reshaped([gaussians.shape[0], gaussianCount * skipColumns.count])  // (B, N·K)
-            if let encoderSkip {
-                mean = mean + encoderSkip(flat, training: training)
-            } else if let tiedSkipBias, let decoderSkip {
-                mean = mean + flat.matmul(decoderSkip.weight.transposed()) + tiedSkipBias
-            }
+        if let encoderSkip {
+            mean = mean + encoderSkip(skipInput(gaussians), training: training)
+        } else if let tiedSkipBias, let decoderSkip {  // tie_linear_skips requires the decoder's skip
+            mean = mean + skipInput(gaussians).matmul(decoderSkip.weight.transposed()) + tiedSkipBias
         }
         return (mean, logVarianceHead(features, training: training))
+    }
+
+    /// What the encoder's skip reads: (B, N, P) → the skip columns, flattened (B, N·K).
+    private func skipInput(_ gaussians: Tensor) -> Tensor {
+        let read = skipScatter == nil ? gaussians : gaussians.gathered(skipColumns, alongAxis: 2)  // (B, N, K)
+        return read.reshaped([gaussians.shape[0], gaussianCount * skipColumns.count])
     }
 
     public func decode(_ latent: Tensor, training: Bool) -> Tensor {
@@ -240,15 +249,12 @@ public final class GaussianSetVAE: VAEModel {
                      "GaussianSetVAE.decode: latent \(latent.shape) must be (B, \(latentDimensions))")
         let output = decoderStack(latent, training: training)  // (B, N, P)
         guard let decoderSkip else { return output }
-        let batch = latent.shape[0], skipWidth = skipColumns.count
-        let written = decoderSkip(latent, training: training).reshaped([batch, gaussianCount, skipWidth])  // (B, N, K)
-        guard skipWidth < columnCount else { return output + written }
+        let batch = latent.shape[0]
+        let written = decoderSkip(latent, training: training).reshaped([batch, gaussianCount, skipColumns.count])  // (B, N, K)
+        guard let skipScatter, let decoderSetBias else { return output + written }
         // (B, N, K) → (B, N, K + 1) with a zero column → (B, N, P): column p reads its skip column or the zero.
         let withZero = Tensor.concatenated([written, Tensor.zeros([batch, gaussianCount, 1])], alongAxis: 2)
-        let source = (0..<columnCount).map { skipColumns.firstIndex(of: $0) ?? skipWidth }
-        let scattered = withZero.gathered(source, alongAxis: 2)  // (B, N, P)
-        guard let decoderSetBias else { return output + scattered }
-        return output + scattered + decoderSetBias  // (N, P) broadcast over B
+        return output + withZero.gathered(skipScatter, alongAxis: 2) + decoderSetBias  // the (N, P) bias broadcast over B
     }
 
     public func summary() -> ModelSummary {

@@ -32,7 +32,7 @@ public enum SetRepresentation: String, Codable, CaseIterable, Sendable {
     /// Columns per Gaussian in this representation.
     public var columns: Int { self == .canonical ? 9 : 8 }
     /// The most columns any representation has.
-    public static let maximumColumns = 9
+    public static let maximumColumns = allCases.map(\.columns).max()!
 
     /// Column ranges of the loss groups (xy, scale, rotation, colour).
     public var groups: [(name: String, columns: Range<Int>)] {

@@ -18,7 +18,7 @@ import SplatIO
 //
 // SplatKit's extensions (absent from GaussVAE, all defaulted): model.architecture,
 // model.num_gaussians, model.encoder_global_pool, model.encoder_linear_skip, model.decoder_linear_skip,
-// model.linear_skip_columns,
+// model.linear_skip_columns, model.tie_linear_skips,
 // training.gradient_clip_norm, training.augment_flips, training.init_skip_bias_to_mean_set,
 // data.representation, loss_weights.render_loss_weight, model.entropy_model, loss_weights.rate_lambda.
 //
@@ -120,8 +120,8 @@ public struct VAETrainingConfig: Codable, Equatable {
     /// position, see SetFlips.swift).
     public var augmentFlips = false
     /// Start the decoder's linear skip bias (with model.linear_skip_columns, its set bias) at the
-    /// train split's mean set (SplatKit's extension,
-    /// default off; needs model.decoder_linear_skip): a new model then decodes every code to the
+    /// train split's mean set (SplatKit's extension, default off; needs
+    /// model.decoder_linear_skip): a new model then decodes every code to the
     /// mean layout (each Gaussian at its mean place, size, shape and colour) instead of every
     /// Gaussian at the columns' means, which matters when the render loss alone places them.
     public var initSkipBiasToMeanSet = false

@@ -49,7 +49,7 @@ import NeuralNetwork
 //                           write, ascending; absent: every column. A fixed layout varies only
 //                           in its colours ([5, 6, 7] in log_covariance), and skips over those
 //                           columns alone are 3/8 of the size (the decoder's other columns come
-//                           from its blocks, the skips' biases included)
+//                           from its blocks and a learned per-Gaussian set bias)
 //   tie_linear_skips*       false or true (with both skips): the encoder's skip is the decoder's
 //                           weight transposed, Wᵀ, plus its own bias (a tied linear autoencoder,
 //                           PCA's form), so the pair costs one N·K × L matrix
